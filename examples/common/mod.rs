@@ -1,0 +1,71 @@
+//! Shared plumbing for the examples: loading a CSV with a progress bar, one-line errors.
+#![allow(dead_code)]
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use sellerlink::IndexBuilder;
+use sellerlink::ingest::{CsvOptions, IngestReport, read_csv};
+
+/// Files above this size get a progress bar on stderr.
+const BAR_MIN_BYTES: u64 = 32 << 20;
+
+/// Prints `error: ...` on stderr and exits with status 2.
+pub fn fail(message: impl std::fmt::Display) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(2)
+}
+
+/// Reads a CSV of observations into `builder`, with a byte progress bar for large files.
+pub fn load(path: &Path, strict: bool, builder: &mut IndexBuilder) -> Result<(IngestReport, Duration), String> {
+    let start = Instant::now();
+    let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let bar = if size >= BAR_MIN_BYTES { ProgressBar::new(size) } else { ProgressBar::hidden() };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} loading {msg} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, eta {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message(path.display().to_string());
+    let reader = bar.wrap_read(BufReader::with_capacity(1 << 20, file));
+    let options = if strict { CsvOptions::strict() } else { CsvOptions::lenient() };
+    let report = read_csv(reader, path, &options, builder).map_err(|e| e.to_string())?;
+    bar.finish_and_clear();
+    if report.rejected > 0 {
+        eprintln!("{}: rejected {} of {} lines:", path.display(), report.rejected, report.records);
+        for (reason, n) in &report.by_reason {
+            eprintln!("  {n:>10}  {reason}");
+        }
+        for (line, msg) in report.examples.iter().take(3) {
+            eprintln!("  e.g. line {line}: {msg}");
+        }
+    }
+    Ok((report, start.elapsed()))
+}
+
+/// Milliseconds, for JSON.
+pub fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1e6).round() / 1e3
+}
+
+/// A spinner on stderr that names the pipeline stage running.
+pub struct StageSpinner(pub ProgressBar);
+
+impl StageSpinner {
+    /// A spinner, shown only when `show`.
+    pub fn new(show: bool) -> Self {
+        let bar = if show { ProgressBar::new_spinner() } else { ProgressBar::hidden() };
+        bar.enable_steady_tick(Duration::from_millis(120));
+        StageSpinner(bar)
+    }
+}
+
+impl sellerlink::index::Progress for StageSpinner {
+    fn stage(&mut self, name: &'static str) {
+        self.0.set_message(name);
+    }
+}

@@ -1,0 +1,303 @@
+//! Building: observations in, a frozen [`Index`] out.
+//!
+//! [`IndexBuilder`] is the front of the pipeline. Each observation `(account, kind, value,
+//! timestamp?)` is checked, its value normalised by its kind's rule, account and artifact
+//! interned to dense ids, and one 16-byte edge appended. [`IndexBuilder::build`] then runs the
+//! rest of the flow: renumber accounts in name order (so ids, and every id derived from them,
+//! do not depend on input order), freeze the bipartite graph, link under the policy, detect
+//! operators, and index the result.
+
+use crate::error::{Field, ObservationError};
+use crate::graph::{Edge, Graph, NO_TIME};
+use crate::id::KindId;
+use crate::index::Index;
+use crate::intern::Interner;
+use crate::kind::Kinds;
+use crate::normalize::Normalizer;
+use crate::operators::Operators;
+use crate::policy::LinkPolicy;
+use crate::time::{MAX_TIME, MIN_TIME};
+
+/// The longest account name accepted, in bytes.
+pub const MAX_ACCOUNT_LEN: usize = 256;
+
+/// Collects observations and builds an [`Index`].
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::IndexBuilder;
+/// let mut b = IndexBuilder::new();
+/// b.add("store-a", "device", "fp-93ab", None)?;
+/// b.add("store-b", "device", "FP-93AB", None)?; // same device, other spelling
+/// b.add("store-c", "wifi", "a4:2b:b0:12:34:56", None)?;
+/// let index = b.build()?;
+/// let a = index.account("store-a").expect("known");
+/// let b = index.account("store-b").expect("known");
+/// assert_eq!(index.cluster_of(a), index.cluster_of(b));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct IndexBuilder {
+    pub(crate) kinds: Kinds,
+    pub(crate) accounts: Interner,
+    pub(crate) artifacts: Interner,
+    pub(crate) edges: Vec<Edge>,
+    pub(crate) policy: LinkPolicy,
+    pub(crate) operators: Option<Operators>,
+    scratch: String,
+}
+
+impl Default for IndexBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl IndexBuilder {
+    /// A builder with the built-in kinds, the default policy and operator detection on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(sellerlink::IndexBuilder::new().observation_count(), 0);
+    /// ```
+    pub fn new() -> Self {
+        Self::with_kinds(Kinds::new())
+    }
+
+    /// A builder over a kinds registry of the caller's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::{IndexBuilder, kind::Kinds, normalize::Normalizer};
+    /// let mut kinds = Kinds::new();
+    /// kinds.register("dob_name", Normalizer::Address)?;
+    /// let b = IndexBuilder::with_kinds(kinds);
+    /// assert!(b.kinds().get("dob_name").is_some());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_kinds(kinds: Kinds) -> Self {
+        Self {
+            kinds,
+            accounts: Interner::new(),
+            artifacts: Interner::tagged(),
+            edges: Vec::new(),
+            policy: LinkPolicy::default(),
+            operators: Some(Operators::default()),
+            scratch: String::new(),
+        }
+    }
+
+    /// Sets the linking policy.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::{IndexBuilder, policy::{KindPolicy, LinkPolicy}};
+    /// let b = IndexBuilder::new().policy(LinkPolicy::new().kind("wifi", KindPolicy::strong()));
+    /// # let _ = b;
+    /// ```
+    pub fn policy(mut self, policy: LinkPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Sets the operator (community detection) stage; `None` stops at linked components.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::{IndexBuilder, operators::Operators};
+    /// let components_only = IndexBuilder::new().operators(None);
+    /// let tuned = IndexBuilder::new().operators(Some(Operators::new().resolution(0.8)));
+    /// # let _ = (components_only, tuned);
+    /// ```
+    pub fn operators(mut self, operators: Option<Operators>) -> Self {
+        self.operators = operators;
+        self
+    }
+
+    /// Registers (or replaces) a kind's normaliser; see [`Kinds::register`].
+    ///
+    /// # Errors
+    ///
+    /// A [`crate::kind::KindError`] when the name is refused.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::{IndexBuilder, normalize::Normalizer};
+    /// let mut b = IndexBuilder::new();
+    /// b.register_kind("tax_id", Normalizer::Document)?;
+    /// b.add("s1", "tax_id", "de 123-456", None)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn register_kind(
+        &mut self,
+        name: &str,
+        normalizer: Normalizer,
+    ) -> Result<KindId, crate::kind::KindError> {
+        self.kinds.register(name, normalizer)
+    }
+
+    /// The kinds registry.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(sellerlink::IndexBuilder::new().kinds().get("ip").is_some());
+    /// ```
+    pub fn kinds(&self) -> &Kinds {
+        &self.kinds
+    }
+
+    /// Number of observations accepted so far (duplicates included).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut b = sellerlink::IndexBuilder::new();
+    /// b.add("s", "email", "a@b.c", None)?;
+    /// assert_eq!(b.observation_count(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn observation_count(&self) -> usize {
+        self.edges.len()
+    }
+
+    /// Adds one observation: `account` used the artifact `value` of `kind` at `time` (unix
+    /// seconds), normalising `value` by its kind's rule. An unknown kind becomes a custom kind.
+    ///
+    /// # Errors
+    ///
+    /// An [`ObservationError`] naming the field at fault; nothing is added then.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut b = sellerlink::IndexBuilder::new();
+    /// b.add("store-1", "phone", "+86 138 0013 8000", Some(1_700_000_000))?;
+    /// assert!(b.add("store-1", "phone", "call me", None).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn add(
+        &mut self,
+        account: &str,
+        kind: &str,
+        value: &str,
+        time: Option<i64>,
+    ) -> Result<(), ObservationError> {
+        let account = check_account(account)?;
+        let kind_id = self.kinds.resolve(kind).map_err(ObservationError::Kind)?;
+        let time = match time {
+            None => NO_TIME,
+            Some(t) if (MIN_TIME..=MAX_TIME).contains(&t) => t,
+            Some(_) => return Err(ObservationError::Timestamp("timestamp out of range")),
+        };
+        let mut scratch = core::mem::take(&mut self.scratch);
+        let normalized = self.kinds.normalizer(kind_id).normalize(value, &mut scratch);
+        let result = normalized
+            .map_err(|reason| ObservationError::Value {
+                kind: self.kinds.name(kind_id).to_string(),
+                reason,
+            })
+            .and_then(|()| self.add_normalized(account, kind_id, &scratch, time));
+        self.scratch = scratch;
+        result
+    }
+
+    /// Adds an observation whose value is already canonical (no normalisation).
+    pub(crate) fn add_normalized(
+        &mut self,
+        account: &str,
+        kind: KindId,
+        value: &str,
+        time: i64,
+    ) -> Result<(), ObservationError> {
+        let artifact = self
+            .artifacts
+            .intern(kind.as_u32(), value)
+            .ok_or(ObservationError::Capacity(Field::Value))?;
+        let account = self
+            .accounts
+            .intern(0, account)
+            .ok_or(ObservationError::Capacity(Field::Account))?;
+        self.edges.push(Edge { artifact, time, account });
+        Ok(())
+    }
+
+    /// Runs the pipeline: freeze, link, detect operators, index.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::Graph`] when the input exceeds 32-bit offsets.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut b = sellerlink::IndexBuilder::new();
+    /// b.add("s1", "payment", "DE89 3704 0044 0532 0130 00", None)?;
+    /// b.add("s2", "payment", "de89370400440532013000", None)?;
+    /// let index = b.build()?;
+    /// assert_eq!(index.clustering().len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn build(self) -> Result<Index, crate::Error> {
+        Index::build_from(self, &mut crate::index::NoProgress)
+    }
+
+    /// Reorders accounts by name, remapping edges, so that ids are independent of input order.
+    pub(crate) fn canonicalize_accounts(&mut self) {
+        let n = self.accounts.len();
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        let names = &self.accounts;
+        sort_by_name(&mut order, names);
+        let mut new_of_old = vec![0u32; n];
+        for (new, &old) in order.iter().enumerate() {
+            new_of_old[old as usize] = new as u32;
+        }
+        if order.iter().enumerate().all(|(i, &o)| i as u32 == o) {
+            return;
+        }
+        self.accounts = self.accounts.permuted(&order);
+        for e in &mut self.edges {
+            e.account = new_of_old[e.account as usize];
+        }
+    }
+
+    /// Freezes the graph (consuming the edge list).
+    pub(crate) fn freeze(&mut self) -> Result<Graph, crate::graph::GraphError> {
+        let art_kind = (0..self.artifacts.len() as u32)
+            .map(|f| KindId::from_u32(self.artifacts.tag(f)))
+            .collect();
+        let mut edges = core::mem::take(&mut self.edges);
+        Graph::from_edges(self.accounts.len(), art_kind, &mut edges)
+    }
+}
+
+fn sort_by_name(order: &mut [u32], names: &Interner) {
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::slice::ParallelSliceMut;
+        order.par_sort_unstable_by(|&a, &b| names.get(a).cmp(names.get(b)));
+    }
+    #[cfg(not(feature = "rayon"))]
+    order.sort_unstable_by(|&a, &b| names.get(a).cmp(names.get(b)));
+}
+
+/// Checks and trims an account name.
+pub(crate) fn check_account(account: &str) -> Result<&str, ObservationError> {
+    let a = account.trim();
+    if a.is_empty() {
+        return Err(ObservationError::Account("empty account"));
+    }
+    if a.len() > MAX_ACCOUNT_LEN {
+        return Err(ObservationError::Account("account longer than 256 bytes"));
+    }
+    if a.chars().any(char::is_control) {
+        return Err(ObservationError::Account("control character in account"));
+    }
+    Ok(a)
+}

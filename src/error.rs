@@ -1,0 +1,219 @@
+//! Errors: one typed error per boundary, each naming the place and the reason.
+//!
+//! [`ObservationError`] says why one observation was refused (which field, why);
+//! [`IngestError`] adds where it stood in a file (path, line) or why the file could not be read;
+//! [`Error`] is the crate-wide union for callers who do not care which stage failed.
+
+use std::path::PathBuf;
+
+use crate::kind::KindError;
+use crate::normalize::InvalidValue;
+
+/// A field of an observation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Field {
+    /// The account name.
+    Account,
+    /// The kind name.
+    Kind,
+    /// The artifact value.
+    Value,
+    /// The timestamp.
+    Timestamp,
+}
+
+impl Field {
+    /// The field's column name.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(sellerlink::error::Field::Value.name(), "value");
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Account => "account",
+            Field::Kind => "kind",
+            Field::Value => "value",
+            Field::Timestamp => "timestamp",
+        }
+    }
+}
+
+impl core::fmt::Display for Field {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Why one observation was refused.
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::{IndexBuilder, error::Field};
+/// let mut b = IndexBuilder::new();
+/// let err = b.add("store-1", "ip", "not an ip", None).unwrap_err();
+/// assert_eq!(err.field(), Field::Value);
+/// assert_eq!(err.to_string(), "field value: invalid ip: not an IPv4 or IPv6 address");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ObservationError {
+    /// The account name is empty, too long or has control characters.
+    #[error("field account: {0}")]
+    Account(&'static str),
+    /// The kind name is refused.
+    #[error("field kind: {0}")]
+    Kind(#[source] KindError),
+    /// The value is not valid for its kind.
+    #[error("field value: invalid {kind}: {reason}")]
+    Value {
+        /// The kind's name.
+        kind: String,
+        /// Why.
+        #[source]
+        reason: InvalidValue,
+    },
+    /// The timestamp does not parse or is out of range.
+    #[error("field timestamp: {0}")]
+    Timestamp(&'static str),
+    /// The index is full (more than `u32::MAX - 1` accounts or artifacts).
+    #[error("field {0}: too many distinct values for 32-bit ids")]
+    Capacity(Field),
+}
+
+impl ObservationError {
+    /// The field at fault.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::{IndexBuilder, error::Field};
+    /// let err = IndexBuilder::new().add("", "ip", "1.2.3.4", None).unwrap_err();
+    /// assert_eq!(err.field(), Field::Account);
+    /// ```
+    pub fn field(&self) -> Field {
+        match self {
+            ObservationError::Account(_) => Field::Account,
+            ObservationError::Kind(_) => Field::Kind,
+            ObservationError::Value { .. } => Field::Value,
+            ObservationError::Timestamp(_) => Field::Timestamp,
+            ObservationError::Capacity(f) => *f,
+        }
+    }
+
+    /// A short, stable reason for tallies (no values in it).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::IndexBuilder;
+    /// let err = IndexBuilder::new().add("s", "ip", "x", None).unwrap_err();
+    /// assert_eq!(err.reason(), "invalid ip: not an IPv4 or IPv6 address");
+    /// ```
+    pub fn reason(&self) -> String {
+        match self {
+            ObservationError::Account(r) | ObservationError::Timestamp(r) => (*r).to_string(),
+            ObservationError::Kind(e) => e.to_string(),
+            ObservationError::Value { kind, reason } => format!("invalid {kind}: {reason}"),
+            ObservationError::Capacity(_) => "too many distinct values".to_string(),
+        }
+    }
+}
+
+/// Where in a file an ingest error stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    /// The file (or `<input>` for a reader without a path).
+    pub path: PathBuf,
+    /// 1-based line number (0 when unknown).
+    pub line: u64,
+}
+
+impl core::fmt::Display for Location {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}:{}", self.path.display(), self.line)
+    }
+}
+
+/// Why reading observations from a file failed.
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::ingest::{CsvOptions, read_csv};
+/// use sellerlink::IndexBuilder;
+/// let data = "account,kind,value\nstore-1,ip,300.1.1.1\n";
+/// let mut b = IndexBuilder::new();
+/// let err = read_csv(data.as_bytes(), "obs.csv", &CsvOptions::strict(), &mut b).unwrap_err();
+/// assert_eq!(err.to_string(), "obs.csv:2: field value: invalid ip: not an IPv4 or IPv6 address");
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IngestError {
+    /// The file could not be opened or read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The header lacks a required column or is malformed.
+    #[error("{at}: header: {reason}")]
+    Header {
+        /// Where.
+        at: Location,
+        /// Why.
+        reason: String,
+    },
+    /// A line is not a well-formed record (bad quoting, wrong field count, not UTF-8, too long).
+    #[error("{at}: {reason}")]
+    Record {
+        /// Where.
+        at: Location,
+        /// Why.
+        reason: String,
+    },
+    /// A record's field is invalid.
+    #[error("{at}: {source}")]
+    Observation {
+        /// Where.
+        at: Location,
+        /// Why.
+        #[source]
+        source: ObservationError,
+    },
+    /// Lenient mode gave up: more rejections than the configured limit.
+    #[error("{at}: more than {limit} rejected lines; the file is probably not observations")]
+    TooManyRejections {
+        /// Where it gave up.
+        at: Location,
+        /// The limit.
+        limit: u64,
+    },
+}
+
+/// The crate-wide error.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An observation was refused.
+    #[error(transparent)]
+    Observation(#[from] ObservationError),
+    /// Reading a file failed.
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    /// Building the graph failed.
+    #[error(transparent)]
+    Graph(#[from] crate::graph::GraphError),
+    /// An account name is not in the index.
+    #[error("unknown account {0:?}")]
+    UnknownAccount(String),
+    /// An I/O error outside ingest.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}

@@ -1,0 +1,290 @@
+//! The frozen bipartite graph: accounts ↔ artifacts in compact CSR arrays both ways.
+//!
+//! Built once from the builder's edge list and never mutated. Per distinct
+//! `(account, artifact)` pair it holds one `u32` on each side (8 bytes); when the input has
+//! timestamps it also holds each artifact's distinct `(timestamp, account)` uses sorted by time
+//! (12 bytes per use). Per account and per artifact it holds a `u32` offset, and per artifact its
+//! kind (`u32`). Nothing here is a hash map: every lookup is an index into an array.
+//!
+//! Limits: at most `u32::MAX` edges and uses (about four billion observations).
+
+use crate::id::{AccountId, ArtifactId, KindId};
+
+/// Timestamp value meaning "no timestamp given".
+pub const NO_TIME: i64 = i64::MIN;
+
+/// One observation after interning: who used what, when ([`NO_TIME`] if unknown).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Edge {
+    /// The artifact (sorted first, so that edges group by artifact).
+    pub artifact: u32,
+    /// When, in unix seconds, or [`NO_TIME`].
+    pub time: i64,
+    /// The account.
+    pub account: u32,
+}
+
+/// Errors building a graph.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GraphError {
+    /// More edges than 32-bit offsets address.
+    #[error("more than 4294967295 distinct observations")]
+    TooManyEdges,
+}
+
+/// The frozen bipartite graph. See the [module docs](self).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Graph {
+    pub(crate) acc_off: Vec<u32>,
+    pub(crate) acc_art: Vec<u32>,
+    pub(crate) art_off: Vec<u32>,
+    pub(crate) art_acc: Vec<u32>,
+    pub(crate) art_kind: Vec<KindId>,
+    /// Offsets into `ev_acc`/`ev_time`, per artifact; empty when no observation had a time.
+    pub(crate) ev_off: Vec<u32>,
+    pub(crate) ev_acc: Vec<u32>,
+    pub(crate) ev_time: Vec<i64>,
+}
+
+/// A use of an artifact: an account and when ([`NO_TIME`] if unknown).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Use {
+    /// Who.
+    pub account: AccountId,
+    /// When, unix seconds, or [`NO_TIME`].
+    pub time: i64,
+}
+
+impl Graph {
+    /// Freezes a graph from edges. `edges` is sorted and deduplicated in place.
+    ///
+    /// # Errors
+    ///
+    /// [`GraphError::TooManyEdges`] past `u32::MAX` distinct uses.
+    pub fn from_edges(
+        accounts: usize,
+        art_kind: Vec<KindId>,
+        edges: &mut Vec<Edge>,
+    ) -> Result<Graph, GraphError> {
+        sort_unstable(edges);
+        edges.dedup();
+        if edges.len() >= u32::MAX as usize {
+            return Err(GraphError::TooManyEdges);
+        }
+        let artifacts = art_kind.len();
+        let timed = edges.iter().any(|e| e.time != NO_TIME);
+
+        // Artifact side: events (time-sorted) and distinct sorted accounts.
+        let mut art_off = Vec::with_capacity(artifacts + 1);
+        let mut art_acc: Vec<u32> = Vec::with_capacity(edges.len());
+        let (mut ev_off, mut ev_acc, mut ev_time) = if timed {
+            (Vec::with_capacity(artifacts + 1), Vec::with_capacity(edges.len()), Vec::with_capacity(edges.len()))
+        } else {
+            (Vec::new(), Vec::new(), Vec::new())
+        };
+        art_off.push(0u32);
+        if timed {
+            ev_off.push(0u32);
+        }
+        let mut i = 0;
+        for art in 0..artifacts as u32 {
+            let start = i;
+            while i < edges.len() && edges[i].artifact == art {
+                i += 1;
+            }
+            let group = &edges[start..i];
+            if timed {
+                ev_acc.extend(group.iter().map(|e| e.account));
+                ev_time.extend(group.iter().map(|e| e.time));
+                ev_off.push(ev_acc.len() as u32);
+            }
+            let from = art_acc.len();
+            art_acc.extend(group.iter().map(|e| e.account));
+            art_acc[from..].sort_unstable();
+            dedup_tail(&mut art_acc, from);
+            art_off.push(art_acc.len() as u32);
+        }
+
+        // Account side: counting sort of the distinct pairs.
+        let mut acc_off = vec![0u32; accounts + 1];
+        for &a in &art_acc {
+            acc_off[a as usize + 1] += 1;
+        }
+        for k in 0..accounts {
+            acc_off[k + 1] += acc_off[k];
+        }
+        let mut fill = acc_off.clone();
+        let mut acc_art = vec![0u32; art_acc.len()];
+        for art in 0..artifacts {
+            for &a in &art_acc[art_off[art] as usize..art_off[art + 1] as usize] {
+                let slot = &mut fill[a as usize];
+                acc_art[*slot as usize] = art as u32;
+                *slot += 1;
+            }
+        }
+        art_acc.shrink_to_fit();
+        Ok(Graph { acc_off, acc_art, art_off, art_acc, art_kind, ev_off, ev_acc, ev_time })
+    }
+
+    /// Number of accounts.
+    pub fn account_count(&self) -> usize {
+        self.acc_off.len().saturating_sub(1)
+    }
+
+    /// Number of artifacts.
+    pub fn artifact_count(&self) -> usize {
+        self.art_kind.len()
+    }
+
+    /// Number of distinct (account, artifact) pairs.
+    pub fn edge_count(&self) -> usize {
+        self.art_acc.len()
+    }
+
+    /// True when any observation carried a timestamp.
+    pub fn is_timed(&self) -> bool {
+        !self.ev_off.is_empty()
+    }
+
+    /// The artifacts of an account, sorted by id.
+    pub fn artifacts_of(&self, a: AccountId) -> &[u32] {
+        let i = a.as_usize();
+        &self.acc_art[self.acc_off[i] as usize..self.acc_off[i + 1] as usize]
+    }
+
+    /// The distinct accounts of an artifact, sorted by id.
+    pub fn accounts_of(&self, f: ArtifactId) -> &[u32] {
+        let i = f.as_usize();
+        &self.art_acc[self.art_off[i] as usize..self.art_off[i + 1] as usize]
+    }
+
+    /// Number of distinct accounts that used an artifact.
+    pub fn degree(&self, f: ArtifactId) -> u32 {
+        let i = f.as_usize();
+        self.art_off[i + 1] - self.art_off[i]
+    }
+
+    /// The kind of an artifact.
+    pub fn kind(&self, f: ArtifactId) -> KindId {
+        self.art_kind[f.as_usize()]
+    }
+
+    /// The uses of an artifact sorted by time (untimed uses first); for an untimed graph, one
+    /// untimed use per account.
+    pub fn uses(&self, f: ArtifactId) -> Uses<'_> {
+        let i = f.as_usize();
+        if self.is_timed() {
+            let r = self.ev_off[i] as usize..self.ev_off[i + 1] as usize;
+            Uses { accounts: &self.ev_acc[r.clone()], times: Some(&self.ev_time[r]), pos: 0 }
+        } else {
+            Uses { accounts: self.accounts_of(f), times: None, pos: 0 }
+        }
+    }
+
+    /// The raw (account, time) slices of an artifact's uses; `times` is `None` when untimed.
+    pub(crate) fn use_slices(&self, f: u32) -> (&[u32], Option<&[i64]>) {
+        let i = f as usize;
+        if self.is_timed() {
+            let r = self.ev_off[i] as usize..self.ev_off[i + 1] as usize;
+            (&self.ev_acc[r.clone()], Some(&self.ev_time[r]))
+        } else {
+            (&self.art_acc[self.art_off[i] as usize..self.art_off[i + 1] as usize], None)
+        }
+    }
+
+    /// Heap bytes held by the arrays.
+    pub fn heap_bytes(&self) -> usize {
+        4 * (self.acc_off.capacity()
+            + self.acc_art.capacity()
+            + self.art_off.capacity()
+            + self.art_acc.capacity()
+            + self.art_kind.capacity()
+            + self.ev_off.capacity()
+            + self.ev_acc.capacity())
+            + 8 * self.ev_time.capacity()
+    }
+}
+
+/// The uses of one artifact; see [`Graph::uses`].
+#[derive(Clone, Debug)]
+pub struct Uses<'g> {
+    accounts: &'g [u32],
+    times: Option<&'g [i64]>,
+    pos: usize,
+}
+
+impl Iterator for Uses<'_> {
+    type Item = Use;
+
+    fn next(&mut self) -> Option<Use> {
+        let account = *self.accounts.get(self.pos)?;
+        let time = self.times.map_or(NO_TIME, |t| t[self.pos]);
+        self.pos += 1;
+        Some(Use { account: AccountId::from_u32(account), time })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.accounts.len() - self.pos;
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for Uses<'_> {}
+
+fn dedup_tail(v: &mut Vec<u32>, from: usize) {
+    let mut w = from;
+    for r in from..v.len() {
+        if r == from || v[r] != v[w - 1] {
+            v[w] = v[r];
+            w += 1;
+        }
+    }
+    v.truncate(w);
+}
+
+fn sort_unstable(edges: &mut [Edge]) {
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::slice::ParallelSliceMut;
+        edges.par_sort_unstable();
+    }
+    #[cfg(not(feature = "rayon"))]
+    edges.sort_unstable();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e(account: u32, artifact: u32, time: i64) -> Edge {
+        Edge { artifact, time, account }
+    }
+
+    #[test]
+    fn csr_both_ways() {
+        let kinds = vec![KindId::must(0); 3];
+        let mut edges = vec![e(2, 0, 5), e(0, 0, 9), e(0, 0, 9), e(1, 1, NO_TIME), e(0, 1, 3), e(2, 0, 1)];
+        let g = Graph::from_edges(3, kinds, &mut edges).unwrap();
+        assert_eq!(g.accounts_of(ArtifactId::must(0)), &[0, 2]);
+        assert_eq!(g.accounts_of(ArtifactId::must(1)), &[0, 1]);
+        assert_eq!(g.accounts_of(ArtifactId::must(2)), &[] as &[u32]);
+        assert_eq!(g.artifacts_of(AccountId::must(0)), &[0, 1]);
+        assert_eq!(g.artifacts_of(AccountId::must(2)), &[0]);
+        assert_eq!(g.degree(ArtifactId::must(0)), 2);
+        let uses: Vec<_> = g.uses(ArtifactId::must(0)).map(|u| (u.account.as_u32(), u.time)).collect();
+        assert_eq!(uses, vec![(2, 1), (2, 5), (0, 9)]);
+        let uses: Vec<_> = g.uses(ArtifactId::must(1)).map(|u| u.time).collect();
+        assert_eq!(uses, vec![NO_TIME, 3]);
+        assert!(g.is_timed());
+        assert_eq!(g.edge_count(), 4);
+    }
+
+    #[test]
+    fn untimed_has_no_events() {
+        let mut edges = vec![e(0, 0, NO_TIME), e(1, 0, NO_TIME)];
+        let g = Graph::from_edges(2, vec![KindId::must(0)], &mut edges).unwrap();
+        assert!(!g.is_timed());
+        assert_eq!(g.uses(ArtifactId::must(0)).count(), 2);
+    }
+}

@@ -1,0 +1,222 @@
+//! Interning: external strings to dense `u32` ids, each string stored once.
+//!
+//! An [`Interner`] keeps all strings back to back in one arena (`String`) with an end offset per
+//! id, and a hash table of ids (hashbrown's `HashTable`, hashed with ahash under fixed keys) that
+//! looks strings up in the arena. A string therefore costs its bytes, 8 bytes of offset and about
+//! 5 bytes of table, with no allocation per string. Artifacts are interned under a tag (their kind)
+//! so that the same text under two kinds is two artifacts.
+
+
+use ahash::RandomState;
+use hashbrown::HashTable;
+
+/// Fixed hash keys: interning must not depend on process randomness (ids are dense and assigned
+/// in first-seen order, which we make canonical later; hashing only affects speed).
+const KEYS: [u64; 4] = [
+    0x243f_6a88_85a3_08d3,
+    0x1319_8a2e_0370_7344,
+    0xa409_3822_299f_31d0,
+    0x082e_fa98_ec4e_6c89,
+];
+
+/// A string interner over one arena; see the [module docs](self).
+#[derive(Clone)]
+pub struct Interner {
+    arena: String,
+    ends: Vec<u64>,
+    tags: Vec<u32>,
+    tagged: bool,
+    table: HashTable<u32>,
+    hasher: RandomState,
+}
+
+impl core::fmt::Debug for Interner {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Interner")
+            .field("len", &self.len())
+            .field("bytes", &self.arena.len())
+            .finish()
+    }
+}
+
+impl Interner {
+    /// An interner for plain strings (accounts).
+    pub fn new() -> Self {
+        Self::with_tags(false)
+    }
+
+    /// An interner whose keys are `(tag, string)` pairs (artifacts, tagged by kind).
+    pub fn tagged() -> Self {
+        Self::with_tags(true)
+    }
+
+    fn with_tags(tagged: bool) -> Self {
+        Self {
+            arena: String::new(),
+            ends: Vec::new(),
+            tags: Vec::new(),
+            tagged,
+            table: HashTable::new(),
+            hasher: RandomState::with_seeds(KEYS[0], KEYS[1], KEYS[2], KEYS[3]),
+        }
+    }
+
+    /// Number of distinct strings.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// True when nothing has been interned.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The string of `id`.
+    ///
+    /// # Panics
+    ///
+    /// Panics when `id >= self.len()`.
+    pub fn get(&self, id: u32) -> &str {
+        let i = id as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.arena[start..self.ends[i] as usize]
+    }
+
+    /// The tag of `id` (0 for an untagged interner).
+    pub fn tag(&self, id: u32) -> u32 {
+        if self.tagged { self.tags[id as usize] } else { 0 }
+    }
+
+    fn hash(&self, tag: u32, s: &str) -> u64 {
+        if self.tagged {
+            self.hasher.hash_one((tag, s))
+        } else {
+            self.hasher.hash_one(s)
+        }
+    }
+
+    /// The id of `s` under `tag`, if interned.
+    pub fn find(&self, tag: u32, s: &str) -> Option<u32> {
+        let h = self.hash(tag, s);
+        self.table
+            .find(h, |&id| self.tag(id) == tag && self.get(id) == s)
+            .copied()
+    }
+
+    /// Interns `s` under `tag` (ignored by an untagged interner), returning its id.
+    ///
+    /// Returns `None` when the interner holds `u32::MAX - 1` strings already.
+    pub fn intern(&mut self, tag: u32, s: &str) -> Option<u32> {
+        let h = self.hash(tag, s);
+        if let Some(&id) = self
+            .table
+            .find(h, |&id| self.tag(id) == tag && self.get(id) == s)
+        {
+            return Some(id);
+        }
+        let id = u32::try_from(self.ends.len()).ok().filter(|&i| i < u32::MAX - 1)?;
+        self.arena.push_str(s);
+        self.ends.push(self.arena.len() as u64);
+        if self.tagged {
+            self.tags.push(tag);
+        }
+        // Split borrows: the hasher closure must read the arena while the table grows.
+        let Self { arena, ends, tags, tagged, table, hasher } = self;
+        let view = View { arena, ends, tags, tagged: *tagged, hasher };
+        table.insert_unique(h, id, |&other| view.rehash(other));
+        Some(id)
+    }
+
+    /// Rebuilds the interner with ids in the order given by `order` (a permutation of
+    /// `0..len`), returning it; `order[new] = old`.
+    pub fn permuted(&self, order: &[u32]) -> Interner {
+        let mut out = Self::with_tags(self.tagged);
+        out.arena.reserve(self.arena.len());
+        out.ends.reserve(self.len());
+        for &old in order {
+            let fresh = out.intern(self.tag(old), self.get(old));
+            debug_assert!(fresh.is_some());
+        }
+        out
+    }
+
+    /// Bytes held (arena, offsets, tags and table), for memory accounting.
+    pub fn heap_bytes(&self) -> usize {
+        self.arena.capacity()
+            + self.ends.capacity() * 8
+            + self.tags.capacity() * 4
+            + self.table.capacity() * 5
+    }
+}
+
+impl Default for Interner {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+struct View<'a> {
+    arena: &'a str,
+    ends: &'a [u64],
+    tags: &'a [u32],
+    tagged: bool,
+    hasher: &'a RandomState,
+}
+
+impl View<'_> {
+    fn rehash(&self, id: u32) -> u64 {
+        let i = id as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        let s = &self.arena[start..self.ends[i] as usize];
+        if self.tagged {
+            self.hasher.hash_one((self.tags[i], s))
+        } else {
+            self.hasher.hash_one(s)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interns_once() {
+        let mut i = Interner::new();
+        let a = i.intern(0, "alpha").unwrap();
+        let b = i.intern(0, "beta").unwrap();
+        assert_eq!(i.intern(0, "alpha"), Some(a));
+        assert_ne!(a, b);
+        assert_eq!(i.get(b), "beta");
+        assert_eq!(i.len(), 2);
+        assert_eq!(i.find(0, "beta"), Some(b));
+        assert_eq!(i.find(0, "gamma"), None);
+    }
+
+    #[test]
+    fn tags_separate() {
+        let mut i = Interner::tagged();
+        let a = i.intern(1, "x").unwrap();
+        let b = i.intern(2, "x").unwrap();
+        assert_ne!(a, b);
+        assert_eq!(i.tag(b), 2);
+        assert_eq!(i.find(1, "x"), Some(a));
+        assert_eq!(i.find(3, "x"), None);
+    }
+
+    #[test]
+    fn grows_and_permutes() {
+        let mut i = Interner::tagged();
+        for n in 0..10_000u32 {
+            assert_eq!(i.intern(n % 3, &n.to_string()), Some(n));
+        }
+        for n in 0..10_000u32 {
+            assert_eq!(i.find(n % 3, &n.to_string()), Some(n));
+        }
+        let order: Vec<u32> = (0..10_000u32).rev().collect();
+        let p = i.permuted(&order);
+        assert_eq!(p.get(0), "9999");
+        assert_eq!(p.tag(0), 9999 % 3);
+        assert_eq!(p.find(0, "0"), Some(9999));
+    }
+}

@@ -1,0 +1,276 @@
+//! Kinds: the registry of artifact kinds, their names and normalisers.
+//!
+//! Eight kinds are built in (`device`, `wifi`, `ip`, `id_document`, `phone`, `email`, `payment`,
+//! `address`); any other name a user or a CSV file uses becomes a custom kind on first sight,
+//! normalised with [`Normalizer::Text`] unless the user registered another rule. Kind names are
+//! trimmed and folded to lowercase, so `Device` and `device` are one kind.
+
+use crate::id::KindId;
+use crate::normalize::Normalizer;
+
+/// The built-in kinds, in [`KindId`] order, with their normalisers.
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("device", "text"),
+    ("wifi", "mac"),
+    ("ip", "ip"),
+    ("id_document", "document"),
+    ("phone", "phone"),
+    ("email", "email"),
+    ("payment", "document"),
+    ("address", "address"),
+];
+
+/// The most kinds one index holds; a file with more distinct kind names is almost certainly
+/// malformed (a value column shifted into the kind column), so further kinds are rejected.
+pub const MAX_KINDS: usize = 256;
+
+/// The longest kind name accepted, in bytes.
+pub const MAX_KIND_NAME: usize = 64;
+
+/// Why a kind name was refused.
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::kind::{KindError, Kinds};
+/// let mut kinds = Kinds::new();
+/// assert!(matches!(kinds.resolve(""), Err(KindError::Empty)));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KindError {
+    /// The kind name is empty.
+    #[error("empty kind name")]
+    Empty,
+    /// The kind name is too long or has characters other than letters, digits, `_`, `-`, `.`.
+    #[error("kind name must be at most 64 letters, digits, '_', '-' or '.'")]
+    BadName,
+    /// The registry already holds [`MAX_KINDS`] kinds.
+    #[error("more than 256 distinct kinds")]
+    TooMany,
+}
+
+/// The registry of kinds.
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::kind::Kinds;
+/// use sellerlink::normalize::Normalizer;
+/// let mut kinds = Kinds::new();
+/// let wifi = kinds.get("WiFi").expect("built in");
+/// assert_eq!(kinds.name(wifi), "wifi");
+/// let dob = kinds.register("dob_name", Normalizer::Address)?;
+/// assert_eq!(kinds.normalizer(dob).name(), "address");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Kinds {
+    names: Vec<Box<str>>,
+    normalizers: Vec<Normalizer>,
+}
+
+impl Default for Kinds {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Kinds {
+    /// The registry with the built-in kinds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(sellerlink::kind::Kinds::new().len(), 8);
+    /// ```
+    pub fn new() -> Self {
+        let mut kinds = Kinds { names: Vec::new(), normalizers: Vec::new() };
+        for &(name, norm) in BUILTIN {
+            kinds.names.push(name.into());
+            kinds.normalizers.push(Normalizer::builtin(norm).unwrap_or(Normalizer::Text));
+        }
+        kinds
+    }
+
+    /// Number of kinds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(!sellerlink::kind::Kinds::new().is_empty());
+    /// ```
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Always false: the built-in kinds are always present.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(!sellerlink::kind::Kinds::new().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// The canonical spelling of a kind name (trimmed, lowercase), or why it is refused.
+    ///
+    /// # Errors
+    ///
+    /// [`KindError::Empty`] or [`KindError::BadName`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::kind::Kinds;
+    /// assert_eq!(Kinds::canonical_name(" Device ")?, "device");
+    /// assert!(Kinds::canonical_name("a b").is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn canonical_name(name: &str) -> Result<String, KindError> {
+        let n = name.trim();
+        if n.is_empty() {
+            return Err(KindError::Empty);
+        }
+        if n.len() > MAX_KIND_NAME
+            || !n.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        {
+            return Err(KindError::BadName);
+        }
+        Ok(n.to_ascii_lowercase())
+    }
+
+    /// The id of an existing kind (any spelling that folds to its name).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let kinds = sellerlink::kind::Kinds::new();
+    /// assert!(kinds.get("PHONE").is_some());
+    /// assert!(kinds.get("shoe_size").is_none());
+    /// ```
+    pub fn get(&self, name: &str) -> Option<KindId> {
+        let n = name.trim();
+        self.names
+            .iter()
+            .position(|k| k.eq_ignore_ascii_case(n))
+            .map(KindId::must)
+    }
+
+    /// The id of a kind, registering it as a custom kind (text normaliser) if new.
+    ///
+    /// # Errors
+    ///
+    /// [`KindError`] when the name is refused or the registry is full.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut kinds = sellerlink::kind::Kinds::new();
+    /// let k = kinds.resolve("dob_name")?;
+    /// assert_eq!(kinds.resolve("DOB_NAME")?, k);
+    /// assert_eq!(kinds.normalizer(k).name(), "text");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn resolve(&mut self, name: &str) -> Result<KindId, KindError> {
+        if let Some(k) = self.get(name) {
+            return Ok(k);
+        }
+        self.register(name, Normalizer::Text)
+    }
+
+    /// Registers a kind with a normaliser, or replaces the normaliser of an existing kind
+    /// (built-in kinds included).
+    ///
+    /// # Errors
+    ///
+    /// [`KindError`] when the name is refused or the registry is full.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::{kind::Kinds, normalize::Normalizer};
+    /// let mut kinds = Kinds::new();
+    /// let device = kinds.register("device", Normalizer::Document)?;
+    /// assert_eq!(kinds.normalizer(device).name(), "document");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn register(&mut self, name: &str, normalizer: Normalizer) -> Result<KindId, KindError> {
+        let name = Self::canonical_name(name)?;
+        if let Some(k) = self.get(&name) {
+            self.normalizers[k.as_usize()] = normalizer;
+            return Ok(k);
+        }
+        if self.names.len() >= MAX_KINDS {
+            return Err(KindError::TooMany);
+        }
+        self.names.push(name.into());
+        self.normalizers.push(normalizer);
+        Ok(KindId::must(self.names.len() - 1))
+    }
+
+    /// The name of a kind.
+    ///
+    /// # Panics
+    ///
+    /// Panics when `kind` is not from this registry.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let kinds = sellerlink::kind::Kinds::new();
+    /// assert_eq!(kinds.name(sellerlink::KindId::must(0)), "device");
+    /// ```
+    pub fn name(&self, kind: KindId) -> &str {
+        &self.names[kind.as_usize()]
+    }
+
+    /// The normaliser of a kind.
+    ///
+    /// # Panics
+    ///
+    /// Panics when `kind` is not from this registry.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let kinds = sellerlink::kind::Kinds::new();
+    /// let wifi = kinds.get("wifi").expect("built in");
+    /// assert_eq!(kinds.normalizer(wifi).name(), "mac");
+    /// ```
+    pub fn normalizer(&self, kind: KindId) -> &Normalizer {
+        &self.normalizers[kind.as_usize()]
+    }
+
+    /// All kinds with their names, in id order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let kinds = sellerlink::kind::Kinds::new();
+    /// assert_eq!(kinds.iter().next().map(|(_, n)| n), Some("device"));
+    /// ```
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (KindId, &str)> + '_ {
+        self.names.iter().enumerate().map(|(i, n)| (KindId::must(i), &**n))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_bad_names_and_caps_count() {
+        let mut k = Kinds::new();
+        assert_eq!(k.resolve("  "), Err(KindError::Empty));
+        assert_eq!(k.resolve("a,b"), Err(KindError::BadName));
+        assert_eq!(k.resolve(&"x".repeat(65)), Err(KindError::BadName));
+        for i in k.len()..MAX_KINDS {
+            k.resolve(&format!("k{i}")).unwrap();
+        }
+        assert_eq!(k.resolve("one_more"), Err(KindError::TooMany));
+        assert!(k.resolve("k10").is_ok());
+    }
+}

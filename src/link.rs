@@ -1,0 +1,316 @@
+//! Linking: union-find over the bipartite graph under a [`LinkPolicy`].
+//!
+//! Linking never builds the account × account projection. For each artifact it decides, from
+//! its kind's resolved policy, whether the artifact is a *hub* (more accounts than the cap:
+//! suppressed and reported) and otherwise which of its accounts it ties together:
+//!
+//! - **strong, no window**: all its accounts, by unioning consecutive accounts (`d − 1` unions);
+//! - **strong, with window**: its uses sorted by time are chained wherever consecutive uses are
+//!   at most the window apart (the transitive closure of "used within the window of each other");
+//!   an untimed use is compatible with every use, so any untimed use ties the whole artifact;
+//! - **weak**: each pair of distinct accounts with compatible uses is emitted once per artifact
+//!   (at most `cap·(cap−1)/2` pairs, bounded by the hub cap); after all artifacts, a pair is
+//!   unioned when it was emitted by at least [`LinkPolicy::corroboration_needed`] distinct
+//!   artifacts. A weak pair that is also joined by strong evidence is simply redundant.
+//!
+//! The result is a [`Linkage`]: components as a canonical [`Clustering`] (component ids in order
+//! of each component's smallest account id, so the same observations in any order give the same
+//! ids once account ids are canonical), the set of hub artifacts, and the resolved caps.
+//!
+//! Cost: `O(E α(n))` for strong kinds and `O(Σ d²)` over weak non-hub artifacts, which the cap
+//! bounds; memory: the union-find (5 bytes per account) plus 8 bytes per emitted weak pair.
+
+use roaring::RoaringBitmap;
+
+use crate::cluster::Clustering;
+use crate::graph::{Graph, NO_TIME};
+use crate::kind::Kinds;
+use crate::policy::{HubCap, LinkPolicy, Strength, auto_cap};
+
+/// A policy resolved against one graph's kinds: caps are numbers, windows are known.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolved {
+    /// Strength per kind id.
+    pub strength: Vec<Strength>,
+    /// Hub cap per kind id (`u32::MAX` for unlimited).
+    pub cap: Vec<u32>,
+    /// Window per kind id.
+    pub window: Vec<Option<u64>>,
+    /// Corroboration weak evidence needs.
+    pub corroboration: u32,
+}
+
+impl Resolved {
+    /// Resolves `policy` for the kinds of `graph` (computing automatic caps from its degrees).
+    pub fn new(graph: &Graph, kinds: &Kinds, policy: &LinkPolicy) -> Resolved {
+        let mut strength = Vec::with_capacity(kinds.len());
+        let mut cap = Vec::with_capacity(kinds.len());
+        let mut window = Vec::with_capacity(kinds.len());
+        let mut degrees_by_kind: Vec<Option<Vec<u32>>> = vec![None; kinds.len()];
+        for (k, name) in kinds.iter() {
+            let p = policy.kind_policy(name);
+            strength.push(p.strength());
+            window.push(p.window());
+            cap.push(match p.cap() {
+                HubCap::Fixed(n) => n,
+                HubCap::Unlimited => u32::MAX,
+                HubCap::Auto => {
+                    degrees_by_kind[k.as_usize()] = Some(Vec::new());
+                    0
+                }
+            });
+        }
+        if degrees_by_kind.iter().any(Option::is_some) {
+            for f in 0..graph.artifact_count() {
+                let k = graph.art_kind[f].as_usize();
+                if let Some(Some(v)) = degrees_by_kind.get_mut(k) {
+                    v.push(graph.art_off[f + 1] - graph.art_off[f]);
+                }
+            }
+            for (k, d) in degrees_by_kind.into_iter().enumerate() {
+                if let Some(d) = d {
+                    cap[k] = auto_cap(&d);
+                }
+            }
+        }
+        Resolved { strength, cap, window, corroboration: policy.corroboration_needed() }
+    }
+
+    /// True when artifact `f` (of `graph`) is a hub under this policy.
+    pub fn is_hub(&self, graph: &Graph, f: u32) -> bool {
+        let k = graph.art_kind[f as usize].as_usize();
+        graph.art_off[f as usize + 1] - graph.art_off[f as usize] > self.cap[k]
+    }
+}
+
+/// A union-find (disjoint-set forest) over `u32` elements with union by size and path halving.
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::link::UnionFind;
+/// let mut uf = UnionFind::new(4);
+/// uf.union(0, 1);
+/// uf.union(2, 3);
+/// assert_eq!(uf.find(1), uf.find(0));
+/// assert_ne!(uf.find(1), uf.find(2));
+/// ```
+#[derive(Clone, Debug)]
+pub struct UnionFind {
+    parent: Vec<u32>,
+    size: Vec<u32>,
+}
+
+impl UnionFind {
+    /// `n` singletons.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut uf = sellerlink::link::UnionFind::new(2);
+    /// assert_ne!(uf.find(0), uf.find(1));
+    /// ```
+    pub fn new(n: usize) -> Self {
+        Self { parent: (0..n as u32).collect(), size: vec![1; n] }
+    }
+
+    /// The representative of `x`.
+    ///
+    /// # Panics
+    ///
+    /// Panics when `x` is out of range.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut uf = sellerlink::link::UnionFind::new(3);
+    /// assert_eq!(uf.find(2), 2);
+    /// ```
+    #[inline]
+    pub fn find(&mut self, mut x: u32) -> u32 {
+        while self.parent[x as usize] != x {
+            let p = self.parent[x as usize];
+            let gp = self.parent[p as usize];
+            self.parent[x as usize] = gp;
+            x = gp;
+        }
+        x
+    }
+
+    /// Joins the sets of `a` and `b`; returns true when they were separate.
+    ///
+    /// # Panics
+    ///
+    /// Panics when `a` or `b` is out of range.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut uf = sellerlink::link::UnionFind::new(2);
+    /// assert!(uf.union(0, 1));
+    /// assert!(!uf.union(1, 0));
+    /// ```
+    #[inline]
+    pub fn union(&mut self, a: u32, b: u32) -> bool {
+        let (mut ra, mut rb) = (self.find(a), self.find(b));
+        if ra == rb {
+            return false;
+        }
+        if self.size[ra as usize] < self.size[rb as usize] {
+            core::mem::swap(&mut ra, &mut rb);
+        }
+        self.parent[rb as usize] = ra;
+        self.size[ra as usize] += self.size[rb as usize];
+        true
+    }
+
+    /// A canonical label per element: sets numbered in order of their smallest element.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut uf = sellerlink::link::UnionFind::new(4);
+    /// uf.union(3, 1);
+    /// assert_eq!(uf.labels(), vec![0, 1, 2, 1]);
+    /// ```
+    pub fn labels(&mut self) -> Vec<u32> {
+        let n = self.parent.len();
+        let mut label_of_root = vec![u32::MAX; n];
+        let mut out = Vec::with_capacity(n);
+        let mut next = 0u32;
+        for x in 0..n as u32 {
+            let r = self.find(x) as usize;
+            if label_of_root[r] == u32::MAX {
+                label_of_root[r] = next;
+                next += 1;
+            }
+            out.push(label_of_root[r]);
+        }
+        out
+    }
+}
+
+/// The result of linking: components, hubs and the policy as resolved.
+#[derive(Clone, Debug)]
+pub struct Linkage {
+    /// Linked components, canonical ids.
+    pub components: Clustering,
+    /// Artifacts suppressed as hubs.
+    pub hubs: RoaringBitmap,
+    /// The resolved policy.
+    pub resolved: Resolved,
+}
+
+/// Links the accounts of `graph` under `policy`. See the [module docs](self).
+pub fn link(graph: &Graph, kinds: &Kinds, policy: &LinkPolicy) -> Linkage {
+    let resolved = Resolved::new(graph, kinds, policy);
+    let mut uf = UnionFind::new(graph.account_count());
+    let mut hubs = RoaringBitmap::new();
+    let mut pairs: Vec<u64> = Vec::new();
+    let mut local: Vec<u64> = Vec::new();
+    for f in 0..graph.artifact_count() as u32 {
+        let deg = graph.art_off[f as usize + 1] - graph.art_off[f as usize];
+        if deg < 2 {
+            continue;
+        }
+        if resolved.is_hub(graph, f) {
+            hubs.insert(f);
+            continue;
+        }
+        let k = graph.art_kind[f as usize].as_usize();
+        let window = resolved.window[k];
+        let weak = resolved.strength[k] == Strength::Weak && resolved.corroboration > 1;
+        if !weak {
+            union_artifact(graph, f, window, &mut uf);
+        } else {
+            local.clear();
+            artifact_pairs(graph, f, window, &mut local);
+            local.sort_unstable();
+            local.dedup();
+            pairs.extend_from_slice(&local);
+        }
+    }
+    sort_u64(&mut pairs);
+    let need = resolved.corroboration as usize;
+    let mut i = 0;
+    while i < pairs.len() {
+        let mut j = i + 1;
+        while j < pairs.len() && pairs[j] == pairs[i] {
+            j += 1;
+        }
+        if j - i >= need {
+            uf.union((pairs[i] >> 32) as u32, pairs[i] as u32);
+        }
+        i = j;
+    }
+    let components = Clustering::from_labels(uf.labels());
+    Linkage { components, hubs, resolved }
+}
+
+/// Unions the accounts a strong artifact ties together.
+fn union_artifact(graph: &Graph, f: u32, window: Option<u64>, uf: &mut UnionFind) {
+    let (accounts, times) = graph.use_slices(f);
+    match (window, times) {
+        (Some(w), Some(times)) if times[0] != NO_TIME => {
+            for i in 1..accounts.len() {
+                if times[i].abs_diff(times[i - 1]) <= w {
+                    uf.union(accounts[i - 1], accounts[i]);
+                }
+            }
+        }
+        _ => {
+            for i in 1..accounts.len() {
+                uf.union(accounts[0], accounts[i]);
+            }
+        }
+    }
+}
+
+/// Emits every pair of distinct accounts with compatible uses of `f`, as `a << 32 | b`, `a < b`
+/// (possibly repeated; the caller deduplicates).
+pub(crate) fn artifact_pairs(graph: &Graph, f: u32, window: Option<u64>, out: &mut Vec<u64>) {
+    let (accounts, times) = graph.use_slices(f);
+    let push = |out: &mut Vec<u64>, a: u32, b: u32| {
+        if a != b {
+            let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+            out.push(u64::from(lo) << 32 | u64::from(hi));
+        }
+    };
+    match (window, times) {
+        (Some(w), Some(times)) => {
+            // Untimed uses sort first and pair with every use.
+            let untimed = times.iter().take_while(|&&t| t == NO_TIME).count();
+            for i in 0..untimed {
+                for &b in &accounts[i + 1..] {
+                    push(out, accounts[i], b);
+                }
+            }
+            for i in untimed..accounts.len() {
+                for j in i + 1..accounts.len() {
+                    if times[j].abs_diff(times[i]) > w {
+                        break;
+                    }
+                    push(out, accounts[i], accounts[j]);
+                }
+            }
+        }
+        _ => {
+            let distinct = graph.accounts_of(crate::ArtifactId::from_u32(f));
+            for (i, &a) in distinct.iter().enumerate() {
+                for &b in &distinct[i + 1..] {
+                    push(out, a, b);
+                }
+            }
+        }
+    }
+}
+
+fn sort_u64(v: &mut [u64]) {
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::slice::ParallelSliceMut;
+        v.par_sort_unstable();
+    }
+    #[cfg(not(feature = "rayon"))]
+    v.sort_unstable();
+}

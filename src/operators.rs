@@ -1,0 +1,421 @@
+//! Operators: community detection on the evidence graph of each linked component.
+//!
+//! Union-find answers "is there any chain of evidence"; this stage answers "which stores does one
+//! operator run". Each linked component with three or more accounts is solved on its own (in
+//! parallel with the `rayon` feature; communities never cross components), on a weighted
+//! account graph built from the artifacts its accounts share:
+//!
+//! - **Rarity**: one shared artifact used by `d` accounts adds `w_kind · ln 2 / ln d` to each
+//!   pair of them (1 for a pair, about 0.14 for a mule account serving 150 stores), so that a big
+//!   artifact holds its group together without outweighing rare, specific evidence.
+//! - **Relatedness** (degree is not the whole story): an artifact's accounts are split into
+//!   *groups* that are related through other shared, non-hub evidence. Pairs inside a group
+//!   get the full weight. Pairs across groups get it scaled by the artifact's *cohesion* (the
+//!   share of its accounts related to another of its accounts otherwise), at least
+//!   [`Operators::cross_floor`]; for a suppressed hub, cross-group pairs get nothing, so a hub
+//!   counts as evidence exactly where the rest of the evidence agrees. A ring's mule account
+//!   serving 150 related storefronts keeps its weight; a café hotspot's 60 unrelated strangers
+//!   lose it.
+//! - **Time**: an artifact with a time window (an `ip`) is split into its time-coincident
+//!   groups of uses first, each counted as one artifact.
+//! - **Memory**: no clique is materialised. An artifact's pairs are written out explicitly up
+//!   to [`CLIQUE_LIMIT`] accounts; larger ones become a circulant graph with
+//!   [`SPARSE_DEGREE`] neighbours each side, each edge scaled so every account keeps its total
+//!   evidence strength. Edges per artifact are therefore at most `d · SPARSE_DEGREE · 2`.
+//!
+//! Leiden runs with the **CPM** quality by default: a set of accounts is one operator when the
+//! evidence between its pairs averages more than the resolution γ (default 0.05). Unlike
+//! modularity, CPM has no resolution limit and no bias against a component being one
+//! community, so a 150-store ring stays whole, while two rings joined by one sold document, or
+//! strangers joined by a café PC, fall apart. Modularity is available for users who want it.
+//!
+//! The result is an [`OperatorClustering`]: an operator id per account, members per operator and
+//! a confidence per operator, `w_in / (w_in + w_out)` of its evidence (1 for an operator that no
+//! evidence leaves).
+
+use ahash::AHashMap;
+
+use crate::cluster::Clustering;
+use crate::graph::NO_TIME;
+use crate::id::{AccountId, ArtifactId, ClusterId};
+use crate::index::Index;
+use crate::leiden::{Leiden, Quality, WeightedGraph};
+use crate::link::UnionFind;
+
+/// Artifacts with at most this many accounts in a component contribute every pair explicitly.
+pub const CLIQUE_LIMIT: usize = 48;
+/// Neighbours on each side in the circulant that stands in for a larger artifact's clique.
+pub const SPARSE_DEGREE: usize = 8;
+
+/// Configuration of the operator stage, in the builder style.
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::{IndexBuilder, operators::Operators};
+/// let b = IndexBuilder::new().operators(Some(Operators::new().resolution(0.08).seed(7)));
+/// # let _ = b;
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct Operators {
+    resolution: Option<f64>,
+    quality: Option<Quality>,
+    seed: Option<u64>,
+    cross_floor: Option<f64>,
+}
+
+impl Operators {
+    /// The default configuration (CPM, γ = 0.05, seed 0, cross floor 0.1).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(sellerlink::operators::Operators::new().resolution_value(), 0.05);
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the resolution γ.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(sellerlink::operators::Operators::new().resolution(0.2).resolution_value(), 0.2);
+    /// ```
+    pub fn resolution(mut self, r: f64) -> Self {
+        self.resolution = Some(r);
+        self
+    }
+
+    /// Sets the quality function.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::{leiden::Quality, operators::Operators};
+    /// let o = Operators::new().quality(Quality::Modularity).resolution(1.0);
+    /// # let _ = o;
+    /// ```
+    pub fn quality(mut self, q: Quality) -> Self {
+        self.quality = Some(q);
+        self
+    }
+
+    /// Sets the Leiden seed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let o = sellerlink::operators::Operators::new().seed(42);
+    /// # let _ = o;
+    /// ```
+    pub fn seed(mut self, s: u64) -> Self {
+        self.seed = Some(s);
+        self
+    }
+
+    /// Sets the least factor on cross-group pairs of a non-hub artifact (0 to 1).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let o = sellerlink::operators::Operators::new().cross_floor(0.2);
+    /// # let _ = o;
+    /// ```
+    pub fn cross_floor(mut self, f: f64) -> Self {
+        self.cross_floor = Some(f.clamp(0.0, 1.0));
+        self
+    }
+
+    /// The resolution in force.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(sellerlink::operators::Operators::new().resolution_value(), 0.05);
+    /// ```
+    pub fn resolution_value(&self) -> f64 {
+        self.resolution.unwrap_or(0.05)
+    }
+
+    fn leiden(&self) -> Leiden {
+        Leiden::new()
+            .quality(self.quality.unwrap_or(Quality::Cpm))
+            .resolution(self.resolution_value())
+            .seed(self.seed.unwrap_or(0))
+    }
+
+    /// Detects operators in every linked component of `index`.
+    pub(crate) fn detect(&self, index: &Index) -> OperatorClustering {
+        let comps = index.components();
+        let ids: Vec<ClusterId> = (0..comps.len()).map(ClusterId::must).collect();
+        let solve = |&c: &ClusterId| -> Solved {
+            let members = comps.members(c);
+            if members.len() < 3 {
+                return Solved { labels: vec![0; members.len()], confidence: vec![1.0] };
+            }
+            self.solve_component(index, members)
+        };
+        #[cfg(feature = "rayon")]
+        let solved: Vec<Solved> = {
+            use rayon::prelude::*;
+            ids.par_iter().with_min_len(64).map(solve).collect()
+        };
+        #[cfg(not(feature = "rayon"))]
+        let solved: Vec<Solved> = ids.iter().map(solve).collect();
+
+        let mut labels = vec![0u32; index.account_count()];
+        let mut confidence_of_label = Vec::new();
+        for (c, s) in ids.iter().zip(&solved) {
+            let base = confidence_of_label.len() as u32;
+            for (&a, &l) in comps.members(*c).iter().zip(&s.labels) {
+                labels[a as usize] = base + l;
+            }
+            confidence_of_label.extend_from_slice(&s.confidence);
+        }
+        // Canonical renumbering keeps operator ids independent of component numbering; carry
+        // each operator's confidence across it.
+        let clustering = Clustering::from_labels(labels.clone());
+        let mut confidence = vec![1.0f32; clustering.len()];
+        for (a, &old) in labels.iter().enumerate() {
+            if let Some(c) = clustering.cluster_of(AccountId::must(a)) {
+                confidence[c.as_usize()] = confidence_of_label[old as usize];
+            }
+        }
+        OperatorClustering { clustering, confidence }
+    }
+
+    fn solve_component(&self, index: &Index, members: &[u32]) -> Solved {
+        let edges = evidence_edges(index, members, self.cross_floor.unwrap_or(0.1));
+        let n = members.len();
+        let graph = match WeightedGraph::from_edges(n, edges.iter().copied()) {
+            Ok(g) => g,
+            // Weights are finite and ids in range by construction; keep the component whole
+            // rather than fail the build if that ever stops holding.
+            Err(_) => return Solved { labels: vec![0; n], confidence: vec![1.0] },
+        };
+        let leiden = self.leiden().seed(self.seed.unwrap_or(0) ^ u64::from(members[0]));
+        let partition = leiden.run(&graph);
+        let labels = partition.membership().to_vec();
+        let k = partition.community_count();
+        let (mut inside, mut total) = (vec![0.0f64; k], vec![0.0f64; k]);
+        for &(u, v, w) in &edges {
+            let (cu, cv) = (labels[u as usize] as usize, labels[v as usize] as usize);
+            total[cu] += w;
+            total[cv] += w;
+            if cu == cv {
+                inside[cu] += 2.0 * w;
+            }
+        }
+        let confidence = inside
+            .iter()
+            .zip(&total)
+            .map(|(&i, &t)| if t > 0.0 { (i / t) as f32 } else { 1.0 })
+            .collect();
+        Solved { labels, confidence }
+    }
+}
+
+struct Solved {
+    labels: Vec<u32>,
+    confidence: Vec<f32>,
+}
+
+/// The operator clustering: an operator per account, members per operator, a confidence each.
+///
+/// # Examples
+///
+/// ```
+/// let mut b = sellerlink::IndexBuilder::new();
+/// b.add("s1", "device", "d", None)?;
+/// b.add("s2", "device", "d", None)?;
+/// let index = b.build()?;
+/// let ops = index.operators().expect("computed by default");
+/// let op = ops.clustering().cluster_of(index.account("s1").expect("known")).expect("in range");
+/// assert_eq!(ops.confidence(op), Some(1.0));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct OperatorClustering {
+    pub(crate) clustering: Clustering,
+    pub(crate) confidence: Vec<f32>,
+}
+
+impl OperatorClustering {
+    /// The operators as a clustering.
+    ///
+    /// # Examples
+    ///
+    /// See [`OperatorClustering`].
+    pub fn clustering(&self) -> &Clustering {
+        &self.clustering
+    }
+
+    /// The confidence of an operator, `w_in / (w_in + w_out)` of its evidence.
+    ///
+    /// # Examples
+    ///
+    /// See [`OperatorClustering`].
+    pub fn confidence(&self, op: ClusterId) -> Option<f32> {
+        self.confidence.get(op.as_usize()).copied()
+    }
+
+    /// Heap bytes held.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let index = sellerlink::IndexBuilder::new().build()?;
+    /// assert!(index.operators().expect("computed").heap_bytes() < 1024);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn heap_bytes(&self) -> usize {
+        self.clustering.heap_bytes() + 4 * self.confidence.capacity()
+    }
+}
+
+/// The evidence edges among `members` (sorted account ids), as `(local, local, weight)`.
+///
+/// Exposed so that the same graph can be exported for peer tools; see the [module docs](self).
+pub fn evidence_edges(index: &Index, members: &[u32], cross_floor: f64) -> Vec<(u32, u32, f64)> {
+    let g = index.graph();
+    let local = |a: u32| members.binary_search(&a).ok().map(|i| i as u32);
+    let mut arts: Vec<u32> = members.iter().flat_map(|&a| g.artifacts_of(AccountId::from_u32(a)).iter().copied()).collect();
+    arts.sort_unstable();
+    arts.dedup();
+
+    let mut edges = Vec::new();
+    let mut inside: Vec<u32> = Vec::new();
+    let mut first_on: AHashMap<u32, u32> = AHashMap::new();
+    for &f in &arts {
+        let fid = ArtifactId::from_u32(f);
+        let d = g.degree(fid);
+        if d < 2 {
+            continue;
+        }
+        let kind = g.kind(fid);
+        let policy = index.policy().kind_policy(index.kind_name(kind));
+        let base = policy.evidence_weight() * core::f64::consts::LN_2 / f64::from(d).ln();
+        if base <= 0.0 {
+            continue;
+        }
+        let hub = index.is_hub(fid);
+        // Accounts of f inside the component, as local indices, split by time where windowed.
+        for group in time_groups(index, f, policy.window()) {
+            inside.clear();
+            inside.extend(group.iter().filter_map(|&a| local(a)));
+            inside.sort_unstable();
+            inside.dedup();
+            if inside.len() < 2 {
+                continue;
+            }
+            // Relatedness groups: accounts of f joined through other non-hub shared artifacts.
+            let mut uf = UnionFind::new(inside.len());
+            first_on.clear();
+            for (i, &l) in inside.iter().enumerate() {
+                for &other in g.artifacts_of(AccountId::from_u32(members[l as usize])) {
+                    if other == f || index.hubs.contains(other) || g.degree(ArtifactId::from_u32(other)) < 2 {
+                        continue;
+                    }
+                    let first = *first_on.entry(other).or_insert(i as u32);
+                    uf.union(first, i as u32);
+                }
+            }
+            let labels = uf.labels();
+            let mut sizes = vec![0u32; inside.len()];
+            for &l in &labels {
+                sizes[l as usize] += 1;
+            }
+            let related = labels.iter().filter(|&&l| sizes[l as usize] >= 2).count();
+            let cross = if hub {
+                0.0
+            } else if inside.len() == 2 {
+                1.0
+            } else {
+                (related as f64 / inside.len() as f64).max(cross_floor)
+            };
+            emit(&inside, &labels, base, cross, &mut edges);
+        }
+    }
+    edges
+}
+
+/// The accounts of artifact `f` split into time-coincident groups (one group when unwindowed).
+fn time_groups(index: &Index, f: u32, window: Option<u64>) -> Vec<Vec<u32>> {
+    let g = index.graph();
+    let (accounts, times) = g.use_slices(f);
+    match (window, times) {
+        (Some(w), Some(times)) if times.first().is_some_and(|&t| t != NO_TIME) => {
+            let mut groups = vec![vec![accounts[0]]];
+            for i in 1..accounts.len() {
+                if times[i].abs_diff(times[i - 1]) > w {
+                    groups.push(Vec::new());
+                }
+                if let Some(last) = groups.last_mut() {
+                    last.push(accounts[i]);
+                }
+            }
+            groups
+        }
+        _ => vec![g.accounts_of(ArtifactId::from_u32(f)).to_vec()],
+    }
+}
+
+/// Writes the (possibly sparsified) weighted clique of one artifact.
+fn emit(inside: &[u32], labels: &[u32], base: f64, cross: f64, edges: &mut Vec<(u32, u32, f64)>) {
+    let n = inside.len();
+    if n <= CLIQUE_LIMIT {
+        for i in 0..n {
+            for j in i + 1..n {
+                let w = if labels[i] == labels[j] { base } else { base * cross };
+                if w > 0.0 {
+                    edges.push((inside[i], inside[j], w));
+                }
+            }
+        }
+        return;
+    }
+    // Within each relatedness group: a clique or a circulant; across: one circulant over all.
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by_key(|&i| (labels[i], inside[i]));
+    let mut start = 0;
+    while start < n {
+        let mut end = start;
+        while end < n && labels[order[end]] == labels[order[start]] {
+            end += 1;
+        }
+        let group: Vec<u32> = order[start..end].iter().map(|&i| inside[i]).collect();
+        circulant(&group, base * (1.0 - cross), edges);
+        start = end;
+    }
+    if cross > 0.0 {
+        let all: Vec<u32> = order.iter().map(|&i| inside[i]).collect();
+        circulant(&all, base * cross, edges);
+    }
+}
+
+/// A clique of weight `w` per pair over `nodes`, exact when small, else a circulant with the
+/// same strength per node.
+fn circulant(nodes: &[u32], w: f64, edges: &mut Vec<(u32, u32, f64)>) {
+    let n = nodes.len();
+    if n < 2 || w <= 0.0 {
+        return;
+    }
+    if n <= CLIQUE_LIMIT {
+        for i in 0..n {
+            for j in i + 1..n {
+                edges.push((nodes[i], nodes[j], w));
+            }
+        }
+        return;
+    }
+    let s = SPARSE_DEGREE;
+    let scaled = w * (n - 1) as f64 / (2 * s) as f64;
+    for i in 0..n {
+        for step in 1..=s {
+            edges.push((nodes[i], nodes[(i + step) % n], scaled));
+        }
+    }
+}

@@ -1,0 +1,418 @@
+//! Link policy: which shared artifacts are evidence that two accounts have one operator.
+//!
+//! A [`LinkPolicy`] holds a [`KindPolicy`] per kind name and one for custom kinds. Each says:
+//!
+//! - **strength**: a [`Strength::Strong`] artifact (a device, a payment account, an ID document)
+//!   links two accounts on its own; a [`Strength::Weak`] one (a router, an IP, an address) links
+//!   two accounts only when they share at least [`LinkPolicy::corroboration`] distinct linking
+//!   artifacts (two by default): a household router alone proves nothing, the office router
+//!   *and* the warehouse address do.
+//! - **hub cap**: an artifact used by more accounts than the cap is a *hub* (a café hotspot, a
+//!   carrier NAT IP, a fulfilment centre) and links nobody. Hubs are reported and stay
+//!   queryable. [`HubCap::Auto`] derives the cap from the kind's own degree distribution.
+//! - **time window**: with a window, two uses of one artifact are shared only if their
+//!   timestamps are at most the window apart (residential IPs are re-leased to other households
+//!   every few days). An observation without a timestamp is compatible with every use.
+//! - **weight**: how much one shared artifact of this kind counts in the evidence graph that
+//!   community detection runs on.
+//!
+//! ## The defaults, and why
+//!
+//! | kind | strength | hub cap | window | weight | reasoning |
+//! |---|---|---|---|---|---|
+//! | `device` | strong | 30 | – | 1.0 | a laptop is one operator's; a café PC or a default fingerprint is shared by many |
+//! | `wifi` | weak | 40 | – | 0.5 | households and offices share routers; cafés share them with strangers |
+//! | `ip` | weak | 40 | 24 h | 0.3 | NAT and VPN exits are shared by many at once; residential IPs are recycled |
+//! | `id_document` | strong | 25 | – | 1.0 | one identity; a document sold to a second ring stays under the cap, for communities to split |
+//! | `phone` | strong | 25 | – | 0.8 | |
+//! | `email` | strong | 10 | – | 0.8 | accounts rarely share a mailbox legitimately |
+//! | `payment` | strong | 250 | – | 1.0 | a mule account can serve 150 storefronts; marketplaces pay out to owners |
+//! | `address` | weak | 30 | – | 0.4 | a warehouse is evidence; a fulfilment centre is a hub |
+//! | custom | weak | 50 | – | 0.5 | unknown semantics: never links alone |
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Whether one shared artifact of a kind links two accounts on its own.
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::policy::{LinkPolicy, Strength};
+/// assert_eq!(LinkPolicy::default().kind_policy("device").strength(), Strength::Strong);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Strength {
+    /// One shared artifact links.
+    Strong,
+    /// Needs corroboration by further shared artifacts.
+    Weak,
+}
+
+/// The largest number of accounts an artifact may have and still link them.
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::policy::{HubCap, KindPolicy};
+/// let p = KindPolicy::weak().hub_cap(HubCap::Auto);
+/// assert_eq!(p.cap(), HubCap::Auto);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum HubCap {
+    /// Artifacts with more accounts than this are hubs.
+    Fixed(u32),
+    /// Derived per kind from the degree distribution: see [`auto_cap`].
+    Auto,
+    /// No artifact of this kind is a hub.
+    Unlimited,
+}
+
+/// The policy of one kind. Built with [`KindPolicy::strong`] or [`KindPolicy::weak`] and setters.
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::policy::{KindPolicy, LinkPolicy};
+/// let ip = KindPolicy::weak().max_accounts(20).window_secs(6 * 3600).weight(0.2);
+/// let policy = LinkPolicy::default().kind("ip", ip);
+/// assert_eq!(policy.kind_policy("ip").window(), Some(6 * 3600));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KindPolicy {
+    strength: Strength,
+    cap: HubCap,
+    window: Option<u64>,
+    weight: f64,
+}
+
+impl KindPolicy {
+    /// A strong kind: no cap, no window, weight 1.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::policy::{HubCap, KindPolicy};
+    /// assert_eq!(KindPolicy::strong().cap(), HubCap::Unlimited);
+    /// ```
+    pub fn strong() -> Self {
+        Self { strength: Strength::Strong, cap: HubCap::Unlimited, window: None, weight: 1.0 }
+    }
+
+    /// A weak kind: no cap, no window, weight 0.5.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::policy::{KindPolicy, Strength};
+    /// assert_eq!(KindPolicy::weak().strength(), Strength::Weak);
+    /// ```
+    pub fn weak() -> Self {
+        Self { strength: Strength::Weak, cap: HubCap::Unlimited, window: None, weight: 0.5 }
+    }
+
+    /// Sets the hub cap to a fixed number of accounts.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::policy::{HubCap, KindPolicy};
+    /// assert_eq!(KindPolicy::strong().max_accounts(5).cap(), HubCap::Fixed(5));
+    /// ```
+    pub fn max_accounts(self, n: u32) -> Self {
+        self.hub_cap(HubCap::Fixed(n))
+    }
+
+    /// Sets the hub cap.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::policy::{HubCap, KindPolicy};
+    /// assert_eq!(KindPolicy::strong().hub_cap(HubCap::Auto).cap(), HubCap::Auto);
+    /// ```
+    pub fn hub_cap(mut self, cap: HubCap) -> Self {
+        self.cap = cap;
+        self
+    }
+
+    /// Sets a time window in seconds (uses further apart are not shared).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::policy::KindPolicy;
+    /// assert_eq!(KindPolicy::weak().window_secs(60).window(), Some(60));
+    /// ```
+    pub fn window_secs(mut self, secs: u64) -> Self {
+        self.window = Some(secs);
+        self
+    }
+
+    /// Removes the time window.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::policy::KindPolicy;
+    /// assert_eq!(KindPolicy::weak().window_secs(60).no_window().window(), None);
+    /// ```
+    pub fn no_window(mut self) -> Self {
+        self.window = None;
+        self
+    }
+
+    /// Sets the evidence weight (finite, non-negative; other values are clamped to 0).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::policy::KindPolicy;
+    /// assert_eq!(KindPolicy::weak().weight(f64::NAN).evidence_weight(), 0.0);
+    /// ```
+    pub fn weight(mut self, w: f64) -> Self {
+        self.weight = if w.is_finite() && w > 0.0 { w } else { 0.0 };
+        self
+    }
+
+    /// Sets the strength.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::policy::{KindPolicy, Strength};
+    /// assert_eq!(KindPolicy::weak().strength_is(Strength::Strong).strength(), Strength::Strong);
+    /// ```
+    pub fn strength_is(mut self, s: Strength) -> Self {
+        self.strength = s;
+        self
+    }
+
+    /// The strength.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::policy::{KindPolicy, Strength};
+    /// assert_eq!(KindPolicy::strong().strength(), Strength::Strong);
+    /// ```
+    pub fn strength(&self) -> Strength {
+        self.strength
+    }
+
+    /// The hub cap.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::policy::{HubCap, KindPolicy};
+    /// assert_eq!(KindPolicy::weak().cap(), HubCap::Unlimited);
+    /// ```
+    pub fn cap(&self) -> HubCap {
+        self.cap
+    }
+
+    /// The time window in seconds, if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::policy::KindPolicy;
+    /// assert_eq!(KindPolicy::strong().window(), None);
+    /// ```
+    pub fn window(&self) -> Option<u64> {
+        self.window
+    }
+
+    /// The evidence weight.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::policy::KindPolicy;
+    /// assert_eq!(KindPolicy::strong().evidence_weight(), 1.0);
+    /// ```
+    pub fn evidence_weight(&self) -> f64 {
+        self.weight
+    }
+}
+
+/// The linking policy: a [`KindPolicy`] per kind name, one for custom kinds, and the
+/// corroboration weak evidence needs. See the [module docs](self) for the defaults.
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::policy::{HubCap, KindPolicy, LinkPolicy};
+/// let policy = LinkPolicy::default()
+///     .kind("address", KindPolicy::weak().max_accounts(10))
+///     .custom_kinds(KindPolicy::strong().max_accounts(5))
+///     .corroboration(3);
+/// assert_eq!(policy.kind_policy("address").cap(), HubCap::Fixed(10));
+/// assert_eq!(policy.kind_policy("dob_name").cap(), HubCap::Fixed(5));
+/// assert_eq!(policy.corroboration_needed(), 3);
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LinkPolicy {
+    kinds: BTreeMap<String, KindPolicy>,
+    custom: KindPolicy,
+    corroboration: u32,
+}
+
+impl Default for LinkPolicy {
+    fn default() -> Self {
+        let day = 24 * 3600;
+        let mut kinds = BTreeMap::new();
+        let mut put = |k: &str, p: KindPolicy| {
+            kinds.insert(k.to_string(), p);
+        };
+        put("device", KindPolicy::strong().max_accounts(30).weight(1.0));
+        put("wifi", KindPolicy::weak().max_accounts(40).weight(0.5));
+        put("ip", KindPolicy::weak().max_accounts(40).window_secs(day).weight(0.3));
+        put("id_document", KindPolicy::strong().max_accounts(25).weight(1.0));
+        put("phone", KindPolicy::strong().max_accounts(25).weight(0.8));
+        put("email", KindPolicy::strong().max_accounts(10).weight(0.8));
+        put("payment", KindPolicy::strong().max_accounts(250).weight(1.0));
+        put("address", KindPolicy::weak().max_accounts(30).weight(0.4));
+        LinkPolicy {
+            kinds,
+            custom: KindPolicy::weak().max_accounts(50).weight(0.5),
+            corroboration: 2,
+        }
+    }
+}
+
+impl LinkPolicy {
+    /// The default policy (see the [module docs](self)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(sellerlink::policy::LinkPolicy::new().corroboration_needed(), 2);
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the policy of one kind (by name, case-insensitive).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::policy::{KindPolicy, LinkPolicy, Strength};
+    /// let p = LinkPolicy::new().kind("Wifi", KindPolicy::strong());
+    /// assert_eq!(p.kind_policy("wifi").strength(), Strength::Strong);
+    /// ```
+    pub fn kind(mut self, name: &str, policy: KindPolicy) -> Self {
+        self.kinds.insert(name.trim().to_ascii_lowercase(), policy);
+        self
+    }
+
+    /// Sets the policy of every kind without a policy of its own.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::policy::{KindPolicy, LinkPolicy, Strength};
+    /// let p = LinkPolicy::new().custom_kinds(KindPolicy::strong());
+    /// assert_eq!(p.kind_policy("shoe_size").strength(), Strength::Strong);
+    /// ```
+    pub fn custom_kinds(mut self, policy: KindPolicy) -> Self {
+        self.custom = policy;
+        self
+    }
+
+    /// Sets how many distinct shared linking artifacts weak evidence needs (at least 1).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::policy::LinkPolicy;
+    /// assert_eq!(LinkPolicy::new().corroboration(0).corroboration_needed(), 1);
+    /// ```
+    pub fn corroboration(mut self, n: u32) -> Self {
+        self.corroboration = n.max(1);
+        self
+    }
+
+    /// Switches every kind (and custom kinds) to [`HubCap::Auto`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::policy::{HubCap, LinkPolicy};
+    /// let p = LinkPolicy::new().auto_hubs();
+    /// assert_eq!(p.kind_policy("ip").cap(), HubCap::Auto);
+    /// ```
+    pub fn auto_hubs(mut self) -> Self {
+        for p in self.kinds.values_mut() {
+            p.cap = HubCap::Auto;
+        }
+        self.custom.cap = HubCap::Auto;
+        self
+    }
+
+    /// The policy that applies to a kind name.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::policy::{LinkPolicy, Strength};
+    /// assert_eq!(LinkPolicy::new().kind_policy("ip").strength(), Strength::Weak);
+    /// ```
+    pub fn kind_policy(&self, name: &str) -> &KindPolicy {
+        self.kinds
+            .get(name)
+            .or_else(|| self.kinds.get(&name.trim().to_ascii_lowercase()))
+            .unwrap_or(&self.custom)
+    }
+
+    /// How many distinct shared linking artifacts weak evidence needs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(sellerlink::policy::LinkPolicy::new().corroboration_needed(), 2);
+    /// ```
+    pub fn corroboration_needed(&self) -> u32 {
+        self.corroboration
+    }
+}
+
+/// The automatic hub cap for one kind, from the account counts of its artifacts.
+///
+/// Artifacts used by one account carry no linking evidence and are ignored. Over the rest the cap
+/// is a robust outlier bound on log-degree: `exp(median + 4 × 1.4826 × MAD)`, clamped to
+/// `[5, 1000]`, so that a kind whose artifacts are normally shared by two or three accounts
+/// treats one shared by two hundred as a hub, while a kind with routinely larger groups gets a
+/// proportionally larger cap. With fewer than 20 shared artifacts there is too little to go on
+/// and the cap is 50.
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::policy::auto_cap;
+/// let mut degrees = vec![2u32; 500];
+/// degrees.extend([3; 300]);
+/// degrees.extend([400, 900, 1200]);
+/// let cap = auto_cap(&degrees);
+/// assert!(cap >= 5 && cap < 400);
+/// assert_eq!(auto_cap(&[2, 2, 3]), 50);
+/// ```
+pub fn auto_cap(degrees: &[u32]) -> u32 {
+    let mut logs: Vec<f64> = degrees.iter().filter(|&&d| d >= 2).map(|&d| f64::from(d).ln()).collect();
+    if logs.len() < 20 {
+        return 50;
+    }
+    logs.sort_by(f64::total_cmp);
+    let median = logs[logs.len() / 2];
+    let mut dev: Vec<f64> = logs.iter().map(|l| (l - median).abs()).collect();
+    dev.sort_by(f64::total_cmp);
+    // A MAD of zero (all pairs, say) still allows groups a few times the median.
+    let mad = dev[dev.len() / 2].max(0.25);
+    let cap = (median + 4.0 * 1.4826 * mad).exp();
+    cap.round().clamp(5.0, 1000.0) as u32
+}
