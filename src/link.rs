@@ -9,9 +9,10 @@
 //!   at most the window apart (the transitive closure of "used within the window of each other");
 //!   an untimed use is compatible with every use, so any untimed use ties the whole artifact;
 //! - **weak**: each pair of distinct accounts with compatible uses is emitted once per artifact
-//!   (at most `cap·(cap−1)/2` pairs, bounded by the hub cap); after all artifacts, a pair is
-//!   unioned when it was emitted by at least [`LinkPolicy::corroboration_needed`] distinct
-//!   artifacts. A weak pair that is also joined by strong evidence is simply redundant.
+//!   (at most `cap·(cap−1)/2` pairs, bounded by the hub cap) with its *evidence key*: the
+//!   artifact itself, or the kind's evidence group when it has one; after all artifacts, a pair
+//!   is unioned when it carries at least [`LinkPolicy::corroboration_needed`] distinct keys. A
+//!   weak pair that is also joined by strong evidence is simply redundant.
 //!
 //! The result is a [`Linkage`]: components as a canonical [`Clustering`] (component ids in order
 //! of each component's smallest account id, so the same observations in any order give the same
@@ -38,6 +39,8 @@ pub struct Resolved {
     pub window: Vec<Option<u64>>,
     /// Corroboration weak evidence needs.
     pub corroboration: u32,
+    /// Evidence group per kind id (`None`: each artifact counts on its own).
+    pub group: Vec<Option<u32>>,
 }
 
 impl Resolved {
@@ -47,8 +50,17 @@ impl Resolved {
         let mut cap = Vec::with_capacity(kinds.len());
         let mut window = Vec::with_capacity(kinds.len());
         let mut degrees_by_kind: Vec<Option<Vec<u32>>> = vec![None; kinds.len()];
+        let mut group = Vec::with_capacity(kinds.len());
+        let mut group_names: Vec<&str> = Vec::new();
         for (k, name) in kinds.iter() {
             let p = policy.kind_policy(name);
+            group.push(p.evidence_group().map(|g| match group_names.iter().position(|&n| n == g) {
+                Some(i) => i as u32,
+                None => {
+                    group_names.push(g);
+                    group_names.len() as u32 - 1
+                }
+            }));
             strength.push(p.strength());
             window.push(p.window());
             cap.push(match p.cap() {
@@ -73,7 +85,7 @@ impl Resolved {
                 }
             }
         }
-        Resolved { strength, cap, window, corroboration: policy.corroboration_needed() }
+        Resolved { strength, cap, window, corroboration: policy.corroboration_needed(), group }
     }
 
     /// True when artifact `f` (of `graph`) is a hub under this policy.
@@ -206,7 +218,7 @@ pub fn link(graph: &Graph, kinds: &Kinds, policy: &LinkPolicy) -> Linkage {
     let resolved = Resolved::new(graph, kinds, policy);
     let mut uf = UnionFind::new(graph.account_count());
     let mut hubs = RoaringBitmap::new();
-    let mut pairs: Vec<u64> = Vec::new();
+    let mut pairs: Vec<(u64, u32)> = Vec::new();
     let mut local: Vec<u64> = Vec::new();
     for f in 0..graph.artifact_count() as u32 {
         let deg = graph.art_off[f as usize + 1] - graph.art_off[f as usize];
@@ -227,19 +239,21 @@ pub fn link(graph: &Graph, kinds: &Kinds, policy: &LinkPolicy) -> Linkage {
             artifact_pairs(graph, f, window, &mut local);
             local.sort_unstable();
             local.dedup();
-            pairs.extend_from_slice(&local);
+            let key = evidence_key(&resolved, k, f);
+            pairs.extend(local.iter().map(|&p| (p, key)));
         }
     }
-    sort_u64(&mut pairs);
+    sort_pairs(&mut pairs);
+    pairs.dedup();
     let need = resolved.corroboration as usize;
     let mut i = 0;
     while i < pairs.len() {
         let mut j = i + 1;
-        while j < pairs.len() && pairs[j] == pairs[i] {
+        while j < pairs.len() && pairs[j].0 == pairs[i].0 {
             j += 1;
         }
         if j - i >= need {
-            uf.union((pairs[i] >> 32) as u32, pairs[i] as u32);
+            uf.union((pairs[i].0 >> 32) as u32, pairs[i].0 as u32);
         }
         i = j;
     }
@@ -305,7 +319,15 @@ pub(crate) fn artifact_pairs(graph: &Graph, f: u32, window: Option<u64>, out: &m
     }
 }
 
-fn sort_u64(v: &mut [u64]) {
+/// What one weak artifact counts as for corroboration: its evidence group, or itself.
+pub(crate) fn evidence_key(resolved: &Resolved, kind: usize, artifact: u32) -> u32 {
+    match resolved.group[kind] {
+        Some(g) => u32::MAX - g,
+        None => artifact,
+    }
+}
+
+fn sort_pairs(v: &mut [(u64, u32)]) {
     #[cfg(feature = "rayon")]
     {
         use rayon::slice::ParallelSliceMut;

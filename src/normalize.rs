@@ -16,7 +16,7 @@
 //! | [`Normalizer::Document`] | `id_document`, `payment` | drop spaces and dashes, fold case (to upper) |
 //! | [`Normalizer::Address`] | `address` | fold case, punctuation to spaces, collapse whitespace |
 //!
-//! Every normaliser first rejects empty values, control characters, values over
+//! Every normaliser first rejects empty values, control characters (tab aside), values over
 //! [`MAX_VALUE_LEN`] bytes and the placeholders in [`PLACEHOLDERS`] (`unknown`, `null`, `n/a`, ...)
 //! that real exports use for "missing". A national phone number (no `+` or `00`) is kept as its
 //! digits: without a country it cannot be folded into the international form, so
@@ -243,7 +243,7 @@ impl Normalizer {
     pub fn normalize(&self, raw: &str, out: &mut String) -> Result<(), InvalidValue> {
         out.clear();
         let v = precheck(raw)?;
-        match self {
+        let result = match self {
             Normalizer::Text => text(v, out),
             Normalizer::Mac => mac(v, out),
             Normalizer::Ip => ip(v, out),
@@ -259,8 +259,19 @@ impl Normalizer {
                 out.push_str(&s);
                 Ok(())
             }
+        };
+        // A value that normalises to a placeholder ("-0" to "0") is one too; this also keeps
+        // every rule idempotent.
+        if result.is_ok() && is_placeholder(out) {
+            out.clear();
+            return Err(InvalidValue::new("placeholder for a missing value"));
         }
+        result
     }
+}
+
+fn is_placeholder(v: &str) -> bool {
+    v.len() <= 9 && PLACEHOLDERS.iter().any(|p| v.eq_ignore_ascii_case(p))
 }
 
 /// Common checks: trim, length, control characters, placeholders.
@@ -272,10 +283,10 @@ fn precheck(raw: &str) -> Result<&str, InvalidValue> {
     if v.len() > MAX_VALUE_LEN {
         return Err(InvalidValue::new("value longer than 1024 bytes"));
     }
-    if v.chars().any(char::is_control) {
+    if v.chars().any(|c| c.is_control() && c != '\t') {
         return Err(InvalidValue::new("control character in value"));
     }
-    if v.len() <= 9 && PLACEHOLDERS.iter().any(|p| v.eq_ignore_ascii_case(p)) {
+    if is_placeholder(v) {
         return Err(InvalidValue::new("placeholder for a missing value"));
     }
     Ok(v)

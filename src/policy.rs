@@ -6,7 +6,9 @@
 //!   links two accounts on its own; a [`Strength::Weak`] one (a router, an IP, an address) links
 //!   two accounts only when they share at least [`LinkPolicy::corroboration`] distinct linking
 //!   artifacts (two by default): a household router alone proves nothing, the office router
-//!   *and* the warehouse address do.
+//!   *and* the warehouse address do. Kinds in one *evidence group* count once: a household's
+//!   router and its public IP are one location seen twice, so `wifi` and `ip` (group
+//!   `network`) do not corroborate each other; two routers, or a router and an address, do.
 //! - **hub cap**: an artifact used by more accounts than the cap is a *hub* (a café hotspot, a
 //!   carrier NAT IP, a fulfilment centre) and links nobody. Hubs are reported and stay
 //!   queryable. [`HubCap::Auto`] derives the cap from the kind's own degree distribution.
@@ -21,8 +23,8 @@
 //! | kind | strength | hub cap | window | weight | reasoning |
 //! |---|---|---|---|---|---|
 //! | `device` | strong | 30 | – | 1.0 | a laptop is one operator's; a café PC or a default fingerprint is shared by many |
-//! | `wifi` | weak | 40 | – | 0.5 | households and offices share routers; cafés share them with strangers |
-//! | `ip` | weak | 40 | 24 h | 0.3 | NAT and VPN exits are shared by many at once; residential IPs are recycled |
+//! | `wifi` | weak, group `network` | 40 | – | 0.5 | households and offices share routers; cafés share them with strangers |
+//! | `ip` | weak, group `network` | 40 | 24 h | 0.3 | NAT and VPN exits are shared by many at once; residential IPs are recycled |
 //! | `id_document` | strong | 25 | – | 1.0 | one identity; a document sold to a second ring stays under the cap, for communities to split |
 //! | `phone` | strong | 25 | – | 0.8 | |
 //! | `email` | strong | 10 | – | 0.8 | accounts rarely share a mailbox legitimately |
@@ -81,12 +83,13 @@ pub enum HubCap {
 /// let policy = LinkPolicy::default().kind("ip", ip);
 /// assert_eq!(policy.kind_policy("ip").window(), Some(6 * 3600));
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct KindPolicy {
     strength: Strength,
     cap: HubCap,
     window: Option<u64>,
     weight: f64,
+    group: Option<String>,
 }
 
 impl KindPolicy {
@@ -99,7 +102,7 @@ impl KindPolicy {
     /// assert_eq!(KindPolicy::strong().cap(), HubCap::Unlimited);
     /// ```
     pub fn strong() -> Self {
-        Self { strength: Strength::Strong, cap: HubCap::Unlimited, window: None, weight: 1.0 }
+        Self { strength: Strength::Strong, cap: HubCap::Unlimited, window: None, weight: 1.0, group: None }
     }
 
     /// A weak kind: no cap, no window, weight 0.5.
@@ -111,7 +114,7 @@ impl KindPolicy {
     /// assert_eq!(KindPolicy::weak().strength(), Strength::Weak);
     /// ```
     pub fn weak() -> Self {
-        Self { strength: Strength::Weak, cap: HubCap::Unlimited, window: None, weight: 0.5 }
+        Self { strength: Strength::Weak, cap: HubCap::Unlimited, window: None, weight: 0.5, group: None }
     }
 
     /// Sets the hub cap to a fixed number of accounts.
@@ -176,6 +179,32 @@ impl KindPolicy {
     pub fn weight(mut self, w: f64) -> Self {
         self.weight = if w.is_finite() && w > 0.0 { w } else { 0.0 };
         self
+    }
+
+    /// Puts the kind in an evidence group: for corroboration, all the artifacts of all the
+    /// kinds in one group count as one piece of evidence.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::policy::KindPolicy;
+    /// assert_eq!(KindPolicy::weak().group("network").evidence_group(), Some("network"));
+    /// ```
+    pub fn group(mut self, name: &str) -> Self {
+        self.group = Some(name.to_string());
+        self
+    }
+
+    /// The evidence group, if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::policy::LinkPolicy;
+    /// assert_eq!(LinkPolicy::new().kind_policy("ip").evidence_group(), Some("network"));
+    /// ```
+    pub fn evidence_group(&self) -> Option<&str> {
+        self.group.as_deref()
     }
 
     /// Sets the strength.
@@ -270,8 +299,8 @@ impl Default for LinkPolicy {
             kinds.insert(k.to_string(), p);
         };
         put("device", KindPolicy::strong().max_accounts(30).weight(1.0));
-        put("wifi", KindPolicy::weak().max_accounts(40).weight(0.5));
-        put("ip", KindPolicy::weak().max_accounts(40).window_secs(day).weight(0.3));
+        put("wifi", KindPolicy::weak().max_accounts(40).weight(0.5).group("network"));
+        put("ip", KindPolicy::weak().max_accounts(40).window_secs(day).weight(0.3).group("network"));
         put("id_document", KindPolicy::strong().max_accounts(25).weight(1.0));
         put("phone", KindPolicy::strong().max_accounts(25).weight(0.8));
         put("email", KindPolicy::strong().max_accounts(10).weight(0.8));

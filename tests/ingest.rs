@@ -1,0 +1,100 @@
+//! Every ingest error names the file, line and field; lenient mode counts what it skips.
+
+use sellerlink::IndexBuilder;
+use sellerlink::error::IngestError;
+use sellerlink::ingest::{CsvOptions, read_csv};
+
+fn strict(data: &[u8]) -> Result<IndexBuilder, String> {
+    let mut b = IndexBuilder::new();
+    read_csv(data, "obs.csv", &CsvOptions::strict(), &mut b).map(|_| b).map_err(|e| e.to_string())
+}
+
+#[test]
+fn strict_errors_name_place_and_reason() {
+    let cases: &[(&[u8], &str)] = &[
+        (b"", "obs.csv:1: header: empty file: expected account,kind,value[,timestamp]"),
+        (b"account,kind\n", "obs.csv:1: header: missing column value: expected account,kind,value[,timestamp]"),
+        (b"account,kind,value,value\n", "obs.csv:1: header: column value appears twice"),
+        (b"account,kind,value\ns1,ip,1.2.3.4\ns2,ip,1.2.3\n", "obs.csv:3: field value: invalid ip: not an IPv4 or IPv6 address"),
+        (b"account,kind,value\ns1,ip\n", "obs.csv:2: missing field value"),
+        (b"account,kind,value\n,ip,1.2.3.4\n", "obs.csv:2: field account: empty account"),
+        (b"account,kind,value\ns1,,1.2.3.4\n", "obs.csv:2: field kind: empty kind name"),
+        (b"account,kind,value\ns1,a b,x\n", "obs.csv:2: field kind: kind name must be at most 64 letters, digits, '_', '-' or '.'"),
+        (b"account,kind,value\ns1,email,unknown\n", "obs.csv:2: field value: invalid email: placeholder for a missing value"),
+        (b"account,kind,value,timestamp\ns1,ip,1.2.3.4,tuesday\n", "obs.csv:2: field timestamp: not unix seconds or an RFC 3339 date-time"),
+        (b"account,kind,value,timestamp\ns1,ip,1.2.3.4,99999999999999\n", "obs.csv:2: field timestamp: timestamp out of range"),
+        (b"account,kind,value\ns1,device,\xff\xfe\n", "obs.csv:2: not valid UTF-8"),
+    ];
+    for (data, expected) in cases {
+        let got = strict(data).err().unwrap_or_else(|| panic!("accepted {:?}", String::from_utf8_lossy(data)));
+        assert_eq!(&got, expected);
+    }
+}
+
+#[test]
+fn unterminated_quote_swallows_no_lines_silently() {
+    // The csv reader runs an unterminated quote to the end of the file: the lines it swallows
+    // become one value with newlines in it, which is refused and counted, never kept.
+    let mut b = IndexBuilder::new();
+    let data = b"account,kind,value\ns1,device,\"unterminated\ns2,device,fp\ns3,device,fp\n";
+    let r = read_csv(&data[..], "obs.csv", &CsvOptions::lenient(), &mut b).unwrap();
+    assert_eq!((r.records, r.accepted, r.rejected), (1, 0, 1));
+    assert_eq!(r.by_reason.keys().next().map(String::as_str), Some("invalid device: control character in value"));
+}
+
+#[test]
+fn lenient_counts_every_skip() {
+    let data = b"account,kind,value,timestamp\n\
+        s1,ip,1.2.3.4,1700000000\n\
+        s2,ip,not-ip,\n\
+        s3,phone,12,\n\
+        s4,device,\xff,\n\
+        s5,device,ok,later\n\
+        s6,device\n\
+        \n\
+        s7,dob_name,Ann 1990-01-02,\n";
+    let mut b = IndexBuilder::new();
+    let r = read_csv(&data[..], "obs.csv", &CsvOptions::lenient(), &mut b).unwrap();
+    assert_eq!(r.records, 7);
+    assert_eq!(r.accepted, 2);
+    assert_eq!(r.rejected, 5);
+    assert_eq!(r.by_reason.values().sum::<u64>(), 5);
+    assert_eq!(r.examples.iter().map(|e| e.0).collect::<Vec<_>>(), vec![3, 4, 5, 6, 7]);
+    let index = b.build().unwrap();
+    assert!(index.kinds().get("dob_name").is_some(), "unknown kinds become custom kinds");
+}
+
+#[test]
+fn lenient_gives_up_past_the_limit() {
+    let mut data = b"account,kind,value\n".to_vec();
+    for i in 0..20 {
+        data.extend_from_slice(format!("s{i},ip,bad\n").as_bytes());
+    }
+    let mut b = IndexBuilder::new();
+    let err = read_csv(&data[..], "obs.csv", &CsvOptions::lenient().max_rejections(10), &mut b).unwrap_err();
+    assert!(matches!(err, IngestError::TooManyRejections { limit: 10, .. }), "{err}");
+}
+
+#[test]
+fn columns_in_any_order_and_rfc3339() {
+    let data = b"timestamp,value,extra,kind,account\n2023-11-14T22:13:20Z,1.2.3.4,x,ip,s1\n1700000100,1.2.3.4,y,IP,s2\n";
+    let b = strict(data).unwrap();
+    assert_eq!(b.observation_count(), 2);
+}
+
+#[test]
+fn huge_field_and_missing_newline() {
+    let mut data = b"account,kind,value\ns1,device,".to_vec();
+    data.extend(std::iter::repeat_n(b'x', 10 << 20));
+    data.extend_from_slice(b"\ns2,device,fp");
+    let mut b = IndexBuilder::new();
+    let r = read_csv(&data[..], "big.csv", &CsvOptions::lenient(), &mut b).unwrap();
+    assert_eq!((r.accepted, r.rejected), (1, 1));
+    assert_eq!(r.by_reason.keys().next().map(String::as_str), Some("invalid device: value longer than 1024 bytes"));
+    // A line over 16 MiB is refused before it is buffered whole.
+    let mut data = b"account,kind,value\ns1,device,".to_vec();
+    data.extend(std::iter::repeat_n(b'x', 17 << 20));
+    let mut b = IndexBuilder::new();
+    let err = read_csv(&data[..], "big.csv", &CsvOptions::lenient(), &mut b).unwrap_err();
+    assert!(err.to_string().contains("line longer than 16 MiB"), "{err}");
+}

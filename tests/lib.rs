@@ -1,0 +1,6 @@
+//! sellerlink's integration tests, one binary.
+
+mod ingest;
+mod linking;
+mod lookups;
+mod normalize;
