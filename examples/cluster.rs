@@ -54,7 +54,8 @@ fn main() {
     if matches!(args.level, LevelArg::Components) {
         builder = builder.operators(None);
     }
-    let (report, load_time) = common::load(&args.input, args.strict, &mut builder).unwrap_or_else(|e| common::fail(e));
+    let (report, load_time) =
+        common::load(&args.input, args.strict, &mut builder).unwrap_or_else(|e| common::fail(e));
 
     // 2. Build: freeze the graph, link, detect operators. The spinner names the stage.
     let mut spinner = common::StageSpinner::new(report.records > 1_000_000);
@@ -67,7 +68,8 @@ fn main() {
         LevelArg::Components => Level::Components,
     };
     let write_start = Instant::now();
-    write_clusters(&index, level, &args.output).unwrap_or_else(|e| common::fail(format!("{}: {e}", args.output.display())));
+    write_clusters(&index, level, &args.output)
+        .unwrap_or_else(|e| common::fail(format!("{}: {e}", args.output.display())));
     let write_time = write_start.elapsed();
 
     // 4. Report: counts and stage timings as one JSON line.

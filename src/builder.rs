@@ -199,10 +199,7 @@ impl IndexBuilder {
         let mut scratch = core::mem::take(&mut self.scratch);
         let normalized = self.kinds.normalizer(kind_id).normalize(value, &mut scratch);
         let result = normalized
-            .map_err(|reason| ObservationError::Value {
-                kind: self.kinds.name(kind_id).to_string(),
-                reason,
-            })
+            .map_err(|reason| ObservationError::Value { kind: self.kinds.name(kind_id).to_string(), reason })
             .and_then(|()| self.add_normalized(account, kind_id, &scratch, time));
         self.scratch = scratch;
         result
@@ -216,14 +213,9 @@ impl IndexBuilder {
         value: &str,
         time: i64,
     ) -> Result<(), ObservationError> {
-        let artifact = self
-            .artifacts
-            .intern(kind.as_u32(), value)
-            .ok_or(ObservationError::Capacity(Field::Value))?;
-        let account = self
-            .accounts
-            .intern(0, account)
-            .ok_or(ObservationError::Capacity(Field::Account))?;
+        let artifact =
+            self.artifacts.intern(kind.as_u32(), value).ok_or(ObservationError::Capacity(Field::Value))?;
+        let account = self.accounts.intern(0, account).ok_or(ObservationError::Capacity(Field::Account))?;
         self.edges.push(Edge { artifact, time, account });
         Ok(())
     }
@@ -269,9 +261,8 @@ impl IndexBuilder {
 
     /// Freezes the graph (consuming the edge list).
     pub(crate) fn freeze(&mut self) -> Result<Graph, crate::graph::GraphError> {
-        let art_kind = (0..self.artifacts.len() as u32)
-            .map(|f| KindId::from_u32(self.artifacts.tag(f)))
-            .collect();
+        let art_kind =
+            (0..self.artifacts.len() as u32).map(|f| KindId::from_u32(self.artifacts.tag(f))).collect();
         let mut edges = core::mem::take(&mut self.edges);
         Graph::from_edges(self.accounts.len(), art_kind, &mut edges)
     }

@@ -79,7 +79,11 @@ impl Graph {
         let mut art_off = Vec::with_capacity(artifacts + 1);
         let mut art_acc: Vec<u32> = Vec::with_capacity(edges.len());
         let (mut ev_off, mut ev_acc, mut ev_time) = if timed {
-            (Vec::with_capacity(artifacts + 1), Vec::with_capacity(edges.len()), Vec::with_capacity(edges.len()))
+            (
+                Vec::with_capacity(artifacts + 1),
+                Vec::with_capacity(edges.len()),
+                Vec::with_capacity(edges.len()),
+            )
         } else {
             (Vec::new(), Vec::new(), Vec::new())
         };

@@ -490,7 +490,12 @@ impl Index {
         self.hubs.iter().map(|f| {
             let artifact = ArtifactId::from_u32(f);
             let kind = self.graph.kind(artifact);
-            Hub { artifact, kind, accounts: self.graph.degree(artifact), cap: self.resolved.cap[kind.as_usize()] }
+            Hub {
+                artifact,
+                kind,
+                accounts: self.graph.degree(artifact),
+                cap: self.resolved.cap[kind.as_usize()],
+            }
         })
     }
 
@@ -699,7 +704,8 @@ impl Index {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn heap_bytes(&self) -> usize {
-        let bitmaps: usize = self.kind_accounts.iter().chain(self.big.values()).map(|b| b.serialized_size()).sum();
+        let bitmaps: usize =
+            self.kind_accounts.iter().chain(self.big.values()).map(|b| b.serialized_size()).sum();
         self.graph.heap_bytes()
             + self.accounts.heap_bytes()
             + self.artifacts.heap_bytes()

@@ -208,9 +208,14 @@ pub fn read_csv<R: Read>(
         .from_reader(LineLimit { inner: reader, since_newline: 0 });
 
     let mut record = csv::ByteRecord::new();
-    let header_ok = rdr.read_byte_record(&mut record).map_err(|e| IngestError::Header { at: at(1), reason: csv_reason(&e) })?;
+    let header_ok = rdr
+        .read_byte_record(&mut record)
+        .map_err(|e| IngestError::Header { at: at(1), reason: csv_reason(&e) })?;
     if !header_ok {
-        return Err(IngestError::Header { at: at(1), reason: "empty file: expected account,kind,value[,timestamp]".into() });
+        return Err(IngestError::Header {
+            at: at(1),
+            reason: "empty file: expected account,kind,value[,timestamp]".into(),
+        });
     }
     let cols = Columns::from_header(&record).map_err(|reason| IngestError::Header { at: at(1), reason })?;
 
@@ -244,8 +249,12 @@ pub fn read_csv<R: Read>(
             Ok(()) => report.accepted += 1,
             Err(fault) => {
                 let (reason, err) = match fault {
-                    Fault::Record(r) => (r.to_string(), IngestError::Record { at: at(line), reason: r.to_string() }),
-                    Fault::Observation(o) => (o.reason(), IngestError::Observation { at: at(line), source: o }),
+                    Fault::Record(r) => {
+                        (r.to_string(), IngestError::Record { at: at(line), reason: r.to_string() })
+                    }
+                    Fault::Observation(o) => {
+                        (o.reason(), IngestError::Observation { at: at(line), source: o })
+                    }
                 };
                 if !options.lenient {
                     return Err(err);
@@ -258,7 +267,12 @@ pub fn read_csv<R: Read>(
     Ok(report)
 }
 
-fn check_limit(report: &IngestReport, options: &CsvOptions, at: &dyn Fn(u64) -> Location, line: u64) -> Result<(), IngestError> {
+fn check_limit(
+    report: &IngestReport,
+    options: &CsvOptions,
+    at: &dyn Fn(u64) -> Location,
+    line: u64,
+) -> Result<(), IngestError> {
     match options.max_rejections {
         Some(limit) if report.rejected > limit => Err(IngestError::TooManyRejections { at: at(line), limit }),
         _ => Ok(()),
@@ -302,7 +316,9 @@ impl Columns {
             }
             Ok(found)
         };
-        let need = |c: Option<usize>, name: &str| c.ok_or_else(|| format!("missing column {name}: expected account,kind,value[,timestamp]"));
+        let need = |c: Option<usize>, name: &str| {
+            c.ok_or_else(|| format!("missing column {name}: expected account,kind,value[,timestamp]"))
+        };
         let account = need(find(&["account"])?, "account")?;
         let kind = need(find(&["kind"])?, "kind")?;
         let value = need(find(&["value"])?, "value")?;
@@ -327,7 +343,10 @@ impl Columns {
                     if t.trim().is_empty() {
                         None
                     } else {
-                        Some(parse_timestamp(t).map_err(|e| Fault::Observation(ObservationError::Timestamp(e)))?)
+                        Some(
+                            parse_timestamp(t)
+                                .map_err(|e| Fault::Observation(ObservationError::Timestamp(e)))?,
+                        )
                     }
                 }
             },

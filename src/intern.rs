@@ -6,18 +6,13 @@
 //! 5 bytes of table, with no allocation per string. Artifacts are interned under a tag (their kind)
 //! so that the same text under two kinds is two artifacts.
 
-
 use ahash::RandomState;
 use hashbrown::HashTable;
 
 /// Fixed hash keys: interning must not depend on process randomness (ids are dense and assigned
 /// in first-seen order, which we make canonical later; hashing only affects speed).
-const KEYS: [u64; 4] = [
-    0x243f_6a88_85a3_08d3,
-    0x1319_8a2e_0370_7344,
-    0xa409_3822_299f_31d0,
-    0x082e_fa98_ec4e_6c89,
-];
+const KEYS: [u64; 4] =
+    [0x243f_6a88_85a3_08d3, 0x1319_8a2e_0370_7344, 0xa409_3822_299f_31d0, 0x082e_fa98_ec4e_6c89];
 
 /// A string interner over one arena; see the [module docs](self).
 #[derive(Clone)]
@@ -32,10 +27,7 @@ pub struct Interner {
 
 impl core::fmt::Debug for Interner {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Interner")
-            .field("len", &self.len())
-            .field("bytes", &self.arena.len())
-            .finish()
+        f.debug_struct("Interner").field("len", &self.len()).field("bytes", &self.arena.len()).finish()
     }
 }
 
@@ -88,19 +80,13 @@ impl Interner {
     }
 
     fn hash(&self, tag: u32, s: &str) -> u64 {
-        if self.tagged {
-            self.hasher.hash_one((tag, s))
-        } else {
-            self.hasher.hash_one(s)
-        }
+        if self.tagged { self.hasher.hash_one((tag, s)) } else { self.hasher.hash_one(s) }
     }
 
     /// The id of `s` under `tag`, if interned.
     pub fn find(&self, tag: u32, s: &str) -> Option<u32> {
         let h = self.hash(tag, s);
-        self.table
-            .find(h, |&id| self.tag(id) == tag && self.get(id) == s)
-            .copied()
+        self.table.find(h, |&id| self.tag(id) == tag && self.get(id) == s).copied()
     }
 
     /// Interns `s` under `tag` (ignored by an untagged interner), returning its id.
@@ -108,10 +94,7 @@ impl Interner {
     /// Returns `None` when the interner holds `u32::MAX - 1` strings already.
     pub fn intern(&mut self, tag: u32, s: &str) -> Option<u32> {
         let h = self.hash(tag, s);
-        if let Some(&id) = self
-            .table
-            .find(h, |&id| self.tag(id) == tag && self.get(id) == s)
-        {
+        if let Some(&id) = self.table.find(h, |&id| self.tag(id) == tag && self.get(id) == s) {
             return Some(id);
         }
         let id = u32::try_from(self.ends.len()).ok().filter(|&i| i < u32::MAX - 1)?;
@@ -168,11 +151,7 @@ impl View<'_> {
         let i = id as usize;
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
         let s = &self.arena[start..self.ends[i] as usize];
-        if self.tagged {
-            self.hasher.hash_one((self.tags[i], s))
-        } else {
-            self.hasher.hash_one(s)
-        }
+        if self.tagged { self.hasher.hash_one((self.tags[i], s)) } else { self.hasher.hash_one(s) }
     }
 }
 

@@ -153,10 +153,7 @@ impl Kinds {
     /// ```
     pub fn get(&self, name: &str) -> Option<KindId> {
         let n = name.trim();
-        self.names
-            .iter()
-            .position(|k| k.eq_ignore_ascii_case(n))
-            .map(KindId::must)
+        self.names.iter().position(|k| k.eq_ignore_ascii_case(n)).map(KindId::must)
     }
 
     /// The id of a kind, registering it as a custom kind (text normaliser) if new.

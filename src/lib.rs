@@ -83,6 +83,7 @@ pub mod link;
 pub mod normalize;
 pub mod operators;
 pub mod policy;
+pub mod report;
 pub mod set;
 pub mod time;
 

@@ -34,9 +34,8 @@ pub const MAX_VALUE_LEN: usize = 1024;
 
 /// Values that exports write for "missing"; they are rejected rather than interned, because one
 /// placeholder artifact would be shared by every account that lacks the field.
-pub const PLACEHOLDERS: &[&str] = &[
-    "unknown", "null", "none", "nil", "n/a", "na", "-", "--", "?", "undefined", "0",
-];
+pub const PLACEHOLDERS: &[&str] =
+    &["unknown", "null", "none", "nil", "n/a", "na", "-", "--", "?", "undefined", "0"];
 
 /// Why a value is not valid for its kind.
 ///
@@ -351,9 +350,7 @@ fn mac(v: &str, out: &mut String) -> Result<(), InvalidValue> {
 fn ip(v: &str, out: &mut String) -> Result<(), InvalidValue> {
     use std::fmt::Write;
     let inner = v.strip_prefix('[').and_then(|s| s.strip_suffix(']')).unwrap_or(v);
-    let addr: IpAddr = inner
-        .parse()
-        .map_err(|_| InvalidValue::new("not an IPv4 or IPv6 address"))?;
+    let addr: IpAddr = inner.parse().map_err(|_| InvalidValue::new("not an IPv4 or IPv6 address"))?;
     let addr = match addr {
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
             Some(v4) => IpAddr::V4(v4),
@@ -409,9 +406,7 @@ fn email(v: &str, out: &mut String) -> Result<(), InvalidValue> {
     if v.chars().any(char::is_whitespace) {
         return Err(InvalidValue::new("whitespace in an email address"));
     }
-    let (local, domain) = v
-        .split_once('@')
-        .ok_or(InvalidValue::new("an email address has an @"))?;
+    let (local, domain) = v.split_once('@').ok_or(InvalidValue::new("an email address has an @"))?;
     if local.is_empty() || domain.is_empty() || domain.contains('@') {
         return Err(InvalidValue::new("an email address is local@domain"));
     }
@@ -493,10 +488,7 @@ mod tests {
         assert!(n(&Normalizer::Mac, "a4:2b:b0:12:34").is_err());
         assert!(n(&Normalizer::Mac, "a4:2b:b0:12:34:56:78").is_err());
         assert!(n(&Normalizer::Mac, "g4:2b:b0:12:34:56").is_err());
-        assert_eq!(
-            n(&Normalizer::Mac, "00:00:00:00:00:00").unwrap_err().reason(),
-            "placeholder MAC address"
-        );
+        assert_eq!(n(&Normalizer::Mac, "00:00:00:00:00:00").unwrap_err().reason(), "placeholder MAC address");
         assert!(n(&Normalizer::Mac, "FF-FF-FF-FF-FF-FF").is_err());
     }
 
@@ -545,10 +537,7 @@ mod tests {
 
     #[test]
     fn address_rule() {
-        assert_eq!(
-            n(&Normalizer::Address, "  12, Main St.   Unit #4 ").unwrap(),
-            "12 main st unit 4"
-        );
+        assert_eq!(n(&Normalizer::Address, "  12, Main St.   Unit #4 ").unwrap(), "12 main st unit 4");
         assert_eq!(n(&Normalizer::Address, "12 MAIN ST UNIT 4").unwrap(), "12 main st unit 4");
         assert!(n(&Normalizer::Address, ".,;!").is_err());
     }

@@ -209,11 +209,8 @@ impl Operators {
                 inside[cu] += 2.0 * w;
             }
         }
-        let confidence = inside
-            .iter()
-            .zip(&total)
-            .map(|(&i, &t)| if t > 0.0 { (i / t) as f32 } else { 1.0 })
-            .collect();
+        let confidence =
+            inside.iter().zip(&total).map(|(&i, &t)| if t > 0.0 { (i / t) as f32 } else { 1.0 }).collect();
         Solved { labels, confidence }
     }
 }
@@ -282,7 +279,8 @@ impl OperatorClustering {
 pub fn evidence_edges(index: &Index, members: &[u32], cross_floor: f64) -> Vec<(u32, u32, f64)> {
     let g = index.graph();
     let local = |a: u32| members.binary_search(&a).ok().map(|i| i as u32);
-    let mut arts: Vec<u32> = members.iter().flat_map(|&a| g.artifacts_of(AccountId::from_u32(a)).iter().copied()).collect();
+    let mut arts: Vec<u32> =
+        members.iter().flat_map(|&a| g.artifacts_of(AccountId::from_u32(a)).iter().copied()).collect();
     arts.sort_unstable();
     arts.dedup();
 

@@ -306,11 +306,7 @@ impl Default for LinkPolicy {
         put("email", KindPolicy::strong().max_accounts(10).weight(0.8));
         put("payment", KindPolicy::strong().max_accounts(250).weight(1.0));
         put("address", KindPolicy::weak().max_accounts(30).weight(0.4));
-        LinkPolicy {
-            kinds,
-            custom: KindPolicy::weak().max_accounts(50).weight(0.5),
-            corroboration: 2,
-        }
+        LinkPolicy { kinds, custom: KindPolicy::weak().max_accounts(50).weight(0.5), corroboration: 2 }
     }
 }
 

@@ -13,20 +13,39 @@ fn strict(data: &[u8]) -> Result<IndexBuilder, String> {
 fn strict_errors_name_place_and_reason() {
     let cases: &[(&[u8], &str)] = &[
         (b"", "obs.csv:1: header: empty file: expected account,kind,value[,timestamp]"),
-        (b"account,kind\n", "obs.csv:1: header: missing column value: expected account,kind,value[,timestamp]"),
+        (
+            b"account,kind\n",
+            "obs.csv:1: header: missing column value: expected account,kind,value[,timestamp]",
+        ),
         (b"account,kind,value,value\n", "obs.csv:1: header: column value appears twice"),
-        (b"account,kind,value\ns1,ip,1.2.3.4\ns2,ip,1.2.3\n", "obs.csv:3: field value: invalid ip: not an IPv4 or IPv6 address"),
+        (
+            b"account,kind,value\ns1,ip,1.2.3.4\ns2,ip,1.2.3\n",
+            "obs.csv:3: field value: invalid ip: not an IPv4 or IPv6 address",
+        ),
         (b"account,kind,value\ns1,ip\n", "obs.csv:2: missing field value"),
         (b"account,kind,value\n,ip,1.2.3.4\n", "obs.csv:2: field account: empty account"),
         (b"account,kind,value\ns1,,1.2.3.4\n", "obs.csv:2: field kind: empty kind name"),
-        (b"account,kind,value\ns1,a b,x\n", "obs.csv:2: field kind: kind name must be at most 64 letters, digits, '_', '-' or '.'"),
-        (b"account,kind,value\ns1,email,unknown\n", "obs.csv:2: field value: invalid email: placeholder for a missing value"),
-        (b"account,kind,value,timestamp\ns1,ip,1.2.3.4,tuesday\n", "obs.csv:2: field timestamp: not unix seconds or an RFC 3339 date-time"),
-        (b"account,kind,value,timestamp\ns1,ip,1.2.3.4,99999999999999\n", "obs.csv:2: field timestamp: timestamp out of range"),
+        (
+            b"account,kind,value\ns1,a b,x\n",
+            "obs.csv:2: field kind: kind name must be at most 64 letters, digits, '_', '-' or '.'",
+        ),
+        (
+            b"account,kind,value\ns1,email,unknown\n",
+            "obs.csv:2: field value: invalid email: placeholder for a missing value",
+        ),
+        (
+            b"account,kind,value,timestamp\ns1,ip,1.2.3.4,tuesday\n",
+            "obs.csv:2: field timestamp: not unix seconds or an RFC 3339 date-time",
+        ),
+        (
+            b"account,kind,value,timestamp\ns1,ip,1.2.3.4,99999999999999\n",
+            "obs.csv:2: field timestamp: timestamp out of range",
+        ),
         (b"account,kind,value\ns1,device,\xff\xfe\n", "obs.csv:2: not valid UTF-8"),
     ];
     for (data, expected) in cases {
-        let got = strict(data).err().unwrap_or_else(|| panic!("accepted {:?}", String::from_utf8_lossy(data)));
+        let got =
+            strict(data).err().unwrap_or_else(|| panic!("accepted {:?}", String::from_utf8_lossy(data)));
         assert_eq!(&got, expected);
     }
 }
@@ -39,7 +58,10 @@ fn unterminated_quote_swallows_no_lines_silently() {
     let data = b"account,kind,value\ns1,device,\"unterminated\ns2,device,fp\ns3,device,fp\n";
     let r = read_csv(&data[..], "obs.csv", &CsvOptions::lenient(), &mut b).unwrap();
     assert_eq!((r.records, r.accepted, r.rejected), (1, 0, 1));
-    assert_eq!(r.by_reason.keys().next().map(String::as_str), Some("invalid device: control character in value"));
+    assert_eq!(
+        r.by_reason.keys().next().map(String::as_str),
+        Some("invalid device: control character in value")
+    );
 }
 
 #[test]
@@ -90,7 +112,10 @@ fn huge_field_and_missing_newline() {
     let mut b = IndexBuilder::new();
     let r = read_csv(&data[..], "big.csv", &CsvOptions::lenient(), &mut b).unwrap();
     assert_eq!((r.accepted, r.rejected), (1, 1));
-    assert_eq!(r.by_reason.keys().next().map(String::as_str), Some("invalid device: value longer than 1024 bytes"));
+    assert_eq!(
+        r.by_reason.keys().next().map(String::as_str),
+        Some("invalid device: value longer than 1024 bytes")
+    );
     // A line over 16 MiB is refused before it is buffered whole.
     let mut data = b"account,kind,value\ns1,device,".to_vec();
     data.extend(std::iter::repeat_n(b'x', 17 << 20));

@@ -22,15 +22,12 @@ pub fn test_policy() -> LinkPolicy {
 }
 
 pub fn obs_strategy(max: usize) -> impl Strategy<Value = Vec<Obs>> {
-    prop::collection::vec(
-        (0..14u32, 0..KINDS.len(), 0..5u32, prop::option::weighted(0.7, 0..60i64)),
-        0..max,
-    )
-    .prop_map(|v| {
-        v.into_iter()
-            .map(|(a, k, val, t)| (format!("acct{a}"), KINDS[k], value_for(KINDS[k], val), t))
-            .collect()
-    })
+    prop::collection::vec((0..14u32, 0..KINDS.len(), 0..5u32, prop::option::weighted(0.7, 0..60i64)), 0..max)
+        .prop_map(|v| {
+            v.into_iter()
+                .map(|(a, k, val, t)| (format!("acct{a}"), KINDS[k], value_for(KINDS[k], val), t))
+                .collect()
+        })
 }
 
 /// A canonical value of the kind (so scans can compare text directly).
@@ -57,7 +54,8 @@ pub fn build(obs: &[Obs], policy: &LinkPolicy, operators: bool) -> sellerlink::I
 /// The naive reference partition, as sets of account names.
 pub fn naive_components(obs: &[Obs], policy: &LinkPolicy) -> BTreeSet<BTreeSet<String>> {
     // Artifact -> account -> times (None = untimed).
-    let mut arts: BTreeMap<(&str, String), BTreeMap<String, Vec<Option<i64>>>> = BTreeMap::new();
+    type Users = BTreeMap<String, Vec<Option<i64>>>;
+    let mut arts: BTreeMap<(&str, String), Users> = BTreeMap::new();
     for (a, k, v, t) in obs {
         arts.entry((k, v.clone())).or_default().entry(a.clone()).or_default().push(*t);
     }

@@ -91,7 +91,11 @@ fn index_serves_threads() {
         .map(|t| {
             let index = index.clone();
             std::thread::spawn(move || {
-                (0..50).map(|i| index.cluster_mates(index.account(&format!("s{}", t * 50 + i)).expect("known")).len()).sum::<u64>()
+                (0..50)
+                    .map(|i| {
+                        index.cluster_mates(index.account(&format!("s{}", t * 50 + i)).expect("known")).len()
+                    })
+                    .sum::<u64>()
             })
         })
         .collect();

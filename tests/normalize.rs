@@ -4,7 +4,15 @@ use proptest::prelude::*;
 use sellerlink::normalize::Normalizer;
 
 fn all() -> Vec<Normalizer> {
-    vec![Normalizer::Text, Normalizer::Mac, Normalizer::Ip, Normalizer::Phone, Normalizer::Email, Normalizer::Document, Normalizer::Address]
+    vec![
+        Normalizer::Text,
+        Normalizer::Mac,
+        Normalizer::Ip,
+        Normalizer::Phone,
+        Normalizer::Email,
+        Normalizer::Document,
+        Normalizer::Address,
+    ]
 }
 
 proptest! {

@@ -20,15 +20,21 @@ pub fn fail(message: impl std::fmt::Display) -> ! {
 }
 
 /// Reads a CSV of observations into `builder`, with a byte progress bar for large files.
-pub fn load(path: &Path, strict: bool, builder: &mut IndexBuilder) -> Result<(IngestReport, Duration), String> {
+pub fn load(
+    path: &Path,
+    strict: bool,
+    builder: &mut IndexBuilder,
+) -> Result<(IngestReport, Duration), String> {
     let start = Instant::now();
     let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let bar = if size >= BAR_MIN_BYTES { ProgressBar::new(size) } else { ProgressBar::hidden() };
     bar.set_style(
-        ProgressStyle::with_template("{spinner} loading {msg} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, eta {eta})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{spinner} loading {msg} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, eta {eta})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
     );
     bar.set_message(path.display().to_string());
     let reader = bar.wrap_read(BufReader::with_capacity(1 << 20, file));

@@ -1,0 +1,214 @@
+//! Ring reports: what holds one cluster together, in an investigator's terms.
+//!
+//! A [`RingReport`] lists a cluster's members; the artifacts shared by two or more of them,
+//! strongest first; counts by kind; first and last activity; the density of its evidence (the
+//! share of member pairs that share at least one artifact); and its *weakest joint*: the single
+//! shared artifact that, if it were wrong, would split the ring (found by removing each shared
+//! artifact in turn, weakest first, and checking whether the members stay connected).
+
+use std::collections::BTreeMap;
+
+use crate::graph::NO_TIME;
+use crate::id::{AccountId, ArtifactId, ClusterId};
+use crate::index::{Index, Level};
+use crate::link::UnionFind;
+use crate::policy::Strength;
+
+/// Rings larger than this get no exact density or weakest joint (their cost is quadratic).
+pub const EXACT_LIMIT: usize = 2000;
+
+/// One artifact shared inside a ring.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct SharedArtifact {
+    /// The artifact.
+    pub artifact: ArtifactId,
+    /// Its kind's name.
+    pub kind: String,
+    /// Its canonical value.
+    pub value: String,
+    /// How many ring members used it.
+    pub members: usize,
+    /// How many accounts in all used it.
+    pub accounts: u32,
+    /// True when it is a suppressed hub.
+    pub hub: bool,
+    /// True when its kind is strong.
+    pub strong: bool,
+    /// Evidence weight per pair (kind weight × ln 2 / ln d).
+    pub weight: f64,
+}
+
+/// A report on one cluster; see the [module docs](self).
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::{IndexBuilder, report::RingReport};
+/// let mut b = IndexBuilder::new();
+/// for s in ["a", "b", "c"] {
+///     b.add(s, "payment", "mule-1", Some(1_700_000_000))?;
+/// }
+/// b.add("a", "device", "laptop", Some(1_700_000_100))?;
+/// b.add("b", "device", "laptop", Some(1_700_000_200))?;
+/// let index = b.build()?;
+/// let ring = index.cluster_of(index.account("a").expect("known"));
+/// let report = RingReport::new(&index, ring);
+/// assert_eq!(report.members.len(), 3);
+/// assert_eq!(report.shared[0].kind, "payment");
+/// assert_eq!(report.weakest_joint.as_ref().map(|j| j.kind.as_str()), Some("payment"));
+/// assert_eq!(report.first_seen, Some(1_700_000_000));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct RingReport {
+    /// The cluster.
+    pub cluster: ClusterId,
+    /// Its members, by id.
+    pub members: Vec<AccountId>,
+    /// Artifacts shared by two or more members, strongest first.
+    pub shared: Vec<SharedArtifact>,
+    /// Shared artifacts per kind name.
+    pub by_kind: BTreeMap<String, usize>,
+    /// Earliest timestamp of any member's observation.
+    pub first_seen: Option<i64>,
+    /// Latest timestamp of any member's observation.
+    pub last_seen: Option<i64>,
+    /// Share of member pairs that share an artifact (None past [`EXACT_LIMIT`] members).
+    pub density: Option<f64>,
+    /// The operator confidence, when the cluster is an operator.
+    pub confidence: Option<f32>,
+    /// The weakest single shared artifact whose removal disconnects the members, if any.
+    pub weakest_joint: Option<SharedArtifact>,
+}
+
+impl RingReport {
+    /// Reports on a cluster of the index's default clustering.
+    ///
+    /// # Examples
+    ///
+    /// See [`RingReport`].
+    pub fn new(index: &Index, cluster: ClusterId) -> RingReport {
+        Self::at(index, Level::Operators, cluster)
+    }
+
+    /// Reports on a cluster of the clustering at `level`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::{ClusterId, IndexBuilder, index::Level, report::RingReport};
+    /// let index = IndexBuilder::new().build()?;
+    /// assert!(RingReport::at(&index, Level::Components, ClusterId::must(0)).members.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn at(index: &Index, level: Level, cluster: ClusterId) -> RingReport {
+        let g = index.graph();
+        let member_ids = index.clustering_at(level).members(cluster);
+        let members: Vec<AccountId> = member_ids.iter().map(|&a| AccountId::from_u32(a)).collect();
+        let in_ring = |a: u32| member_ids.binary_search(&a).is_ok();
+
+        let mut arts: Vec<u32> = member_ids.iter().flat_map(|&a| g.artifacts_of(AccountId::from_u32(a)).iter().copied()).collect();
+        arts.sort_unstable();
+        let mut counts: Vec<(u32, usize)> = Vec::new();
+        for f in arts {
+            match counts.last_mut() {
+                Some((last, n)) if *last == f => *n += 1,
+                _ => counts.push((f, 1)),
+            }
+        }
+        let mut shared: Vec<SharedArtifact> = counts
+            .iter()
+            .filter(|&&(_, n)| n >= 2)
+            .map(|&(f, n)| shared_artifact(index, ArtifactId::from_u32(f), n))
+            .collect();
+        shared.sort_by(|a, b| strength_key(b).total_cmp(&strength_key(a)).then(a.artifact.cmp(&b.artifact)));
+        let mut by_kind = BTreeMap::new();
+        for s in &shared {
+            *by_kind.entry(s.kind.clone()).or_insert(0) += 1;
+        }
+
+        let (mut first_seen, mut last_seen) = (None::<i64>, None::<i64>);
+        for &(f, _) in &counts {
+            for u in g.uses(ArtifactId::from_u32(f)) {
+                if u.time != NO_TIME && in_ring(u.account.as_u32()) {
+                    first_seen = Some(first_seen.map_or(u.time, |t| t.min(u.time)));
+                    last_seen = Some(last_seen.map_or(u.time, |t| t.max(u.time)));
+                }
+            }
+        }
+
+        let local = |a: u32| member_ids.binary_search(&a).ok();
+        let member_lists: Vec<Vec<usize>> = shared
+            .iter()
+            .map(|s| g.accounts_of(s.artifact).iter().filter_map(|&a| local(a)).collect())
+            .collect();
+        let exact = members.len() <= EXACT_LIMIT;
+        let density = (exact && members.len() >= 2).then(|| {
+            let m = members.len();
+            let mut covered = vec![false; m * m];
+            let mut pairs = 0usize;
+            for list in &member_lists {
+                for (i, &x) in list.iter().enumerate() {
+                    for &y in &list[i + 1..] {
+                        if !covered[x * m + y] {
+                            covered[x * m + y] = true;
+                            pairs += 1;
+                        }
+                    }
+                }
+            }
+            pairs as f64 / (m * (m - 1) / 2) as f64
+        });
+        let connected_without = |skip: usize| -> bool {
+            let mut uf = UnionFind::new(members.len());
+            for (i, list) in member_lists.iter().enumerate() {
+                if i != skip && !shared[i].hub {
+                    for w in list.windows(2) {
+                        uf.union(w[0] as u32, w[1] as u32);
+                    }
+                }
+            }
+            let r = uf.find(0);
+            (1..members.len() as u32).all(|x| uf.find(x) == r)
+        };
+        let weakest_joint = if exact && members.len() >= 2 && connected_without(usize::MAX) {
+            (0..shared.len()).rev().filter(|&i| !shared[i].hub).find(|&i| !connected_without(i)).map(|i| shared[i].clone())
+        } else {
+            None
+        };
+        let confidence = match level {
+            Level::Operators => index.operators().and_then(|o| o.confidence(cluster)),
+            _ => None,
+        };
+        RingReport { cluster, members, shared, by_kind, first_seen, last_seen, density, confidence, weakest_joint }
+    }
+}
+
+fn shared_artifact(index: &Index, f: ArtifactId, members: usize) -> SharedArtifact {
+    let kind = index.kind_name(index.artifact_kind(f)).to_string();
+    let policy = index.policy().kind_policy(&kind);
+    let accounts = index.graph().degree(f);
+    SharedArtifact {
+        artifact: f,
+        value: index.artifact_value(f).to_string(),
+        members,
+        accounts,
+        hub: index.is_hub(f),
+        strong: policy.strength() == Strength::Strong,
+        weight: policy.evidence_weight() * core::f64::consts::LN_2 / f64::from(accounts.max(2)).ln(),
+        kind,
+    }
+}
+
+/// Ordering key: non-hubs before hubs, strong before weak, then pairs covered × weight.
+fn strength_key(s: &SharedArtifact) -> f64 {
+    let pairs = (s.members * (s.members - 1) / 2) as f64;
+    let class = match (s.hub, s.strong) {
+        (false, true) => 2.0,
+        (false, false) => 1.0,
+        (true, _) => 0.0,
+    };
+    class * 1e12 + pairs * s.weight
+}
