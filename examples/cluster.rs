@@ -92,6 +92,7 @@ fn main() {
     json["write_ms"] = serde_json::json!(common::ms(write_time));
     json["total_ms"] = serde_json::json!(common::ms(total.elapsed()));
     json["index_bytes"] = serde_json::json!(index.heap_bytes());
+    json["peak_rss_bytes"] = serde_json::json!(common::peak_rss_bytes());
     println!("{json}");
 }
 

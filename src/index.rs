@@ -239,6 +239,31 @@ impl Index {
         self.big = big;
     }
 
+    /// Replaces the normaliser of a kind, for lookups by value (for example to restore a
+    /// custom rule after loading a snapshot, which saves custom rules by name only).
+    ///
+    /// # Errors
+    ///
+    /// A [`crate::kind::KindError`] when the name is refused.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::normalize::Normalizer;
+    /// let mut index = sellerlink::IndexBuilder::new().build()?;
+    /// index.set_normalizer("tax_id", Normalizer::Document)?;
+    /// assert!(index.kinds().get("tax_id").is_some());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_normalizer(&mut self, kind: &str, normalizer: crate::normalize::Normalizer) -> Result<KindId, crate::kind::KindError> {
+        let k = self.kinds.register(kind, normalizer)?;
+        if self.kind_accounts.len() < self.kinds.len() {
+            self.kind_accounts.resize(self.kinds.len(), RoaringBitmap::new());
+            self.resolved.cap.resize(self.kinds.len(), u32::MAX);
+        }
+        Ok(k)
+    }
+
     // ---- names and ids ----
 
     /// Number of accounts.

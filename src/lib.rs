@@ -85,6 +85,7 @@ pub mod operators;
 pub mod policy;
 pub mod report;
 pub mod set;
+pub mod snapshot;
 pub mod time;
 
 pub use builder::IndexBuilder;
@@ -92,6 +93,11 @@ pub use error::Error;
 pub use id::{AccountId, ArtifactId, ClusterId, IdError, KindId};
 pub use index::Index;
 pub use set::AccountSet;
+
+/// The README's examples, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
 
 #[cfg(test)]
 mod assertions {

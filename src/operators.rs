@@ -140,6 +140,25 @@ impl Operators {
         self.resolution.unwrap_or(0.05)
     }
 
+    /// The raw settings, for snapshots: resolution, quality code, seed, cross floor.
+    pub(crate) fn parts(&self) -> (Option<f64>, Option<u8>, Option<u64>, Option<f64>) {
+        let q = self.quality.map(|q| match q {
+            Quality::Cpm => 1,
+            _ => 0,
+        });
+        (self.resolution, q, self.seed, self.cross_floor)
+    }
+
+    /// Rebuilds settings saved by [`Operators::parts`]; out-of-range values fall back to defaults.
+    pub(crate) fn from_parts(resolution: Option<f64>, quality: Option<u8>, seed: Option<u64>, cross_floor: Option<f64>) -> Self {
+        Operators {
+            resolution: resolution.filter(|r| r.is_finite()),
+            quality: quality.map(|q| if q == 1 { Quality::Cpm } else { Quality::Modularity }),
+            seed,
+            cross_floor: cross_floor.filter(|f| f.is_finite()).map(|f| f.clamp(0.0, 1.0)),
+        }
+    }
+
     fn leiden(&self) -> Leiden {
         Leiden::new()
             .quality(self.quality.unwrap_or(Quality::Cpm))

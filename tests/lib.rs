@@ -4,3 +4,4 @@ mod ingest;
 mod linking;
 mod lookups;
 mod normalize;
+mod snapshot;

@@ -1,0 +1,499 @@
+//! Snapshots: save a built [`Index`] to bytes and load it back, validating everything.
+//!
+//! This is the only module that knows bincode. A snapshot is a 32-byte header followed by a
+//! bincode (2.0, standard configuration) payload:
+//!
+//! | bytes | field |
+//! |---|---|
+//! | 0..8 | magic `SLNKSNAP` |
+//! | 8..12 | format version, `u32` little-endian (currently [`FORMAT_VERSION`]) |
+//! | 12..16 | reserved, zero |
+//! | 16..24 | payload length, `u64` little-endian |
+//! | 24..32 | FNV-1a 64 checksum of the payload, `u64` little-endian |
+//!
+//! The payload holds the kinds (names and built-in normaliser names), the policy, the operator
+//! configuration, the interned strings, the artifact side of the graph (accounts and timed uses
+//! per artifact), the hub set in Roaring's portable format, and both clusterings. Everything
+//! derivable is rebuilt on load rather than trusted: the account side of the graph, the hash
+//! tables of the interners, the per-kind bitmaps. Loading checks the header, the checksum, and
+//! then every length, offset, id, sort order and UTF-8 boundary before use: any byte string
+//! yields the original index or a [`SnapshotError`], never a panic, and no allocation is larger
+//! than the bytes given justify.
+//!
+//! A kind with a custom normaliser is saved by name; after loading it normalises lookups with
+//! the text rule until the caller registers the closure again with
+//! [`Index::set_normalizer`](crate::Index::set_normalizer).
+
+use roaring::RoaringBitmap;
+use serde::{Deserialize, Serialize};
+
+use crate::cluster::Clustering;
+use crate::graph::{Graph, NO_TIME};
+use crate::id::KindId;
+use crate::index::{BuildStats, Index};
+use crate::intern::Interner;
+use crate::kind::{Kinds, MAX_KINDS};
+use crate::link::Resolved;
+use crate::normalize::Normalizer;
+use crate::operators::{OperatorClustering, Operators};
+use crate::policy::LinkPolicy;
+
+/// The snapshot magic label.
+pub const MAGIC: &[u8; 8] = b"SLNKSNAP";
+/// The current format version.
+pub const FORMAT_VERSION: u32 = 1;
+const HEADER: usize = 32;
+
+/// Why a snapshot could not be loaded or saved.
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::snapshot::{SnapshotError, load};
+/// assert!(matches!(load(b"nope"), Err(SnapshotError::Truncated { .. })));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SnapshotError {
+    /// Fewer bytes than the header or the declared payload.
+    #[error("truncated snapshot: {needed} bytes needed, {got} present")]
+    Truncated {
+        /// Bytes needed.
+        needed: u64,
+        /// Bytes present.
+        got: u64,
+    },
+    /// Not a sellerlink snapshot.
+    #[error("not a sellerlink snapshot (bad magic label)")]
+    BadMagic,
+    /// A format version this build does not read.
+    #[error("unsupported snapshot format version {0} (this build reads version 1)")]
+    Version(u32),
+    /// The checksum does not match: the bytes were altered.
+    #[error("snapshot checksum mismatch: the file is corrupted")]
+    Checksum,
+    /// Bytes after the declared payload.
+    #[error("{0} unexpected bytes after the snapshot payload")]
+    Trailing(u64),
+    /// The payload does not decode.
+    #[error("snapshot payload does not decode: {0}")]
+    Decode(String),
+    /// The payload decodes but is inconsistent; names the part.
+    #[error("invalid snapshot: {0}")]
+    Invalid(&'static str),
+    /// Encoding failed.
+    #[error("snapshot encoding failed: {0}")]
+    Encode(String),
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The payload. Every string and byte run is *borrowed* from the input on load, so a corrupted
+/// length can only fail a bounds check, never drive an allocation; sequences go through serde's
+/// cautious capacity (at most 1 MiB preallocated, then growth as elements actually decode).
+#[derive(Serialize, Deserialize)]
+struct Payload<'a> {
+    #[serde(borrow)]
+    kinds: Vec<(&'a str, &'a str)>,
+    /// The policy, bincode-encoded on its own and decoded under [`POLICY_LIMIT`].
+    policy: &'a [u8],
+    operators: Option<OperatorsConfig>,
+    #[serde(borrow)]
+    accounts: Strings<'a>,
+    #[serde(borrow)]
+    artifacts: Strings<'a>,
+    art_tags: Vec<u32>,
+    art_off: Vec<u32>,
+    art_acc: Vec<u32>,
+    ev_off: Vec<u32>,
+    ev_acc: Vec<u32>,
+    ev_time: Vec<i64>,
+    caps: Vec<u32>,
+    hubs: &'a [u8],
+    components: Vec<u32>,
+    operator_labels: Option<Vec<u32>>,
+    operator_confidence: Vec<f32>,
+    observations: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Strings<'a> {
+    arena: &'a str,
+    ends: Vec<u64>,
+}
+
+/// The most bytes an encoded policy may claim (it holds a few dozen short strings).
+const POLICY_LIMIT: usize = 1 << 20;
+
+#[derive(Serialize, Deserialize)]
+struct OperatorsConfig {
+    resolution: Option<f64>,
+    quality: Option<u8>,
+    seed: Option<u64>,
+    cross_floor: Option<f64>,
+}
+
+/// Encodes an index as snapshot bytes.
+///
+/// # Errors
+///
+/// [`SnapshotError::Encode`] if bincode fails (it does not for well-formed indexes).
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::{IndexBuilder, snapshot};
+/// let mut b = IndexBuilder::new();
+/// b.add("s1", "device", "d1", Some(10))?;
+/// b.add("s2", "device", "d1", Some(20))?;
+/// let index = b.build()?;
+/// let bytes = snapshot::save(&index)?;
+/// let back = snapshot::load(&bytes)?;
+/// assert_eq!(back.clustering(), index.clustering());
+/// assert_eq!(back.account("s2"), index.account("s2"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn save(index: &Index) -> Result<Vec<u8>, SnapshotError> {
+    let g = &index.graph;
+    let encode_err = |e: bincode::error::EncodeError| SnapshotError::Encode(e.to_string());
+    let mut hubs = Vec::new();
+    index.hubs.serialize_into(&mut hubs).map_err(|e| SnapshotError::Encode(e.to_string()))?;
+    let policy = bincode::serde::encode_to_vec(&index.policy, policy_config()).map_err(encode_err)?;
+    let (acc_arena, acc_ends) = strings(&index.accounts);
+    let (art_arena, art_ends) = strings(&index.artifacts);
+    let payload = Payload {
+        kinds: index.kinds.iter().map(|(k, n)| (n, index.kinds.normalizer(k).name())).collect(),
+        policy: &policy,
+        operators: index.operator_config.as_ref().map(|o| {
+            let (resolution, quality, seed, cross_floor) = o.parts();
+            OperatorsConfig { resolution, quality, seed, cross_floor }
+        }),
+        accounts: Strings { arena: &acc_arena, ends: acc_ends },
+        artifacts: Strings { arena: &art_arena, ends: art_ends },
+        art_tags: (0..index.artifacts.len() as u32).map(|f| index.artifacts.tag(f)).collect(),
+        art_off: g.art_off.clone(),
+        art_acc: g.art_acc.clone(),
+        ev_off: g.ev_off.clone(),
+        ev_acc: g.ev_acc.clone(),
+        ev_time: g.ev_time.clone(),
+        caps: index.resolved.cap.clone(),
+        hubs: &hubs,
+        components: index.components.labels().to_vec(),
+        operator_labels: index.operators.as_ref().map(|o| o.clustering.labels().to_vec()),
+        operator_confidence: index.operators.as_ref().map(|o| o.confidence.clone()).unwrap_or_default(),
+        observations: index.stats.observations,
+    };
+    let body = bincode::serde::encode_to_vec(&payload, bincode::config::standard()).map_err(encode_err)?;
+    let mut out = Vec::with_capacity(HEADER + body.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(&(body.len() as u64).to_le_bytes());
+    out.extend_from_slice(&fnv1a(&body).to_le_bytes());
+    out.extend_from_slice(&body);
+    Ok(out)
+}
+
+/// Writes a snapshot file (via a temporary file and a rename, so a crash never leaves half a
+/// snapshot under the final name).
+///
+/// # Errors
+///
+/// [`SnapshotError::Io`] naming the file.
+///
+/// # Examples
+///
+/// ```no_run
+/// let index = sellerlink::IndexBuilder::new().build()?;
+/// sellerlink::snapshot::save_path(&index, "index.snap")?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn save_path(index: &Index, path: impl AsRef<std::path::Path>) -> Result<(), SnapshotError> {
+    let path = path.as_ref();
+    let bytes = save(index)?;
+    let tmp = path.with_extension("snap.tmp");
+    let io = |source| SnapshotError::Io { path: path.to_path_buf(), source };
+    std::fs::write(&tmp, &bytes).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)
+}
+
+/// Reads and loads a snapshot file.
+///
+/// # Errors
+///
+/// [`SnapshotError`]: I/O, or any of the reasons of [`load`].
+///
+/// # Examples
+///
+/// ```no_run
+/// let index = sellerlink::snapshot::load_path("index.snap")?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn load_path(path: impl AsRef<std::path::Path>) -> Result<Index, SnapshotError> {
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(|source| SnapshotError::Io { path: path.to_path_buf(), source })?;
+    load(&bytes)
+}
+
+/// Loads an index from snapshot bytes, validating everything; see the [module docs](self).
+///
+/// # Errors
+///
+/// [`SnapshotError`] naming what is wrong.
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::{IndexBuilder, snapshot};
+/// let bytes = snapshot::save(&IndexBuilder::new().build()?)?;
+/// let mut corrupt = bytes.clone();
+/// *corrupt.last_mut().expect("non-empty") ^= 0xff;
+/// assert!(snapshot::load(&corrupt).is_err());
+/// assert!(snapshot::load(&bytes[..bytes.len() - 1]).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn load(bytes: &[u8]) -> Result<Index, SnapshotError> {
+    if bytes.len() < HEADER {
+        return Err(SnapshotError::Truncated { needed: HEADER as u64, got: bytes.len() as u64 });
+    }
+    if &bytes[0..8] != MAGIC {
+        return Err(SnapshotError::BadMagic);
+    }
+    let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or([0; 8]));
+    let version = u32::from_le_bytes(bytes[8..12].try_into().unwrap_or([0; 4]));
+    if version != FORMAT_VERSION {
+        return Err(SnapshotError::Version(version));
+    }
+    if bytes[12..16] != [0; 4] {
+        return Err(SnapshotError::Invalid("reserved header bytes"));
+    }
+    let len = word(16);
+    let body = &bytes[HEADER..];
+    if (body.len() as u64) < len {
+        return Err(SnapshotError::Truncated { needed: HEADER as u64 + len, got: bytes.len() as u64 });
+    }
+    if body.len() as u64 > len {
+        return Err(SnapshotError::Trailing(body.len() as u64 - len));
+    }
+    if fnv1a(body) != word(24) {
+        return Err(SnapshotError::Checksum);
+    }
+    let (payload, used): (Payload<'_>, usize) =
+        bincode::serde::borrow_decode_from_slice(body, bincode::config::standard())
+            .map_err(|e| SnapshotError::Decode(e.to_string()))?;
+    if used != body.len() {
+        return Err(SnapshotError::Trailing((body.len() - used) as u64));
+    }
+    rebuild(payload)
+}
+
+fn invalid(what: &'static str) -> SnapshotError {
+    SnapshotError::Invalid(what)
+}
+
+fn policy_config() -> bincode::config::Configuration<
+    bincode::config::LittleEndian,
+    bincode::config::Varint,
+    bincode::config::Limit<POLICY_LIMIT>,
+> {
+    bincode::config::standard().with_limit::<POLICY_LIMIT>()
+}
+
+fn rebuild(p: Payload<'_>) -> Result<Index, SnapshotError> {
+    let (policy, used): (LinkPolicy, usize) = bincode::serde::decode_from_slice(p.policy, policy_config())
+        .map_err(|e| SnapshotError::Decode(format!("policy: {e}")))?;
+    if used != p.policy.len() {
+        return Err(invalid("policy"));
+    }
+    // Kinds: built-ins first, in order, then custom kinds.
+    if p.kinds.len() < crate::kind::BUILTIN.len() || p.kinds.len() > MAX_KINDS {
+        return Err(invalid("kinds"));
+    }
+    let mut kinds = Kinds::new();
+    for (i, &(name, norm)) in p.kinds.iter().enumerate() {
+        let normalizer = Normalizer::builtin(norm).unwrap_or(Normalizer::Text);
+        let id = kinds.register(name, normalizer).map_err(|_| invalid("kind name"))?;
+        if id.as_usize() != i {
+            return Err(invalid("kind order"));
+        }
+    }
+    let accounts = interner(&p.accounts, None)?;
+    let artifacts = interner(&p.artifacts, Some((&p.art_tags, kinds.len())))?;
+    let (n_acc, n_art) = (accounts.len(), artifacts.len());
+
+    // Artifact side of the graph.
+    check_offsets(&p.art_off, n_art, p.art_acc.len(), "artifact offsets")?;
+    for w in p.art_off.windows(2) {
+        let row = &p.art_acc[w[0] as usize..w[1] as usize];
+        if row.windows(2).any(|x| x[0] >= x[1]) || row.last().is_some_and(|&a| a as usize >= n_acc) {
+            return Err(invalid("artifact accounts"));
+        }
+    }
+    let timed = !p.ev_off.is_empty();
+    if timed {
+        check_offsets(&p.ev_off, n_art, p.ev_acc.len(), "use offsets")?;
+        if p.ev_time.len() != p.ev_acc.len() {
+            return Err(invalid("use times"));
+        }
+        for f in 0..n_art {
+            let r = p.ev_off[f] as usize..p.ev_off[f + 1] as usize;
+            let (acc, time) = (&p.ev_acc[r.clone()], &p.ev_time[r]);
+            let sorted = time.windows(2).zip(acc.windows(2)).all(|(t, a)| (t[0], a[0]) < (t[1], a[1]));
+            let distinct = &p.art_acc[p.art_off[f] as usize..p.art_off[f + 1] as usize];
+            let in_range = time.iter().all(|&t| t == NO_TIME || (crate::time::MIN_TIME..=crate::time::MAX_TIME).contains(&t));
+            if !sorted || !in_range || !acc.iter().all(|a| distinct.binary_search(a).is_ok()) || acc.len() < distinct.len() {
+                return Err(invalid("artifact uses"));
+            }
+        }
+    } else if !p.ev_acc.is_empty() || !p.ev_time.is_empty() {
+        return Err(invalid("use arrays without offsets"));
+    }
+    // Account side, rebuilt by counting sort.
+    let mut acc_off = vec![0u32; n_acc + 1];
+    for &a in &p.art_acc {
+        acc_off[a as usize + 1] += 1;
+    }
+    for k in 0..n_acc {
+        acc_off[k + 1] += acc_off[k];
+    }
+    let mut fill = acc_off.clone();
+    let mut acc_art = vec![0u32; p.art_acc.len()];
+    for f in 0..n_art {
+        for &a in &p.art_acc[p.art_off[f] as usize..p.art_off[f + 1] as usize] {
+            acc_art[fill[a as usize] as usize] = f as u32;
+            fill[a as usize] += 1;
+        }
+    }
+    let art_kind: Vec<KindId> = p.art_tags.iter().map(|&t| KindId::from_u32(t)).collect();
+    let graph = Graph {
+        acc_off,
+        acc_art,
+        art_off: p.art_off,
+        art_acc: p.art_acc,
+        art_kind,
+        ev_off: p.ev_off,
+        ev_acc: p.ev_acc,
+        ev_time: p.ev_time,
+    };
+
+    // Policy as resolved at build time: caps saved, the rest derived from the policy.
+    if p.caps.len() != kinds.len() {
+        return Err(invalid("hub caps"));
+    }
+    let mut resolved = Resolved::new(&graph, &kinds, &policy);
+    resolved.cap = p.caps;
+    let hubs = RoaringBitmap::deserialize_from(p.hubs).map_err(|_| invalid("hub bitmap"))?;
+    if hubs.max().is_some_and(|f| f as usize >= n_art) {
+        return Err(invalid("hub ids"));
+    }
+    if hubs.iter().any(|f| !resolved.is_hub(&graph, f)) {
+        return Err(invalid("hub set disagrees with caps"));
+    }
+    let components = clustering(p.components, n_acc, "component labels")?;
+    let operators = match p.operator_labels {
+        None => None,
+        Some(labels) => {
+            let c = clustering(labels, n_acc, "operator labels")?;
+            if p.operator_confidence.len() != c.len() || p.operator_confidence.iter().any(|x| !x.is_finite()) {
+                return Err(invalid("operator confidence"));
+            }
+            Some(OperatorClustering { clustering: c, confidence: p.operator_confidence })
+        }
+    };
+    let operator_config = p.operators.map(|o| Operators::from_parts(o.resolution, o.quality, o.seed, o.cross_floor));
+    let mut index = Index {
+        kinds,
+        policy,
+        accounts,
+        artifacts,
+        graph,
+        resolved,
+        hubs,
+        components,
+        operators,
+        operator_config,
+        kind_accounts: Vec::new(),
+        big: Default::default(),
+        stats: BuildStats { observations: p.observations, timings: Vec::new() },
+    };
+    index.build_bitmaps();
+    Ok(index)
+}
+
+fn check_offsets(off: &[u32], n: usize, len: usize, what: &'static str) -> Result<(), SnapshotError> {
+    if off.len() != n + 1 || off.first() != Some(&0) || off.last().map(|&x| x as usize) != Some(len) || off.windows(2).any(|w| w[0] > w[1]) {
+        return Err(invalid(what));
+    }
+    Ok(())
+}
+
+fn clustering(labels: Vec<u32>, n: usize, what: &'static str) -> Result<Clustering, SnapshotError> {
+    if labels.len() != n {
+        return Err(invalid(what));
+    }
+    let c = Clustering::from_labels(labels.clone());
+    if c.labels() != labels.as_slice() {
+        return Err(invalid(what)); // saved labels are canonical; anything else was altered
+    }
+    Ok(c)
+}
+
+fn strings(i: &Interner) -> (String, Vec<u64>) {
+    let mut arena = String::new();
+    let mut ends = Vec::with_capacity(i.len());
+    for id in 0..i.len() as u32 {
+        arena.push_str(i.get(id));
+        ends.push(arena.len() as u64);
+    }
+    (arena, ends)
+}
+
+fn interner(s: &Strings<'_>, tags: Option<(&[u32], usize)>) -> Result<Interner, SnapshotError> {
+    let mut out = match tags {
+        Some(_) => Interner::tagged(),
+        None => Interner::new(),
+    };
+    if let Some((t, _)) = tags {
+        if t.len() != s.ends.len() {
+            return Err(invalid("artifact kinds"));
+        }
+    }
+    let mut start = 0usize;
+    for (i, &end) in s.ends.iter().enumerate() {
+        let end = usize::try_from(end).map_err(|_| invalid("string offsets"))?;
+        if end < start || end > s.arena.len() || !s.arena.is_char_boundary(end) {
+            return Err(invalid("string offsets"));
+        }
+        let tag = match tags {
+            Some((t, kinds)) if (t[i] as usize) < kinds => t[i],
+            Some(_) => return Err(invalid("artifact kinds")),
+            None => 0,
+        };
+        let id = out.intern(tag, &s.arena[start..end]).ok_or(invalid("too many strings"))?;
+        if id as usize != i {
+            return Err(invalid("duplicate strings"));
+        }
+        start = end;
+    }
+    if start != s.arena.len() {
+        return Err(invalid("string arena"));
+    }
+    Ok(out)
+}
+
+/// FNV-1a, 64-bit: a stable checksum (unlike process-keyed hashers).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
