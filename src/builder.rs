@@ -11,7 +11,7 @@ use crate::error::{Field, ObservationError};
 use crate::graph::{Edge, Graph, NO_TIME};
 use crate::id::KindId;
 use crate::index::Index;
-use crate::intern::Interner;
+use crate::intern::{Interner, StrList};
 use crate::kind::Kinds;
 use crate::normalize::Normalizer;
 use crate::operators::Operators;
@@ -42,6 +42,8 @@ pub struct IndexBuilder {
     pub(crate) kinds: Kinds,
     pub(crate) accounts: Interner,
     pub(crate) artifacts: Interner,
+    /// Each artifact's first raw spelling (empty when it equals the canonical value).
+    pub(crate) first_written: StrList,
     pub(crate) edges: Vec<Edge>,
     pub(crate) policy: LinkPolicy,
     pub(crate) operators: Option<Operators>,
@@ -83,6 +85,7 @@ impl IndexBuilder {
             kinds,
             accounts: Interner::new(),
             artifacts: Interner::tagged(),
+            first_written: StrList::default(),
             edges: Vec::new(),
             policy: LinkPolicy::default(),
             operators: Some(Operators::default()),
@@ -200,7 +203,7 @@ impl IndexBuilder {
         let normalized = self.kinds.normalizer(kind_id).normalize(value, &mut scratch);
         let result = normalized
             .map_err(|reason| ObservationError::Value { kind: self.kinds.name(kind_id).to_string(), reason })
-            .and_then(|()| self.add_normalized(account, kind_id, &scratch, time));
+            .and_then(|()| self.add_normalized(account, kind_id, &scratch, value, time));
         self.scratch = scratch;
         result
     }
@@ -211,10 +214,15 @@ impl IndexBuilder {
         account: &str,
         kind: KindId,
         value: &str,
+        raw: &str,
         time: i64,
     ) -> Result<(), ObservationError> {
         let artifact =
             self.artifacts.intern(kind.as_u32(), value).ok_or(ObservationError::Capacity(Field::Value))?;
+        if artifact as usize == self.first_written.len() {
+            let raw = raw.trim();
+            self.first_written.push(if raw == value { "" } else { raw });
+        }
         let account = self.accounts.intern(0, account).ok_or(ObservationError::Capacity(Field::Account))?;
         self.edges.push(Edge { artifact, time, account });
         Ok(())

@@ -17,7 +17,7 @@ use crate::builder::IndexBuilder;
 use crate::cluster::Clustering;
 use crate::graph::Graph;
 use crate::id::{AccountId, ArtifactId, ClusterId, KindId};
-use crate::intern::Interner;
+use crate::intern::{Interner, StrList};
 use crate::kind::Kinds;
 use crate::link::{Linkage, Resolved, link};
 use crate::operators::{OperatorClustering, Operators};
@@ -143,6 +143,7 @@ pub struct Index {
     pub(crate) policy: LinkPolicy,
     pub(crate) accounts: Interner,
     pub(crate) artifacts: Interner,
+    pub(crate) first_written: StrList,
     pub(crate) graph: Graph,
     pub(crate) resolved: Resolved,
     pub(crate) hubs: RoaringBitmap,
@@ -193,6 +194,7 @@ impl Index {
             policy: b.policy,
             accounts: b.accounts,
             artifacts: b.artifacts,
+            first_written: b.first_written,
             graph,
             resolved,
             hubs,
@@ -363,6 +365,27 @@ impl Index {
     /// ```
     pub fn artifact_value(&self, f: ArtifactId) -> &str {
         self.artifacts.get(f.as_u32())
+    }
+
+    /// An artifact's value as first written in the input (before normalisation).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut b = sellerlink::IndexBuilder::new();
+    /// b.add("s1", "wifi", "A4-2B-B0-12-34-56", None)?;
+    /// b.add("s2", "wifi", "a42bb0123456", None)?;
+    /// let index = b.build()?;
+    /// let f = index.artifact("wifi", "a4:2b:b0:12:34:56").expect("known");
+    /// assert_eq!(index.artifact_first_written(f), "A4-2B-B0-12-34-56");
+    /// assert_eq!(index.artifact_value(f), "a4:2b:b0:12:34:56");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn artifact_first_written(&self, f: ArtifactId) -> &str {
+        match self.first_written.get(f.as_usize()) {
+            "" => self.artifact_value(f),
+            raw => raw,
+        }
     }
 
     /// The kind of an artifact.
@@ -734,6 +757,7 @@ impl Index {
         self.graph.heap_bytes()
             + self.accounts.heap_bytes()
             + self.artifacts.heap_bytes()
+            + self.first_written.heap_bytes()
             + self.components.heap_bytes()
             + self.operators.as_ref().map_or(0, OperatorClustering::heap_bytes)
             + bitmaps

@@ -138,6 +138,44 @@ impl Default for Interner {
     }
 }
 
+/// An append-only list of strings in one arena (no lookup by text): 8 bytes per entry plus
+/// its bytes. Holds each artifact's first raw spelling, empty when it equals the canonical one.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StrList {
+    pub(crate) arena: String,
+    pub(crate) ends: Vec<u64>,
+}
+
+impl StrList {
+    /// Appends a string.
+    pub fn push(&mut self, s: &str) {
+        self.arena.push_str(s);
+        self.ends.push(self.arena.len() as u64);
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Entry `i`, or `""` when out of range.
+    pub fn get(&self, i: usize) -> &str {
+        let Some(&end) = self.ends.get(i) else { return "" };
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        self.arena.get(start..end as usize).unwrap_or("")
+    }
+
+    /// Heap bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        self.arena.capacity() + 8 * self.ends.capacity()
+    }
+}
+
 struct View<'a> {
     arena: &'a str,
     ends: &'a [u64],

@@ -72,6 +72,7 @@
 pub mod builder;
 pub mod cluster;
 pub mod error;
+pub mod explain;
 pub mod graph;
 pub mod id;
 pub mod index;

@@ -31,7 +31,7 @@ use crate::cluster::Clustering;
 use crate::graph::{Graph, NO_TIME};
 use crate::id::KindId;
 use crate::index::{BuildStats, Index};
-use crate::intern::Interner;
+use crate::intern::{Interner, StrList};
 use crate::kind::{Kinds, MAX_KINDS};
 use crate::link::Resolved;
 use crate::normalize::Normalizer;
@@ -109,6 +109,8 @@ struct Payload<'a> {
     accounts: Strings<'a>,
     #[serde(borrow)]
     artifacts: Strings<'a>,
+    #[serde(borrow)]
+    first_written: Strings<'a>,
     art_tags: Vec<u32>,
     art_off: Vec<u32>,
     art_acc: Vec<u32>,
@@ -177,6 +179,7 @@ pub fn save(index: &Index) -> Result<Vec<u8>, SnapshotError> {
         }),
         accounts: Strings { arena: &acc_arena, ends: acc_ends },
         artifacts: Strings { arena: &art_arena, ends: art_ends },
+        first_written: Strings { arena: &index.first_written.arena, ends: index.first_written.ends.clone() },
         art_tags: (0..index.artifacts.len() as u32).map(|f| index.artifacts.tag(f)).collect(),
         art_off: g.art_off.clone(),
         art_acc: g.art_acc.clone(),
@@ -327,6 +330,7 @@ fn rebuild(p: Payload<'_>) -> Result<Index, SnapshotError> {
     let accounts = interner(&p.accounts, None)?;
     let artifacts = interner(&p.artifacts, Some((&p.art_tags, kinds.len())))?;
     let (n_acc, n_art) = (accounts.len(), artifacts.len());
+    let first_written = str_list(&p.first_written, n_art)?;
 
     // Artifact side of the graph.
     check_offsets(&p.art_off, n_art, p.art_acc.len(), "artifact offsets")?;
@@ -413,6 +417,7 @@ fn rebuild(p: Payload<'_>) -> Result<Index, SnapshotError> {
         policy,
         accounts,
         artifacts,
+        first_written,
         graph,
         resolved,
         hubs,
@@ -443,6 +448,24 @@ fn clustering(labels: Vec<u32>, n: usize, what: &'static str) -> Result<Clusteri
         return Err(invalid(what)); // saved labels are canonical; anything else was altered
     }
     Ok(c)
+}
+
+fn str_list(s: &Strings<'_>, n: usize) -> Result<StrList, SnapshotError> {
+    if s.ends.len() != n {
+        return Err(invalid("first-written values"));
+    }
+    let mut start = 0usize;
+    for &end in &s.ends {
+        let end = usize::try_from(end).map_err(|_| invalid("first-written offsets"))?;
+        if end < start || end > s.arena.len() || !s.arena.is_char_boundary(end) {
+            return Err(invalid("first-written offsets"));
+        }
+        start = end;
+    }
+    if start != s.arena.len() {
+        return Err(invalid("first-written arena"));
+    }
+    Ok(StrList { arena: s.arena.to_string(), ends: s.ends.clone() })
 }
 
 fn strings(i: &Interner) -> (String, Vec<u64>) {

@@ -1,5 +1,6 @@
 //! sellerlink's integration tests, one binary.
 
+mod explain;
 mod ingest;
 mod linking;
 mod lookups;
