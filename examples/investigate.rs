@@ -63,7 +63,13 @@ fn main() {
     // Step 3. The largest operators are the suspected rings. For each, a report: who is in
     // it, what they share (strongest evidence first), when they were active, and the
     // weakest joint, the one piece of evidence that, if wrong, would split the ring.
-    let rings: Vec<_> = index.clustering().by_size().into_iter().filter(|&c| index.clustering().size(c) >= 3).take(args.top).collect();
+    let rings: Vec<_> = index
+        .clustering()
+        .by_size()
+        .into_iter()
+        .filter(|&c| index.clustering().size(c) >= 3)
+        .take(args.top)
+        .collect();
     if rings.is_empty() {
         println!("No operator runs three or more storefronts.");
     }
@@ -121,12 +127,19 @@ fn print_ring(index: &Index, rank: usize, r: &RingReport) {
         );
     }
     match &r.weakest_joint {
-        Some(j) => println!("    weakest joint: {} {} (shared by {} members); without it the ring splits", j.kind, j.value, j.members),
+        Some(j) => println!(
+            "    weakest joint: {} {} (shared by {} members); without it the ring splits",
+            j.kind, j.value, j.members
+        ),
         None => println!("    weakest joint: none; no single artifact holds the ring together"),
     }
     println!();
 }
 
 fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n { s.to_string() } else { format!("{}…", s.chars().take(n - 1).collect::<String>()) }
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(n - 1).collect::<String>())
+    }
 }

@@ -124,7 +124,7 @@ impl Explanation {
 const BLOCKED_COST: f64 = 1e6;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Mode {
+pub(crate) enum Mode {
     Linking,
     Relaxed,
 }
@@ -163,7 +163,9 @@ pub fn explain(index: &Index, a: AccountId, b: AccountId) -> Explanation {
         return Explanation::Same;
     }
     if let Some(path) = search(index, a, b, Mode::Linking) {
-        let operators = index.operators().and_then(|o| Some((o.clustering().cluster_of(a)?, o.clustering().cluster_of(b)?)));
+        let operators = index
+            .operators()
+            .and_then(|o| Some((o.clustering().cluster_of(a)?, o.clustering().cluster_of(b)?)));
         return Explanation::Linked { path, operators };
     }
     Explanation::NotLinked { path: search(index, a, b, Mode::Relaxed) }
@@ -285,19 +287,70 @@ fn blocked(index: &Index, f: u32, x: u32, y: u32, corroborated: &mut AHashMap<u6
 }
 
 fn search(index: &Index, a: AccountId, b: AccountId, mode: Mode) -> Option<Vec<Step>> {
+    let found = dijkstra(index, &[a.as_u32()], &[b.as_u32()], mode, usize::MAX);
+    found.path_to(index, b.as_u32())
+}
+
+/// The result of a multi-source search: predecessor and cost per reached account.
+pub(crate) struct Found {
+    prev: AHashMap<u32, (u32, u32)>,
+    pub(crate) dist: AHashMap<u32, f64>,
+    sources: Vec<u32>,
+    mode: Mode,
+}
+
+impl Found {
+    /// The chain from the nearest source to `t`, if reached (empty when `t` is a source).
+    pub(crate) fn path_to(&self, index: &Index, t: u32) -> Option<Vec<Step>> {
+        if !self.dist.contains_key(&t) {
+            return None;
+        }
+        let mut hops = Vec::new();
+        let mut at = t;
+        while !self.sources.contains(&at) {
+            let &(p, f) = self.prev.get(&at)?;
+            hops.push((p, at, f));
+            at = p;
+        }
+        hops.reverse();
+        let mut memo = AHashMap::new();
+        let relaxed = self.mode == Mode::Relaxed;
+        Some(
+            hops.into_iter()
+                .map(|(x, y, f)| {
+                    let mut s = step(index, x, y, f);
+                    if relaxed {
+                        s.blocked = blocked(index, f, x, y, &mut memo);
+                    }
+                    s
+                })
+                .collect(),
+        )
+    }
+}
+
+/// Multi-source Dijkstra over evidence; stops once every target is settled or `budget`
+/// accounts are settled.
+pub(crate) fn dijkstra(index: &Index, sources: &[u32], targets: &[u32], mode: Mode, budget: usize) -> Found {
     let g = index.graph();
     let mut dist: AHashMap<u32, f64> = AHashMap::new();
     let mut prev: AHashMap<u32, (u32, u32)> = AHashMap::new(); // account -> (previous account, artifact)
     let mut corroborated: AHashMap<u64, bool> = AHashMap::new();
     let mut heap = BinaryHeap::new();
-    dist.insert(a.as_u32(), 0.0);
-    heap.push(Entry { cost: 0.0, account: a.as_u32() });
+    for &s in sources {
+        dist.insert(s, 0.0);
+        heap.push(Entry { cost: 0.0, account: s });
+    }
+    let mut pending: ahash::AHashSet<u32> = targets.iter().copied().collect();
+    let mut settled = 0usize;
     while let Some(Entry { cost, account: x }) = heap.pop() {
-        if x == b.as_u32() {
-            break;
-        }
         if dist.get(&x).is_some_and(|&d| cost > d) {
             continue;
+        }
+        pending.remove(&x);
+        settled += 1;
+        if pending.is_empty() || settled >= budget {
+            break;
         }
         for &f in g.artifacts_of(AccountId::from_u32(x)) {
             let fid = ArtifactId::from_u32(f);
@@ -329,27 +382,7 @@ fn search(index: &Index, a: AccountId, b: AccountId, mode: Mode) -> Option<Vec<S
             }
         }
     }
-    if !prev.contains_key(&b.as_u32()) {
-        return None;
-    }
-    let mut hops = Vec::new();
-    let mut at = b.as_u32();
-    while at != a.as_u32() {
-        let &(p, f) = prev.get(&at)?;
-        hops.push((p, at, f));
-        at = p;
-    }
-    hops.reverse();
-    let mut memo = AHashMap::new();
-    Some(
-        hops.into_iter()
-            .map(|(x, y, f)| {
-                let mut s = step(index, x, y, f);
-                s.blocked = blocked(index, f, x, y, &mut memo);
-                s
-            })
-            .collect(),
-    )
+    Found { prev, dist, sources: sources.to_vec(), mode }
 }
 
 fn step(index: &Index, x: u32, y: u32, f: u32) -> Step {

@@ -257,7 +257,11 @@ impl Index {
     /// assert!(index.kinds().get("tax_id").is_some());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn set_normalizer(&mut self, kind: &str, normalizer: crate::normalize::Normalizer) -> Result<KindId, crate::kind::KindError> {
+    pub fn set_normalizer(
+        &mut self,
+        kind: &str,
+        normalizer: crate::normalize::Normalizer,
+    ) -> Result<KindId, crate::kind::KindError> {
         let k = self.kinds.register(kind, normalizer)?;
         if self.kind_accounts.len() < self.kinds.len() {
             self.kind_accounts.resize(self.kinds.len(), RoaringBitmap::new());

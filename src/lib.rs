@@ -72,7 +72,9 @@
 pub mod builder;
 pub mod cluster;
 pub mod error;
+pub mod expand;
 pub mod explain;
+pub mod export;
 pub mod graph;
 pub mod id;
 pub mod index;

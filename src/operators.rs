@@ -150,7 +150,12 @@ impl Operators {
     }
 
     /// Rebuilds settings saved by [`Operators::parts`]; out-of-range values fall back to defaults.
-    pub(crate) fn from_parts(resolution: Option<f64>, quality: Option<u8>, seed: Option<u64>, cross_floor: Option<f64>) -> Self {
+    pub(crate) fn from_parts(
+        resolution: Option<f64>,
+        quality: Option<u8>,
+        seed: Option<u64>,
+        cross_floor: Option<f64>,
+    ) -> Self {
         Operators {
             resolution: resolution.filter(|r| r.is_finite()),
             quality: quality.map(|q| if q == 1 { Quality::Cpm } else { Quality::Modularity }),

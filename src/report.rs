@@ -109,7 +109,8 @@ impl RingReport {
         let members: Vec<AccountId> = member_ids.iter().map(|&a| AccountId::from_u32(a)).collect();
         let in_ring = |a: u32| member_ids.binary_search(&a).is_ok();
 
-        let mut arts: Vec<u32> = member_ids.iter().flat_map(|&a| g.artifacts_of(AccountId::from_u32(a)).iter().copied()).collect();
+        let mut arts: Vec<u32> =
+            member_ids.iter().flat_map(|&a| g.artifacts_of(AccountId::from_u32(a)).iter().copied()).collect();
         arts.sort_unstable();
         let mut counts: Vec<(u32, usize)> = Vec::new();
         for f in arts {
@@ -174,7 +175,11 @@ impl RingReport {
             (1..members.len() as u32).all(|x| uf.find(x) == r)
         };
         let weakest_joint = if exact && members.len() >= 2 && connected_without(usize::MAX) {
-            (0..shared.len()).rev().filter(|&i| !shared[i].hub).find(|&i| !connected_without(i)).map(|i| shared[i].clone())
+            (0..shared.len())
+                .rev()
+                .filter(|&i| !shared[i].hub)
+                .find(|&i| !connected_without(i))
+                .map(|i| shared[i].clone())
         } else {
             None
         };
@@ -182,7 +187,17 @@ impl RingReport {
             Level::Operators => index.operators().and_then(|o| o.confidence(cluster)),
             _ => None,
         };
-        RingReport { cluster, members, shared, by_kind, first_seen, last_seen, density, confidence, weakest_joint }
+        RingReport {
+            cluster,
+            members,
+            shared,
+            by_kind,
+            first_seen,
+            last_seen,
+            density,
+            confidence,
+            weakest_joint,
+        }
     }
 }
 

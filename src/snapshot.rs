@@ -241,7 +241,8 @@ pub fn save_path(index: &Index, path: impl AsRef<std::path::Path>) -> Result<(),
 /// ```
 pub fn load_path(path: impl AsRef<std::path::Path>) -> Result<Index, SnapshotError> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|source| SnapshotError::Io { path: path.to_path_buf(), source })?;
+    let bytes =
+        std::fs::read(path).map_err(|source| SnapshotError::Io { path: path.to_path_buf(), source })?;
     load(&bytes)
 }
 
@@ -351,8 +352,14 @@ fn rebuild(p: Payload<'_>) -> Result<Index, SnapshotError> {
             let (acc, time) = (&p.ev_acc[r.clone()], &p.ev_time[r]);
             let sorted = time.windows(2).zip(acc.windows(2)).all(|(t, a)| (t[0], a[0]) < (t[1], a[1]));
             let distinct = &p.art_acc[p.art_off[f] as usize..p.art_off[f + 1] as usize];
-            let in_range = time.iter().all(|&t| t == NO_TIME || (crate::time::MIN_TIME..=crate::time::MAX_TIME).contains(&t));
-            if !sorted || !in_range || !acc.iter().all(|a| distinct.binary_search(a).is_ok()) || acc.len() < distinct.len() {
+            let in_range = time
+                .iter()
+                .all(|&t| t == NO_TIME || (crate::time::MIN_TIME..=crate::time::MAX_TIME).contains(&t));
+            if !sorted
+                || !in_range
+                || !acc.iter().all(|a| distinct.binary_search(a).is_ok())
+                || acc.len() < distinct.len()
+            {
                 return Err(invalid("artifact uses"));
             }
         }
@@ -405,13 +412,15 @@ fn rebuild(p: Payload<'_>) -> Result<Index, SnapshotError> {
         None => None,
         Some(labels) => {
             let c = clustering(labels, n_acc, "operator labels")?;
-            if p.operator_confidence.len() != c.len() || p.operator_confidence.iter().any(|x| !x.is_finite()) {
+            if p.operator_confidence.len() != c.len() || p.operator_confidence.iter().any(|x| !x.is_finite())
+            {
                 return Err(invalid("operator confidence"));
             }
             Some(OperatorClustering { clustering: c, confidence: p.operator_confidence })
         }
     };
-    let operator_config = p.operators.map(|o| Operators::from_parts(o.resolution, o.quality, o.seed, o.cross_floor));
+    let operator_config =
+        p.operators.map(|o| Operators::from_parts(o.resolution, o.quality, o.seed, o.cross_floor));
     let mut index = Index {
         kinds,
         policy,
@@ -433,7 +442,11 @@ fn rebuild(p: Payload<'_>) -> Result<Index, SnapshotError> {
 }
 
 fn check_offsets(off: &[u32], n: usize, len: usize, what: &'static str) -> Result<(), SnapshotError> {
-    if off.len() != n + 1 || off.first() != Some(&0) || off.last().map(|&x| x as usize) != Some(len) || off.windows(2).any(|w| w[0] > w[1]) {
+    if off.len() != n + 1
+        || off.first() != Some(&0)
+        || off.last().map(|&x| x as usize) != Some(len)
+        || off.windows(2).any(|w| w[0] > w[1])
+    {
         return Err(invalid(what));
     }
     Ok(())

@@ -9,7 +9,13 @@ use crate::linking::{Obs, build, obs_strategy, test_policy};
 
 /// Checks a chain against the raw observations: it starts at `a`, ends at `b`, each step's two
 /// accounts really used the artifact (same kind and value), at the reported times.
-fn check_chain(index: &Index, obs: &[Obs], a: AccountId, b: AccountId, path: &[Step]) -> Result<(), TestCaseError> {
+fn check_chain(
+    index: &Index,
+    obs: &[Obs],
+    a: AccountId,
+    b: AccountId,
+    path: &[Step],
+) -> Result<(), TestCaseError> {
     prop_assert!(!path.is_empty());
     prop_assert_eq!(path[0].from, a);
     prop_assert_eq!(path[path.len() - 1].to, b);
@@ -20,13 +26,30 @@ fn check_chain(index: &Index, obs: &[Obs], a: AccountId, b: AccountId, path: &[S
         let value = index.artifact_value(s.artifact);
         for (acct, times) in [(s.from, &s.from_times), (s.to, &s.to_times)] {
             let name = index.account_name(acct);
-            let mut raw: Vec<i64> = obs.iter().filter(|o| o.0 == name && o.1 == s.kind && o.2 == value).filter_map(|o| o.3).collect();
+            let mut raw: Vec<i64> = obs
+                .iter()
+                .filter(|o| o.0 == name && o.1 == s.kind && o.2 == value)
+                .filter_map(|o| o.3)
+                .collect();
             raw.sort_unstable();
             raw.dedup();
-            prop_assert!(obs.iter().any(|o| o.0 == name && o.1 == s.kind && o.2 == value), "{} never used {} {}", name, s.kind, value);
+            prop_assert!(
+                obs.iter().any(|o| o.0 == name && o.1 == s.kind && o.2 == value),
+                "{} never used {} {}",
+                name,
+                s.kind,
+                value
+            );
             prop_assert_eq!(&raw, times);
         }
-        prop_assert_eq!(s.accounts as usize, obs.iter().filter(|o| o.1 == s.kind && o.2 == value).map(|o| &o.0).collect::<std::collections::BTreeSet<_>>().len());
+        prop_assert_eq!(
+            s.accounts as usize,
+            obs.iter()
+                .filter(|o| o.1 == s.kind && o.2 == value)
+                .map(|o| &o.0)
+                .collect::<std::collections::BTreeSet<_>>()
+                .len()
+        );
     }
     Ok(())
 }

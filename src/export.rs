@@ -1,0 +1,362 @@
+//! Exports: operators and their evidence in formats other tools load as they are.
+//!
+//! - [`write_json`]: one JSON object per cluster with its members and evidence (from
+//!   [`RingReport`]), one per line (JSON Lines).
+//! - [`write_dot`]: the evidence subgraph of a cluster (its accounts and the artifacts two or
+//!   more of them share) as Graphviz DOT, through petgraph's `dot` module.
+//! - [`write_neo4j_csv`] and [`write_gephi_csv`]: node and edge CSV files for Neo4j's bulk
+//!   importer (`neo4j-admin database import full --nodes=… --relationships=…`) and for Gephi's
+//!   spreadsheet import. Their header conventions differ (`id:ID` versus `Id`), so each gets
+//!   its own pair.
+
+use std::io::{self, Write};
+
+use petgraph::dot::{Config, Dot};
+use petgraph::graph::{NodeIndex, UnGraph};
+
+use crate::graph::NO_TIME;
+use crate::id::{AccountId, ClusterId};
+use crate::index::{Index, Level};
+use crate::report::RingReport;
+
+/// The JSON object of one cluster's report.
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::{IndexBuilder, export::report_json, report::RingReport};
+/// let mut b = IndexBuilder::new();
+/// b.add("a", "device", "d1", None)?;
+/// b.add("b", "device", "D1", None)?;
+/// let index = b.build()?;
+/// let c = index.cluster_of(index.account("a").expect("known"));
+/// let json = report_json(&index, &RingReport::new(&index, c));
+/// assert_eq!(json["members"].as_array().map(Vec::len), Some(2));
+/// assert_eq!(json["shared"][0]["kind"], "device");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn report_json(index: &Index, r: &RingReport) -> serde_json::Value {
+    let artifact = |s: &crate::report::SharedArtifact| {
+        serde_json::json!({
+            "kind": s.kind,
+            "value": s.value,
+            "first_written": index.artifact_first_written(s.artifact),
+            "members": s.members,
+            "accounts": s.accounts,
+            "hub": s.hub,
+            "strong": s.strong,
+            "weight": s.weight,
+        })
+    };
+    serde_json::json!({
+        "cluster": r.cluster.as_u32(),
+        "size": r.members.len(),
+        "confidence": r.confidence,
+        "members": r.members.iter().map(|&a| index.account_name(a)).collect::<Vec<_>>(),
+        "shared": r.shared.iter().map(artifact).collect::<Vec<_>>(),
+        "by_kind": r.by_kind,
+        "first_seen": r.first_seen,
+        "last_seen": r.last_seen,
+        "density": r.density,
+        "weakest_joint": r.weakest_joint.as_ref().map(artifact),
+    })
+}
+
+/// Writes one JSON object per cluster (JSON Lines), at the default level.
+///
+/// # Errors
+///
+/// I/O errors of `out`.
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::{IndexBuilder, export::write_json};
+/// let mut b = IndexBuilder::new();
+/// b.add("a", "device", "d1", None)?;
+/// b.add("b", "device", "d1", None)?;
+/// let index = b.build()?;
+/// let mut out = Vec::new();
+/// write_json(&index, &[index.cluster_of(index.account("a").expect("known"))], &mut out)?;
+/// let line: serde_json::Value = serde_json::from_slice(&out)?;
+/// assert_eq!(line["size"], 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn write_json(index: &Index, clusters: &[ClusterId], mut out: impl Write) -> io::Result<()> {
+    for &c in clusters {
+        let report = RingReport::at(index, Level::Operators, c);
+        serde_json::to_writer(&mut out, &report_json(index, &report))?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// A node of the evidence subgraph.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Node {
+    Account(String),
+    Artifact { kind: String, value: String, accounts: u32, hub: bool },
+}
+
+impl core::fmt::Display for Node {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Node::Account(name) => f.write_str(name),
+            Node::Artifact { kind, value, accounts, .. } => {
+                write!(f, "{kind}\\n{value}\\n({accounts} accounts)")
+            }
+        }
+    }
+}
+
+/// The evidence subgraph of a cluster: accounts and the artifacts ≥ 2 of them share.
+fn evidence_subgraph(index: &Index, r: &RingReport) -> UnGraph<Node, String> {
+    let mut g = UnGraph::new_undirected();
+    let mut account_node: Vec<(AccountId, NodeIndex)> = Vec::new();
+    for &a in &r.members {
+        account_node.push((a, g.add_node(Node::Account(index.account_name(a).to_string()))));
+    }
+    for s in &r.shared {
+        let n = g.add_node(Node::Artifact {
+            kind: s.kind.clone(),
+            value: s.value.clone(),
+            accounts: s.accounts,
+            hub: s.hub,
+        });
+        for &a in index.graph().accounts_of(s.artifact) {
+            if let Ok(i) = account_node.binary_search_by_key(&a, |(id, _)| id.as_u32()) {
+                g.add_edge(account_node[i].1, n, String::new());
+            }
+        }
+    }
+    g
+}
+
+fn dot_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"").replace("\\\\n", "\\n")
+}
+
+/// Writes a cluster's evidence subgraph as Graphviz DOT: accounts as boxes, artifacts as
+/// ellipses (hubs dashed, grey).
+///
+/// # Errors
+///
+/// I/O errors of `out`.
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::{IndexBuilder, export::write_dot};
+/// let mut b = IndexBuilder::new();
+/// b.add("a", "device", "d1", None)?;
+/// b.add("b", "device", "d1", None)?;
+/// let index = b.build()?;
+/// let mut out = Vec::new();
+/// write_dot(&index, index.cluster_of(index.account("a").expect("known")), &mut out)?;
+/// let dot = String::from_utf8(out)?;
+/// assert!(dot.starts_with("graph {"));
+/// assert!(dot.contains("device"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn write_dot(index: &Index, cluster: ClusterId, mut out: impl Write) -> io::Result<()> {
+    let report = RingReport::at(index, Level::Operators, cluster);
+    let g = evidence_subgraph(index, &report);
+    let node_attrs = |_: &UnGraph<Node, String>, (_, node): (NodeIndex, &Node)| -> String {
+        let label = dot_escape(&node.to_string());
+        match node {
+            Node::Account(_) => {
+                format!("label = \"{label}\", shape = box, style = filled, fillcolor = \"#f4cccc\"")
+            }
+            Node::Artifact { hub: true, .. } => {
+                format!("label = \"{label}\", shape = ellipse, style = dashed, color = grey")
+            }
+            Node::Artifact { .. } => {
+                format!("label = \"{label}\", shape = ellipse, style = filled, fillcolor = \"#cfe2f3\"")
+            }
+        }
+    };
+    let dot = Dot::with_attr_getters(
+        &g,
+        &[Config::NodeNoLabel, Config::EdgeNoLabel],
+        &|_, _| String::new(),
+        &node_attrs,
+    );
+    write!(out, "{dot}")
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+}
+
+struct Rows {
+    accounts: Vec<AccountId>,
+    artifacts: Vec<crate::report::SharedArtifact>,
+    edges: Vec<(AccountId, usize, i64, i64)>,
+}
+
+fn rows(index: &Index, clusters: &[ClusterId]) -> Rows {
+    let mut accounts = Vec::new();
+    let mut artifacts: Vec<crate::report::SharedArtifact> = Vec::new();
+    for &c in clusters {
+        let r = RingReport::at(index, Level::Operators, c);
+        accounts.extend(r.members.iter().copied());
+        for s in r.shared {
+            if !artifacts.iter().any(|x| x.artifact == s.artifact) {
+                artifacts.push(s);
+            }
+        }
+    }
+    accounts.sort_unstable();
+    accounts.dedup();
+    let mut edges = Vec::new();
+    for (i, s) in artifacts.iter().enumerate() {
+        for &a in index.graph().accounts_of(s.artifact) {
+            let a = AccountId::from_u32(a);
+            if accounts.binary_search(&a).is_ok() {
+                let times: Vec<i64> = index
+                    .graph()
+                    .uses(s.artifact)
+                    .filter(|u| u.account == a && u.time != NO_TIME)
+                    .map(|u| u.time)
+                    .collect();
+                let (first, last) = (
+                    times.iter().min().copied().unwrap_or(NO_TIME),
+                    times.iter().max().copied().unwrap_or(NO_TIME),
+                );
+                edges.push((a, i, first, last));
+            }
+        }
+    }
+    Rows { accounts, artifacts, edges }
+}
+
+fn opt_time(t: i64) -> String {
+    if t == NO_TIME { String::new() } else { t.to_string() }
+}
+
+/// Writes Neo4j bulk-import node and relationship files for some clusters: nodes labelled
+/// `Account` and `Artifact`, relationships `USED` with first and last use times.
+///
+/// # Errors
+///
+/// I/O errors of the writers.
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::{IndexBuilder, export::write_neo4j_csv};
+/// let mut b = IndexBuilder::new();
+/// b.add("a", "device", "d1", Some(5))?;
+/// b.add("b", "device", "d1", Some(9))?;
+/// let index = b.build()?;
+/// let (mut nodes, mut rels) = (Vec::new(), Vec::new());
+/// write_neo4j_csv(&index, &[index.cluster_of(index.account("a").expect("known"))], &mut nodes, &mut rels)?;
+/// let nodes = String::from_utf8(nodes)?;
+/// assert!(nodes.starts_with("id:ID,name,kind,value,accounts:int,hub:boolean,operator:int,:LABEL\n"));
+/// assert_eq!(String::from_utf8(rels)?.lines().count(), 3);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn write_neo4j_csv(
+    index: &Index,
+    clusters: &[ClusterId],
+    mut nodes: impl Write,
+    mut rels: impl Write,
+) -> io::Result<()> {
+    let r = rows(index, clusters);
+    writeln!(nodes, "id:ID,name,kind,value,accounts:int,hub:boolean,operator:int,:LABEL")?;
+    for &a in &r.accounts {
+        writeln!(
+            nodes,
+            "a{},{},,,,,{},Account",
+            a.as_u32(),
+            csv_field(index.account_name(a)),
+            index.cluster_of(a).as_u32()
+        )?;
+    }
+    for s in &r.artifacts {
+        writeln!(
+            nodes,
+            "f{},{},{},{},{},{},,Artifact",
+            s.artifact.as_u32(),
+            csv_field(&format!("{}:{}", s.kind, s.value)),
+            csv_field(&s.kind),
+            csv_field(&s.value),
+            s.accounts,
+            s.hub
+        )?;
+    }
+    writeln!(rels, ":START_ID,:END_ID,:TYPE,first_seen:long,last_seen:long")?;
+    for &(a, i, first, last) in &r.edges {
+        writeln!(
+            rels,
+            "a{},f{},USED,{},{}",
+            a.as_u32(),
+            r.artifacts[i].artifact.as_u32(),
+            opt_time(first),
+            opt_time(last)
+        )?;
+    }
+    Ok(())
+}
+
+/// Writes Gephi spreadsheet-import node and edge tables for some clusters (`Id,Label,…` and
+/// `Source,Target,Type,…`).
+///
+/// # Errors
+///
+/// I/O errors of the writers.
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::{IndexBuilder, export::write_gephi_csv};
+/// let mut b = IndexBuilder::new();
+/// b.add("a", "device", "d1", None)?;
+/// b.add("b", "device", "d1", None)?;
+/// let index = b.build()?;
+/// let (mut nodes, mut edges) = (Vec::new(), Vec::new());
+/// write_gephi_csv(&index, &[index.cluster_of(index.account("a").expect("known"))], &mut nodes, &mut edges)?;
+/// assert!(String::from_utf8(edges)?.starts_with("Source,Target,Type"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn write_gephi_csv(
+    index: &Index,
+    clusters: &[ClusterId],
+    mut nodes: impl Write,
+    mut edges: impl Write,
+) -> io::Result<()> {
+    let r = rows(index, clusters);
+    writeln!(nodes, "Id,Label,Category,Kind,Accounts,Hub,Operator")?;
+    for &a in &r.accounts {
+        writeln!(
+            nodes,
+            "a{},{},account,,,,{}",
+            a.as_u32(),
+            csv_field(index.account_name(a)),
+            index.cluster_of(a).as_u32()
+        )?;
+    }
+    for s in &r.artifacts {
+        writeln!(
+            nodes,
+            "f{},{},artifact,{},{},{},",
+            s.artifact.as_u32(),
+            csv_field(&s.value),
+            csv_field(&s.kind),
+            s.accounts,
+            s.hub
+        )?;
+    }
+    writeln!(edges, "Source,Target,Type,FirstSeen,LastSeen")?;
+    for &(a, i, first, last) in &r.edges {
+        writeln!(
+            edges,
+            "a{},f{},Undirected,{},{}",
+            a.as_u32(),
+            r.artifacts[i].artifact.as_u32(),
+            opt_time(first),
+            opt_time(last)
+        )?;
+    }
+    Ok(())
+}
