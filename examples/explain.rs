@@ -106,6 +106,9 @@ fn print_path(index: &Index, path: &[Step]) {
             index.account_name(s.to),
             times(&s.to_times)
         );
+        if s.group_corroborated {
+            println!("       corroborated as a group: most of its accounts are tied by other evidence");
+        }
         if !s.corroborated_by.is_empty() {
             let c: Vec<String> = s
                 .corroborated_by

@@ -47,6 +47,9 @@ pub struct Step {
     pub to_times: Vec<i64>,
     /// For a weak artifact: the other artifacts `from` and `to` share that corroborate it.
     pub corroborated_by: Vec<ArtifactId>,
+    /// For a weak artifact: true when it links as a group (most of its accounts are tied by
+    /// other evidence), see [`crate::policy::LinkPolicy::group_cohesion`].
+    pub group_corroborated: bool,
     /// Why this step does not link, if it does not (only in a not-linked chain).
     pub blocked: Option<Blocked>,
 }
@@ -279,11 +282,28 @@ fn blocked(index: &Index, f: u32, x: u32, y: u32, corroborated: &mut AHashMap<u6
     if index.resolved.strength[k] == Strength::Weak && need > 1 {
         let key = u64::from(x.min(y)) << 32 | u64::from(x.max(y));
         let ok = *corroborated.entry(key).or_insert_with(|| corroboration(index, x, y).0 >= need);
-        if !ok {
+        if !ok && group_ordinal(index, f, x, y).is_none() {
             return Some(Blocked::Uncorroborated);
         }
     }
     None
+}
+
+/// The ordinal of the confirmed time group of weak artifact `f` holding both `x` and `y`.
+pub(crate) fn group_ordinal(index: &Index, f: u32, x: u32, y: u32) -> Option<u32> {
+    let k = index.graph().art_kind[f as usize].as_usize();
+    let mut found = None;
+    let mut buf = Vec::new();
+    crate::link::for_each_time_group(index.graph(), f, index.resolved.window[k], &mut buf, |ordinal, g| {
+        if found.is_none()
+            && g.binary_search(&x).is_ok()
+            && g.binary_search(&y).is_ok()
+            && index.is_confirmed(f, ordinal)
+        {
+            found = Some(ordinal);
+        }
+    });
+    found
 }
 
 fn search(index: &Index, a: AccountId, b: AccountId, mode: Mode) -> Option<Vec<Step>> {
@@ -404,6 +424,7 @@ fn step(index: &Index, x: u32, y: u32, f: u32) -> Step {
         accounts: index.graph().degree(fid),
         from_times: times_of(index, fid, from),
         to_times: times_of(index, fid, to),
+        group_corroborated: weak && group_ordinal(index, f, x, y).is_some(),
         corroborated_by,
         blocked: None,
     }

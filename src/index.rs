@@ -147,6 +147,7 @@ pub struct Index {
     pub(crate) graph: Graph,
     pub(crate) resolved: Resolved,
     pub(crate) hubs: RoaringBitmap,
+    pub(crate) confirmed: Vec<u64>,
     pub(crate) components: Clustering,
     pub(crate) operators: Option<OperatorClustering>,
     pub(crate) operator_config: Option<Operators>,
@@ -187,7 +188,7 @@ impl Index {
         let graph = b.freeze()?;
         lap("freeze", &mut timings);
         progress.stage("link");
-        let Linkage { components, hubs, resolved } = link(&graph, &b.kinds, &b.policy);
+        let Linkage { components, hubs, resolved, confirmed } = link(&graph, &b.kinds, &b.policy);
         lap("link", &mut timings);
         let mut index = Index {
             kinds: b.kinds,
@@ -198,6 +199,7 @@ impl Index {
             graph,
             resolved,
             hubs,
+            confirmed,
             components,
             operators: None,
             operator_config: b.operators,
@@ -574,6 +576,11 @@ impl Index {
     /// ```
     pub fn hub_cap(&self, k: KindId) -> u32 {
         self.resolved.cap.get(k.as_usize()).copied().unwrap_or(u32::MAX)
+    }
+
+    /// True when time group `ordinal` of weak artifact `f` was linked by group corroboration.
+    pub(crate) fn is_confirmed(&self, f: u32, ordinal: u32) -> bool {
+        self.confirmed.binary_search(&(u64::from(f) << 32 | u64::from(ordinal))).is_ok()
     }
 
     fn passes(&self, f: u32, via: Via) -> bool {

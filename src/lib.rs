@@ -87,8 +87,11 @@ pub mod normalize;
 pub mod operators;
 pub mod policy;
 pub mod report;
+pub mod score;
 pub mod set;
 pub mod snapshot;
+#[cfg(feature = "synth")]
+pub mod synth;
 pub mod time;
 
 pub use builder::IndexBuilder;

@@ -13,6 +13,11 @@
 //!   artifact itself, or the kind's evidence group when it has one; after all artifacts, a pair
 //!   is unioned when it carries at least [`LinkPolicy::corroboration_needed`] distinct keys. A
 //!   weak pair that is also joined by strong evidence is simply redundant.
+//! - **weak, as a group**: then, until nothing changes, each weak non-hub artifact is split into
+//!   its time-compatible groups of uses (as for strong kinds), and a group of three or more
+//!   accounts is unioned whole when at least [`LinkPolicy::group_cohesion_needed`] of its
+//!   accounts already share a component with another of its accounts. The condition only
+//!   grows as components merge, so the fixpoint is unique: input order cannot change it.
 //!
 //! The result is a [`Linkage`]: components as a canonical [`Clustering`] (component ids in order
 //! of each component's smallest account id, so the same observations in any order give the same
@@ -29,7 +34,7 @@ use crate::kind::Kinds;
 use crate::policy::{HubCap, LinkPolicy, Strength, auto_cap};
 
 /// A policy resolved against one graph's kinds: caps are numbers, windows are known.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Resolved {
     /// Strength per kind id.
     pub strength: Vec<Strength>,
@@ -41,6 +46,8 @@ pub struct Resolved {
     pub corroboration: u32,
     /// Evidence group per kind id (`None`: each artifact counts on its own).
     pub group: Vec<Option<u32>>,
+    /// Group-corroboration share, if on.
+    pub cohesion: Option<f64>,
 }
 
 impl Resolved {
@@ -85,7 +92,14 @@ impl Resolved {
                 }
             }
         }
-        Resolved { strength, cap, window, corroboration: policy.corroboration_needed(), group }
+        Resolved {
+            strength,
+            cap,
+            window,
+            corroboration: policy.corroboration_needed(),
+            group,
+            cohesion: policy.group_cohesion_needed(),
+        }
     }
 
     /// True when artifact `f` (of `graph`) is a hub under this policy.
@@ -209,6 +223,9 @@ pub struct Linkage {
     pub components: Clustering,
     /// Artifacts suppressed as hubs.
     pub hubs: RoaringBitmap,
+    /// Weak artifact time groups confirmed by group corroboration, as `artifact << 32 | group`
+    /// (group ordinal in time order; 0 when unwindowed), sorted.
+    pub confirmed: Vec<u64>,
     /// The resolved policy.
     pub resolved: Resolved,
 }
@@ -220,6 +237,7 @@ pub fn link(graph: &Graph, kinds: &Kinds, policy: &LinkPolicy) -> Linkage {
     let mut hubs = RoaringBitmap::new();
     let mut pairs: Vec<(u64, u32)> = Vec::new();
     let mut local: Vec<u64> = Vec::new();
+    let mut weak_artifacts: Vec<u32> = Vec::new();
     for f in 0..graph.artifact_count() as u32 {
         let deg = graph.art_off[f as usize + 1] - graph.art_off[f as usize];
         if deg < 2 {
@@ -235,6 +253,9 @@ pub fn link(graph: &Graph, kinds: &Kinds, policy: &LinkPolicy) -> Linkage {
         if !weak {
             union_artifact(graph, f, window, &mut uf);
         } else {
+            if deg >= 3 {
+                weak_artifacts.push(f);
+            }
             local.clear();
             artifact_pairs(graph, f, window, &mut local);
             local.sort_unstable();
@@ -257,8 +278,94 @@ pub fn link(graph: &Graph, kinds: &Kinds, policy: &LinkPolicy) -> Linkage {
         }
         i = j;
     }
+    drop(pairs);
+    let mut confirmed = Vec::new();
+    if let Some(share) = resolved.cohesion {
+        group_corroboration(graph, &resolved, &weak_artifacts, share, &mut uf, &mut confirmed);
+    }
+    confirmed.sort_unstable();
     let components = Clustering::from_labels(uf.labels());
-    Linkage { components, hubs, resolved }
+    Linkage { components, hubs, resolved, confirmed }
+}
+
+/// Unions weak artifacts whose accounts are mostly linked already, until nothing changes.
+fn group_corroboration(
+    graph: &Graph,
+    resolved: &Resolved,
+    weak: &[u32],
+    share: f64,
+    uf: &mut UnionFind,
+    confirmed: &mut Vec<u64>,
+) {
+    let mut done: ahash::AHashSet<u64> = ahash::AHashSet::new();
+    let mut pending: Vec<u32> = weak.to_vec();
+    let mut roots: Vec<u32> = Vec::new();
+    let mut group: Vec<u32> = Vec::new();
+    loop {
+        let before = pending.len();
+        pending.retain(|&f| {
+            let k = graph.art_kind[f as usize].as_usize();
+            let mut all_done = true;
+            for_each_time_group(graph, f, resolved.window[k], &mut group, |ordinal, g| {
+                let key = u64::from(f) << 32 | u64::from(ordinal);
+                if g.len() < 3 || done.contains(&key) {
+                    return;
+                }
+                roots.clear();
+                roots.extend(g.iter().map(|&a| uf.find(a)));
+                roots.sort_unstable();
+                let related = roots
+                    .iter()
+                    .enumerate()
+                    .filter(|&(i, r)| (i > 0 && roots[i - 1] == *r) || roots.get(i + 1) == Some(r))
+                    .count();
+                if related as f64 >= share * g.len() as f64 {
+                    for &a in &g[1..] {
+                        uf.union(g[0], a);
+                    }
+                    done.insert(key);
+                } else {
+                    all_done = false;
+                }
+            });
+            !all_done
+        });
+        if pending.len() == before {
+            break;
+        }
+    }
+    confirmed.extend(done);
+}
+
+/// Calls `visit(ordinal, accounts)` with each time-compatible group of an artifact's distinct
+/// accounts (sorted), in time order: chains of uses at most `window` apart, or all accounts
+/// (ordinal 0) when unwindowed or any use is untimed.
+pub(crate) fn for_each_time_group(
+    graph: &Graph,
+    f: u32,
+    window: Option<u64>,
+    buf: &mut Vec<u32>,
+    mut visit: impl FnMut(u32, &[u32]),
+) {
+    let (accounts, times) = graph.use_slices(f);
+    match (window, times) {
+        (Some(w), Some(times)) if times.first().is_some_and(|&t| t != NO_TIME) => {
+            let mut start = 0;
+            let mut ordinal = 0;
+            for i in 1..=accounts.len() {
+                if i == accounts.len() || times[i].abs_diff(times[i - 1]) > w {
+                    buf.clear();
+                    buf.extend_from_slice(&accounts[start..i]);
+                    buf.sort_unstable();
+                    buf.dedup();
+                    visit(ordinal, buf);
+                    ordinal += 1;
+                    start = i;
+                }
+            }
+        }
+        _ => visit(0, graph.accounts_of(crate::ArtifactId::from_u32(f))),
+    }
 }
 
 /// Unions the accounts a strong artifact ties together.

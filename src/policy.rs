@@ -9,6 +9,11 @@
 //!   *and* the warehouse address do. Kinds in one *evidence group* count once: a household's
 //!   router and its public IP are one location seen twice, so `wifi` and `ip` (group
 //!   `network`) do not corroborate each other; two routers, or a router and an address, do.
+//!   A weak artifact is also corroborated *as a group* ([`LinkPolicy::group_cohesion`]): when
+//!   it has three or more accounts and at least half of them are already linked to another of
+//!   its accounts by other evidence, it links all of them. An evasive ring's office router,
+//!   most of whose stores are tied by mule payments, completes the ring; a café router, whose
+//!   users are strangers, does not.
 //! - **hub cap**: an artifact used by more accounts than the cap is a *hub* (a café hotspot, a
 //!   carrier NAT IP, a fulfilment centre) and links nobody. Hubs are reported and stay
 //!   queryable. [`HubCap::Auto`] derives the cap from the kind's own degree distribution.
@@ -289,6 +294,7 @@ pub struct LinkPolicy {
     kinds: BTreeMap<String, KindPolicy>,
     custom: KindPolicy,
     corroboration: u32,
+    cohesion: Option<f64>,
 }
 
 impl Default for LinkPolicy {
@@ -306,7 +312,12 @@ impl Default for LinkPolicy {
         put("email", KindPolicy::strong().max_accounts(10).weight(0.8));
         put("payment", KindPolicy::strong().max_accounts(250).weight(1.0));
         put("address", KindPolicy::weak().max_accounts(30).weight(0.4));
-        LinkPolicy { kinds, custom: KindPolicy::weak().max_accounts(50).weight(0.5), corroboration: 2 }
+        LinkPolicy {
+            kinds,
+            custom: KindPolicy::weak().max_accounts(50).weight(0.5),
+            corroboration: 2,
+            cohesion: Some(0.5),
+        }
     }
 }
 
@@ -361,6 +372,32 @@ impl LinkPolicy {
     pub fn corroboration(mut self, n: u32) -> Self {
         self.corroboration = n.max(1);
         self
+    }
+
+    /// Sets the share of a weak artifact's accounts that must already be linked to another of
+    /// its accounts for the artifact to link them all (group corroboration; only for artifacts
+    /// with three or more accounts). `None` turns group corroboration off. Values are clamped
+    /// to `(0, 1]`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::policy::LinkPolicy;
+    /// assert_eq!(LinkPolicy::new().group_cohesion(None).group_cohesion_needed(), None);
+    /// assert_eq!(LinkPolicy::new().group_cohesion_needed(), Some(0.5));
+    /// ```
+    pub fn group_cohesion(mut self, share: Option<f64>) -> Self {
+        self.cohesion = share.filter(|s| s.is_finite() && *s > 0.0).map(|s| s.min(1.0));
+        self
+    }
+
+    /// The group-corroboration share, if on.
+    ///
+    /// # Examples
+    ///
+    /// See [`LinkPolicy::group_cohesion`].
+    pub fn group_cohesion_needed(&self) -> Option<f64> {
+        self.cohesion
     }
 
     /// Switches every kind (and custom kinds) to [`HubCap::Auto`].

@@ -96,14 +96,12 @@ pub enum ScoreError {
 impl fmt::Display for ScoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ScoreError::LengthMismatch { truth, predicted } => write!(
-                f,
-                "length mismatch: {truth} truth labels but {predicted} predicted labels"
-            ),
-            ScoreError::RingFlagsMismatch { accounts, flags } => write!(
-                f,
-                "length mismatch: {accounts} accounts but {flags} ring flags"
-            ),
+            ScoreError::LengthMismatch { truth, predicted } => {
+                write!(f, "length mismatch: {truth} truth labels but {predicted} predicted labels")
+            }
+            ScoreError::RingFlagsMismatch { accounts, flags } => {
+                write!(f, "length mismatch: {accounts} accounts but {flags} ring flags")
+            }
             ScoreError::Empty => f.write_str("no accounts to score"),
         }
     }
@@ -152,16 +150,9 @@ pub fn score(truth: &[u64], predicted: &[u64]) -> Result<Scores, ScoreError> {
 /// assert_eq!(s.rings_whole_and_pure, 0);
 /// # Ok::<(), sellerlink::score::ScoreError>(())
 /// ```
-pub fn score_with_rings(
-    truth: &[u64],
-    predicted: &[u64],
-    is_ring: &[bool],
-) -> Result<Scores, ScoreError> {
+pub fn score_with_rings(truth: &[u64], predicted: &[u64], is_ring: &[bool]) -> Result<Scores, ScoreError> {
     if is_ring.len() != truth.len() {
-        return Err(ScoreError::RingFlagsMismatch {
-            accounts: truth.len(),
-            flags: is_ring.len(),
-        });
+        return Err(ScoreError::RingFlagsMismatch { accounts: truth.len(), flags: is_ring.len() });
     }
     compute(truth, predicted, Some(is_ring))
 }
@@ -185,16 +176,9 @@ fn densify(labels: &[u64]) -> (Vec<u32>, usize) {
     (dense, ids.len())
 }
 
-fn compute(
-    truth: &[u64],
-    predicted: &[u64],
-    is_ring: Option<&[bool]>,
-) -> Result<Scores, ScoreError> {
+fn compute(truth: &[u64], predicted: &[u64], is_ring: Option<&[bool]>) -> Result<Scores, ScoreError> {
     if truth.len() != predicted.len() {
-        return Err(ScoreError::LengthMismatch {
-            truth: truth.len(),
-            predicted: predicted.len(),
-        });
+        return Err(ScoreError::LengthMismatch { truth: truth.len(), predicted: predicted.len() });
     }
     if truth.is_empty() {
         return Err(ScoreError::Empty);
@@ -227,35 +211,17 @@ fn compute(
     let pred_pairs: u128 = pred_size.iter().map(|&c| pairs(c)).sum();
     let all = pairs(n as u64);
 
-    let precision = if pred_pairs == 0 {
-        1.0
-    } else {
-        both as f64 / pred_pairs as f64
-    };
-    let recall = if true_pairs == 0 {
-        1.0
-    } else {
-        both as f64 / true_pairs as f64
-    };
-    let f1 = if precision + recall == 0.0 {
-        0.0
-    } else {
-        2.0 * precision * recall / (precision + recall)
-    };
-    let (tp, pp, bb, aa) = (
-        true_pairs as f64,
-        pred_pairs as f64,
-        both as f64,
-        all as f64,
-    );
+    let precision = if pred_pairs == 0 { 1.0 } else { both as f64 / pred_pairs as f64 };
+    let recall = if true_pairs == 0 { 1.0 } else { both as f64 / true_pairs as f64 };
+    let f1 = if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
+    let (tp, pp, bb, aa) = (true_pairs as f64, pred_pairs as f64, both as f64, all as f64);
     let expected = if all == 0 { 0.0 } else { tp * pp / aa };
     let max = (tp + pp) / 2.0;
-    let adjusted_rand =
-        if (true_pairs == 0 && pred_pairs == 0) || (true_pairs == all && pred_pairs == all) {
-            1.0
-        } else {
-            (bb - expected) / (max - expected)
-        };
+    let adjusted_rand = if (true_pairs == 0 && pred_pairs == 0) || (true_pairs == all && pred_pairs == all) {
+        1.0
+    } else {
+        (bb - expected) / (max - expected)
+    };
 
     // Best predicted cluster of every true ring: (overlap, cluster size, cluster id).
     let mut best: Vec<Option<(u64, u64, u32)>> = vec![None; nt];

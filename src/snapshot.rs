@@ -119,6 +119,7 @@ struct Payload<'a> {
     ev_time: Vec<i64>,
     caps: Vec<u32>,
     hubs: &'a [u8],
+    confirmed: Vec<u64>,
     components: Vec<u32>,
     operator_labels: Option<Vec<u32>>,
     operator_confidence: Vec<f32>,
@@ -188,6 +189,7 @@ pub fn save(index: &Index) -> Result<Vec<u8>, SnapshotError> {
         ev_time: g.ev_time.clone(),
         caps: index.resolved.cap.clone(),
         hubs: &hubs,
+        confirmed: index.confirmed.clone(),
         components: index.components.labels().to_vec(),
         operator_labels: index.operators.as_ref().map(|o| o.clustering.labels().to_vec()),
         operator_confidence: index.operators.as_ref().map(|o| o.confidence.clone()).unwrap_or_default(),
@@ -407,6 +409,11 @@ fn rebuild(p: Payload<'_>) -> Result<Index, SnapshotError> {
     if hubs.iter().any(|f| !resolved.is_hub(&graph, f)) {
         return Err(invalid("hub set disagrees with caps"));
     }
+    if p.confirmed.windows(2).any(|w| w[0] >= w[1])
+        || p.confirmed.iter().any(|&k| (k >> 32) as usize >= n_art)
+    {
+        return Err(invalid("confirmed groups"));
+    }
     let components = clustering(p.components, n_acc, "component labels")?;
     let operators = match p.operator_labels {
         None => None,
@@ -430,6 +437,7 @@ fn rebuild(p: Payload<'_>) -> Result<Index, SnapshotError> {
         graph,
         resolved,
         hubs,
+        confirmed: p.confirmed,
         components,
         operators,
         operator_config,

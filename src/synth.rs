@@ -143,16 +143,7 @@ pub const PERIOD_SECONDS: i64 = 90 * DAY;
 ///     KINDS.contains(&r.kind) || r.kind == sellerlink::synth::CUSTOM_KIND
 /// }));
 /// ```
-pub const KINDS: [&str; 8] = [
-    "device",
-    "wifi",
-    "ip",
-    "id_document",
-    "phone",
-    "email",
-    "payment",
-    "address",
-];
+pub const KINDS: [&str; 8] = ["device", "wifi", "ip", "id_document", "phone", "email", "payment", "address"];
 
 /// The one custom kind, used by a few rows: `YYYY-MM-DD|given surname` from an ID document.
 ///
@@ -558,10 +549,7 @@ fn needs_quotes(field: &[u8]) -> bool {
             return true;
         }
     }
-    chunks
-        .remainder()
-        .iter()
-        .any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+    chunks.remainder().iter().any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
 }
 
 /// Appends a decimal integer.
@@ -778,10 +766,10 @@ const T_BRIDGE: u64 = 10;
 
 /// Router vendor prefixes (unicast, globally administered).
 const OUIS: [u32; 32] = [
-    0x50C7BF, 0xF4F26D, 0x00E0FC, 0x640980, 0xA040A0, 0x14CC20, 0x3C8D20, 0xC83A35, 0x8C53C3,
-    0xD46E0E, 0x28EE52, 0x1C3BF3, 0xB0BE76, 0x00259C, 0xE4F4C6, 0x48EE0C, 0x9C5322, 0x60E327,
-    0xA42BB0, 0x2C3AE8, 0xBC5FF4, 0xF8D111, 0x7CC2C6, 0x4C1FCC, 0xE0469A, 0x004F62, 0x0C8063,
-    0x788A20, 0xAC84C6, 0x34E894, 0x98DED0, 0xEC086B,
+    0x50C7BF, 0xF4F26D, 0x00E0FC, 0x640980, 0xA040A0, 0x14CC20, 0x3C8D20, 0xC83A35, 0x8C53C3, 0xD46E0E,
+    0x28EE52, 0x1C3BF3, 0xB0BE76, 0x00259C, 0xE4F4C6, 0x48EE0C, 0x9C5322, 0x60E327, 0xA42BB0, 0x2C3AE8,
+    0xBC5FF4, 0xF8D111, 0x7CC2C6, 0x4C1FCC, 0xE0469A, 0x004F62, 0x0C8063, 0x788A20, 0xAC84C6, 0x34E894,
+    0x98DED0, 0xEC086B,
 ];
 const MAC_SPACE: u64 = (OUIS.len() as u64) << 24;
 
@@ -811,29 +799,21 @@ const PHONE_US: u64 = 800 * 800 * 10_000;
 const PHONE_GB: u64 = 1_000_000_000;
 
 const GIVEN: [&str; 24] = [
-    "wei", "fang", "min", "jing", "lei", "yan", "jun", "hui", "tao", "ming", "xin", "yu", "hong",
-    "ping", "chao", "li", "na", "qiang", "anna", "david", "maria", "james", "linda", "kevin",
+    "wei", "fang", "min", "jing", "lei", "yan", "jun", "hui", "tao", "ming", "xin", "yu", "hong", "ping",
+    "chao", "li", "na", "qiang", "anna", "david", "maria", "james", "linda", "kevin",
 ];
 const SURNAMES: [&str; 24] = [
-    "wang", "li", "zhang", "liu", "chen", "yang", "huang", "zhao", "wu", "zhou", "xu", "sun", "ma",
-    "zhu", "hu", "guo", "he", "lin", "gao", "luo", "smith", "nguyen", "kim", "garcia",
+    "wang", "li", "zhang", "liu", "chen", "yang", "huang", "zhao", "wu", "zhou", "xu", "sun", "ma", "zhu",
+    "hu", "guo", "he", "lin", "gao", "luo", "smith", "nguyen", "kim", "garcia",
 ];
-const MAIL_DOMAINS: [&str; 8] = [
-    "gmail.com",
-    "qq.com",
-    "163.com",
-    "outlook.com",
-    "yahoo.com",
-    "hotmail.com",
-    "icloud.com",
-    "126.com",
-];
+const MAIL_DOMAINS: [&str; 8] =
+    ["gmail.com", "qq.com", "163.com", "outlook.com", "yahoo.com", "hotmail.com", "icloud.com", "126.com"];
 const EMAIL_TOKEN_SPACE: u64 = 36u64.pow(7);
 
 const REGIONS: [u32; 30] = [
-    110101, 110105, 310104, 310115, 440103, 440106, 440304, 440305, 330102, 330782, 320102, 320505,
-    350203, 370202, 420106, 430104, 500103, 510104, 610113, 210102, 220102, 230102, 340104, 360102,
-    410105, 450103, 460106, 520102, 530102, 620102,
+    110101, 110105, 310104, 310115, 440103, 440106, 440304, 440305, 330102, 330782, 320102, 320505, 350203,
+    370202, 420106, 430104, 500103, 510104, 610113, 210102, 220102, 230102, 340104, 360102, 410105, 450103,
+    460106, 520102, 530102, 620102,
 ];
 /// Days from 1960-01-01 to 2004-12-31 inclusive.
 const DOB_DAYS: u64 = 16_437;
@@ -841,14 +821,10 @@ const DOC_CN_SPACE: u64 = REGIONS.len() as u64 * DOB_DAYS * 1000;
 const PASSPORT_LETTERS: &[u8; 24] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
 const DOC_PP_SPACE: u64 = 24 * 10_000_000;
 
-const CARD_BINS: [u32; 10] = [
-    453201, 455673, 492181, 518765, 522182, 540158, 622202, 621700, 625807, 356600,
-];
+const CARD_BINS: [u32; 10] = [453201, 455673, 492181, 518765, 522182, 540158, 622202, 621700, 625807, 356600];
 const CARD_SPACE: u64 = CARD_BINS.len() as u64 * 1_000_000_000;
-const BANK_CODES: [u32; 10] = [
-    37040044, 10070000, 20041111, 50010517, 12030000, 76026000, 70150000, 60050101, 30020900,
-    43060967,
-];
+const BANK_CODES: [u32; 10] =
+    [37040044, 10070000, 20041111, 50010517, 12030000, 76026000, 70150000, 60050101, 30020900, 43060967];
 const IBAN_SPACE: u64 = BANK_CODES.len() as u64 * 10_000_000_000;
 
 const STREETS: [&str; 15] = [
@@ -1039,11 +1015,7 @@ impl World {
             p_ring: wr / sum,
             p_merchant: (wr + wm) / sum,
             ring_cdf,
-            name_space: if target <= 1_000_000_000 {
-                1_000_000_000
-            } else {
-                1_000_000_000_000_000
-            },
+            name_space: if target <= 1_000_000_000 { 1_000_000_000 } else { 1_000_000_000_000_000 },
             name_width: if target <= 1_000_000_000 { 9 } else { 15 },
             hotspots,
             cafes: (hotspots / 4).max(1),
@@ -1067,11 +1039,7 @@ impl World {
     /// Picks a textual form: 0 (canonical) without traps or 45 % of the time, else `1..n`.
     #[inline]
     fn form(&self, rng: &mut Rng, n: u64) -> u64 {
-        if !self.traps || rng.chance(0.45) {
-            0
-        } else {
-            1 + rng.below(n - 1)
-        }
+        if !self.traps || rng.chance(0.45) { 0 } else { 1 + rng.below(n - 1) }
     }
 
     fn account_name(&self, a: u64) -> String {
@@ -1158,11 +1126,7 @@ impl World {
         } else if v < PHONE_CN + PHONE_US {
             let w = v - PHONE_CN;
             let (area, exchange) = (200 + w / 8_000_000, 200 + (w / 10_000) % 800);
-            (
-                "1",
-                area * 10_000_000 + exchange * 10_000 + w % 10_000,
-                &[3, 3, 4],
-            )
+            ("1", area * 10_000_000 + exchange * 10_000 + w % 10_000, &[3, 3, 4])
         } else {
             ("44", 7_000_000_000 + (v - PHONE_CN - PHONE_US), &[4, 6])
         };
@@ -1251,13 +1215,7 @@ impl World {
             push_dec(&mut text, u64::from(dob.2), 2);
             push_dec(&mut text, rest / DOB_DAYS, 3);
             text.push(cn_id_check(text.as_bytes()));
-            Doc {
-                text,
-                passport: false,
-                dob,
-                given,
-                surname,
-            }
+            Doc { text, passport: false, dob, given, surname }
         } else {
             let w = v - DOC_CN_SPACE;
             text.push('E');
@@ -1308,22 +1266,14 @@ impl World {
         let v = permute(self.k_pay, serial, CARD_SPACE + IBAN_SPACE);
         let mut plain = String::with_capacity(22);
         let (group, lower_forms) = if v < CARD_SPACE {
-            push_dec(
-                &mut plain,
-                u64::from(CARD_BINS[(v % CARD_BINS.len() as u64) as usize]),
-                6,
-            );
+            push_dec(&mut plain, u64::from(CARD_BINS[(v % CARD_BINS.len() as u64) as usize]), 6);
             push_dec(&mut plain, v / CARD_BINS.len() as u64, 9);
             plain.push(luhn_digit(plain.as_bytes()));
             (self.form(rng, 3), false)
         } else {
             let w = v - CARD_SPACE;
             let mut bban = String::with_capacity(18);
-            push_dec(
-                &mut bban,
-                u64::from(BANK_CODES[(w % BANK_CODES.len() as u64) as usize]),
-                8,
-            );
+            push_dec(&mut bban, u64::from(BANK_CODES[(w % BANK_CODES.len() as u64) as usize]), 8);
             push_dec(&mut bban, w / BANK_CODES.len() as u64, 10);
             plain.push_str("DE");
             push_dec(&mut plain, u64::from(iban_check("DE", &bban)), 2);
@@ -1362,19 +1312,11 @@ impl World {
         let number = 1 + take(999);
         let street = take((STREETS.len() * SUFFIXES.len()) as u64) as usize;
         let (district, city) = AREAS[take(AREAS.len() as u64) as usize];
-        let (name, suffix) = (
-            STREETS[street / SUFFIXES.len()],
-            SUFFIXES[street % SUFFIXES.len()],
-        );
+        let (name, suffix) = (STREETS[street / SUFFIXES.len()], SUFFIXES[street % SUFFIXES.len()]);
         // Noise: drop commas, add a period after the street suffix, change case, add spaces.
         let (comma, dot, case, spaces) = if self.form(rng, 2) == 1 {
             loop {
-                let c = (
-                    rng.chance(0.5),
-                    rng.chance(0.4),
-                    rng.below(3),
-                    rng.chance(0.4),
-                );
+                let c = (rng.chance(0.5), rng.chance(0.4), rng.below(3), rng.chance(0.4));
                 if c != (false, false, 0, false) {
                     break (if c.0 { "" } else { "," }, c.1, c.2, c.3);
                 }
@@ -1398,15 +1340,7 @@ impl World {
         text.push_str(comma);
         text.push(' ');
         push_dec(&mut text, number, 1);
-        for part in [
-            " ",
-            name,
-            " ",
-            suffix,
-            if dot { "." } else { "" },
-            comma,
-            " ",
-        ] {
+        for part in [" ", name, " ", suffix, if dot { "." } else { "" }, comma, " "] {
             text.push_str(part);
         }
         for part in [district, comma, " ", city] {
@@ -1449,10 +1383,7 @@ impl World {
         let burst = rng.below(24);
         let start = PERIOD_START
             + (hash(self.seed, T_VPN, exit * 64 + burst) % (PERIOD_SECONDS - HOUR) as u64) as i64;
-        (
-            self.ipv4(serial(exit, S_HUB_C), rng),
-            start + rng.secs(15 * 60),
-        )
+        (self.ipv4(serial(exit, S_HUB_C), rng), start + rng.secs(15 * 60))
     }
 }
 
@@ -1562,11 +1493,7 @@ fn iban_check(country: &str, bban: &str) -> u32 {
 /// ISO 7064 MOD 11-2 check character of a Chinese resident ID body (17 digits).
 fn cn_id_check(body: &[u8]) -> char {
     const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = body
-        .iter()
-        .zip(W)
-        .map(|(&c, w)| u32::from(c - b'0') * w)
-        .sum();
+    let sum: u32 = body.iter().zip(W).map(|(&c, w)| u32::from(c - b'0') * w).sum();
     char::from(b"10X98765432"[(sum % 11) as usize])
 }
 
@@ -1624,8 +1551,7 @@ impl Out<'_> {
 /// Half of profile attributes carry the time they were set (soon after the store opened).
 #[inline]
 fn profile_time(rng: &mut Rng, created: i64) -> Option<i64> {
-    rng.chance(0.5)
-        .then(|| (created + rng.secs(3 * DAY)).min(PERIOD_START + PERIOD_SECONDS - 1))
+    rng.chance(0.5).then(|| (created + rng.secs(3 * DAY)).min(PERIOD_START + PERIOD_SECONDS - 1))
 }
 
 impl Records {
@@ -1662,12 +1588,7 @@ impl Records {
         let w = &self.world;
         let a = op.base + op.next;
         let mut rng = Rng::new(hash(w.seed, T_ACCOUNT, a));
-        let mut out = Out {
-            buf: &mut self.buf,
-            account: w.account_name(a),
-            operator: op.id,
-            role: op.role,
-        };
+        let mut out = Out { buf: &mut self.buf, account: w.account_name(a), operator: op.id, role: op.role };
         match op.role {
             Role::Ring => w.ring_store(&op, op.next, a, &mut rng, &mut out),
             Role::EvasiveRing => w.evasive_store(&op, op.next, a, &mut rng, &mut out),
@@ -1729,11 +1650,8 @@ impl Records {
             op.sold = w.traps && unit_of(hash(w.seed, T_SOLD, op.ring / 2)) < 0.3;
             op.devices = (1 + size / 12).min(size);
             op.routers = 1 + u64::from(size > 40);
-            op.mules = if op.role == Role::EvasiveRing {
-                1 + u64::from(size > 30)
-            } else {
-                (1 + size / 40).min(4)
-            };
+            op.mules =
+                if op.role == Role::EvasiveRing { 1 + u64::from(size > 30) } else { (1 + size / 40).min(4) };
             op.warehouses = 1 + u64::from(size > 60);
             op.docs = (size / 6).max(1);
             op.phones = (size / 5).max(1);
@@ -1750,11 +1668,7 @@ impl Records {
             } else {
                 Pair::None
             };
-            op.devices = if role == Role::Merchant {
-                orng.range(1, 2)
-            } else {
-                1
-            };
+            op.devices = if role == Role::Merchant { orng.range(1, 2) } else { 1 };
             op.shared_phone = orng.chance(0.7);
             op.ipv6 = orng.chance(0.3);
             if w.traps && orng.chance(0.02) {
@@ -1832,11 +1746,7 @@ impl World {
             let gap = 14 * DAY + ((h >> 32) % (14 * DAY) as u64) as i64;
             let shared = serial(op.pair_index, S_PAIR);
             let other = serial(op.base, S_OPERATOR2);
-            let (before, after) = if first {
-                (shared, other)
-            } else {
-                (other, shared)
-            };
+            let (before, after) = if first { (shared, other) } else { (other, shared) };
             let cut = if first { switch } else { switch + gap };
             if first || rng.chance(0.7) {
                 let v = self.ipv4(before, rng);
@@ -1847,11 +1757,7 @@ impl World {
                 out.push("ip", v, Some(cut + rng.secs(end - cut)));
             }
         } else {
-            let n = if rng.chance(0.85) {
-                1 + u64::from(rng.chance(0.1))
-            } else {
-                0
-            };
+            let n = if rng.chance(0.85) { 1 + u64::from(rng.chance(0.1)) } else { 0 };
             for _ in 0..n {
                 let v = if op.ipv6 && op.pair == Pair::None && rng.chance(0.4) {
                     self.ipv6(home_ip, rng)
@@ -1954,30 +1860,18 @@ impl World {
 
         // Office work sessions: a few laptops, the office router and IP, same hours.
         let laptop = rng.skewed(op.devices);
-        out.push(
-            "device",
-            self.device(pool(laptop)),
-            Some(s + rng.secs(HOUR)),
-        );
+        out.push("device", self.device(pool(laptop)), Some(s + rng.secs(HOUR)));
         if op.devices > 1 && rng.chance(0.15) {
             let v = self.device(pool(rng.below(op.devices)));
             out.push("device", v, Some(self.ring_session(op, rng)));
         }
         let office = rng.below(op.routers);
         if rng.chance(0.85) {
-            let v = if rng.chance(0.2) {
-                self.ipv6(pool(office), rng)
-            } else {
-                self.ipv4(pool(office), rng)
-            };
+            let v = if rng.chance(0.2) { self.ipv6(pool(office), rng) } else { self.ipv4(pool(office), rng) };
             out.push("ip", v, Some(s + rng.secs(2 * HOUR)));
             if rng.chance(0.2) {
                 let v = self.ipv4(pool(office), rng);
-                out.push(
-                    "ip",
-                    v,
-                    Some(self.ring_session(op, rng) + rng.secs(2 * HOUR)),
-                );
+                out.push("ip", v, Some(self.ring_session(op, rng) + rng.secs(2 * HOUR)));
             }
         }
         if rng.chance(0.4) {
@@ -2061,11 +1955,7 @@ impl World {
                 }
                 _ => {
                     let v = self.mac(pool(j), rng);
-                    out.push(
-                        "wifi",
-                        v,
-                        Some(self.ring_session(op, rng) + rng.secs(2 * HOUR)),
-                    );
+                    out.push("wifi", v, Some(self.ring_session(op, rng) + rng.secs(2 * HOUR)));
                 }
             }
         }

@@ -1,8 +1,14 @@
 //! sellerlink's integration tests, one binary.
 
+// Test helpers outside #[test] functions unwrap on fixtures they build themselves.
+#![allow(clippy::unwrap_used)]
+
 mod explain;
 mod ingest;
 mod linking;
 mod lookups;
 mod normalize;
+mod score;
 mod snapshot;
+#[cfg(feature = "synth")]
+mod synth;

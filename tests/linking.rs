@@ -104,9 +104,91 @@ pub fn naive_components(obs: &[Obs], policy: &LinkPolicy) -> BTreeSet<BTreeSet<S
             }
         }
     }
+    // Group corroboration, to the fixpoint: a weak non-hub artifact's time group of three or
+    // more accounts links whole when enough of them already share a component with another.
+    let cap_of = |kind: &str| match policy.kind_policy(kind).cap() {
+        sellerlink::policy::HubCap::Fixed(n) => n as usize,
+        _ => usize::MAX,
+    };
+    let mut comps = components_of(&accounts, &adj);
+    if let Some(share) = policy.group_cohesion_needed() {
+        loop {
+            let mut merged = false;
+            for ((kind, _), users) in &arts {
+                let p = policy.kind_policy(kind);
+                if p.strength() != Strength::Weak
+                    || users.len() > cap_of(kind)
+                    || policy.corroboration_needed() < 2
+                {
+                    continue;
+                }
+                for group in time_groups(users, p.window()) {
+                    if group.len() < 3 {
+                        continue;
+                    }
+                    let comp_of = |a: &str| comps.iter().position(|c| c.contains(a));
+                    let ids: Vec<Option<usize>> = group.iter().map(|a| comp_of(a)).collect();
+                    let related =
+                        ids.iter().filter(|&&c| ids.iter().filter(|&&d| d == c).count() >= 2).count();
+                    let distinct: BTreeSet<_> = ids.iter().collect();
+                    if distinct.len() > 1 && related as f64 >= share * group.len() as f64 {
+                        for w in group.windows(2) {
+                            adj.entry(w[0]).or_default().push(w[1]);
+                            adj.entry(w[1]).or_default().push(w[0]);
+                        }
+                        comps = components_of(&accounts, &adj);
+                        merged = true;
+                    }
+                }
+            }
+            if !merged {
+                break;
+            }
+        }
+    }
+    comps
+}
+
+/// Groups of accounts whose uses connect pairwise within the window (all of them if no window
+/// or any untimed use).
+fn time_groups(users: &BTreeMap<String, Vec<Option<i64>>>, window: Option<u64>) -> Vec<Vec<&str>> {
+    let names: Vec<&str> = users.keys().map(String::as_str).collect();
+    let Some(w) = window else { return vec![names] };
+    let uses: Vec<(&str, Option<i64>)> =
+        users.iter().flat_map(|(a, ts)| ts.iter().map(move |t| (a.as_str(), *t))).collect();
+    if uses.iter().any(|u| u.1.is_none()) {
+        return vec![names];
+    }
+    // Connected components of uses under "within w", then their accounts.
+    let n = uses.len();
+    let mut label: Vec<usize> = (0..n).collect();
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for i in 0..n {
+            for j in 0..n {
+                let (Some(ti), Some(tj)) = (uses[i].1, uses[j].1) else { continue };
+                if ti.abs_diff(tj) <= w && label[j] < label[i] {
+                    label[i] = label[j];
+                    changed = true;
+                }
+            }
+        }
+    }
+    let mut groups: BTreeMap<usize, BTreeSet<&str>> = BTreeMap::new();
+    for (i, u) in uses.iter().enumerate() {
+        groups.entry(label[i]).or_default().insert(u.0);
+    }
+    groups.into_values().map(|g| g.into_iter().collect()).collect()
+}
+
+fn components_of<'a>(
+    accounts: &'a [String],
+    adj: &HashMap<&'a str, Vec<&'a str>>,
+) -> BTreeSet<BTreeSet<String>> {
     let mut seen: BTreeSet<&str> = BTreeSet::new();
     let mut out = BTreeSet::new();
-    for a in &accounts {
+    for a in accounts {
         if !seen.insert(a) {
             continue;
         }

@@ -35,18 +35,10 @@ fn naive(truth: &[u64], predicted: &[u64], is_ring: Option<&[bool]>) -> Naive {
     }
     let precision = if a + c == 0.0 { 1.0 } else { a / (a + c) };
     let recall = if a + b == 0.0 { 1.0 } else { a / (a + b) };
-    let f1 = if precision + recall == 0.0 {
-        0.0
-    } else {
-        2.0 * precision * recall / (precision + recall)
-    };
+    let f1 = if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
     // Hubert–Arabie ARI in its pair-counting form.
     let denominator = (a + b) * (b + d) + (a + c) * (c + d);
-    let ari = if denominator == 0.0 {
-        1.0
-    } else {
-        2.0 * (a * d - b * c) / denominator
-    };
+    let ari = if denominator == 0.0 { 1.0 } else { 2.0 * (a * d - b * c) / denominator };
 
     let operators: BTreeSet<u64> = truth.iter().copied().collect();
     let clusters: BTreeSet<u64> = predicted.iter().copied().collect();
@@ -69,10 +61,7 @@ fn naive(truth: &[u64], predicted: &[u64], is_ring: Option<&[bool]>) -> Naive {
                 best = (overlap, size);
             }
         }
-        let (r, p) = (
-            best.0 as f64 / members.len() as f64,
-            best.0 as f64 / best.1 as f64,
-        );
+        let (r, p) = (best.0 as f64 / members.len() as f64, best.0 as f64 / best.1 as f64);
         rings += 1;
         rr += r;
         rp += p;
@@ -81,16 +70,7 @@ fn naive(truth: &[u64], predicted: &[u64], is_ring: Option<&[bool]>) -> Naive {
         }
     }
     let mean = |s: f64| if rings == 0 { 1.0 } else { s / rings as f64 };
-    Naive {
-        precision,
-        recall,
-        f1,
-        ari,
-        ring_recall: mean(rr),
-        ring_purity: mean(rp),
-        rings,
-        whole,
-    }
+    Naive { precision, recall, f1, ari, ring_recall: mean(rr), ring_purity: mean(rp), rings, whole }
 }
 
 fn close(a: f64, b: f64) -> bool {
@@ -158,12 +138,7 @@ fn perfect_clustering_scores_one_everywhere() {
     let s = score(&truth, &predicted).expect("valid input");
     assert_eq!(s.accounts, 10);
     assert_eq!(
-        (
-            s.pairwise_precision,
-            s.pairwise_recall,
-            s.pairwise_f1,
-            s.adjusted_rand
-        ),
+        (s.pairwise_precision, s.pairwise_recall, s.pairwise_f1, s.adjusted_rand),
         (1.0, 1.0, 1.0, 1.0)
     );
     assert_eq!((s.ring_recall, s.ring_purity), (1.0, 1.0));
@@ -176,10 +151,7 @@ fn all_singletons() {
     let predicted = [10, 11, 12, 13, 14, 15];
     let s = score(&truth, &predicted).expect("valid input");
     // No predicted pairs: precision is 1.0 by convention, recall 0.
-    assert_eq!(
-        (s.pairwise_precision, s.pairwise_recall, s.pairwise_f1),
-        (1.0, 0.0, 0.0)
-    );
+    assert_eq!((s.pairwise_precision, s.pairwise_recall, s.pairwise_f1), (1.0, 0.0, 0.0));
     assert!(close(s.adjusted_rand, 0.0));
     // One ring {0,1,2}: best cluster holds one of its three accounts, and nothing else.
     assert_eq!(s.rings, 1);
@@ -195,10 +167,7 @@ fn everything_in_one_cluster() {
     // 4 true pairs out of 15 predicted.
     assert!(close(s.pairwise_precision, 4.0 / 15.0));
     assert_eq!(s.pairwise_recall, 1.0);
-    assert!(close(
-        s.pairwise_f1,
-        2.0 * (4.0 / 15.0) / (4.0 / 15.0 + 1.0)
-    ));
+    assert!(close(s.pairwise_f1, 2.0 * (4.0 / 15.0) / (4.0 / 15.0 + 1.0)));
     assert!(close(s.adjusted_rand, 0.0));
     assert_eq!((s.rings, s.ring_recall), (1, 1.0));
     assert!(close(s.ring_purity, 0.5));
@@ -222,16 +191,9 @@ fn known_adjusted_rand_values() {
 #[test]
 fn degenerate_partitions() {
     // Both all singletons, both one cluster, a single account: ARI 0/0 is reported as 1.
-    for (t, p) in [
-        (vec![1, 2, 3], vec![4, 5, 6]),
-        (vec![1, 1, 1], vec![2, 2, 2]),
-        (vec![1], vec![1]),
-    ] {
+    for (t, p) in [(vec![1, 2, 3], vec![4, 5, 6]), (vec![1, 1, 1], vec![2, 2, 2]), (vec![1], vec![1])] {
         let s = score(&t, &p).expect("valid input");
-        assert_eq!(
-            (s.adjusted_rand, s.pairwise_precision, s.pairwise_recall),
-            (1.0, 1.0, 1.0)
-        );
+        assert_eq!((s.adjusted_rand, s.pairwise_precision, s.pairwise_recall), (1.0, 1.0, 1.0));
     }
     let s = score(&[1, 2], &[3, 4]).expect("valid input");
     assert_eq!((s.rings, s.ring_recall, s.ring_purity), (0, 1.0, 1.0));
@@ -241,12 +203,8 @@ fn degenerate_partitions() {
 fn ring_flags_choose_the_rings() {
     let truth = [1, 1, 2, 2, 2, 3];
     let predicted = [1, 1, 2, 2, 9, 3];
-    let s = score_with_rings(
-        &truth,
-        &predicted,
-        &[true, false, false, false, false, true],
-    )
-    .expect("valid input");
+    let s =
+        score_with_rings(&truth, &predicted, &[true, false, false, false, false, true]).expect("valid input");
     // Rings: operator 1 (found whole and pure) and operator 3 (a singleton, found).
     assert_eq!((s.rings, s.rings_whole_and_pure), (2, 2));
     let s = score(&truth, &predicted).expect("valid input");
@@ -259,21 +217,9 @@ fn ring_flags_choose_the_rings() {
 #[test]
 fn errors_are_reported() {
     assert_eq!(score(&[], &[]), Err(ScoreError::Empty));
-    assert_eq!(
-        score(&[1, 2, 3], &[1, 2]),
-        Err(ScoreError::LengthMismatch {
-            truth: 3,
-            predicted: 2
-        })
-    );
+    assert_eq!(score(&[1, 2, 3], &[1, 2]), Err(ScoreError::LengthMismatch { truth: 3, predicted: 2 }));
     let e = score_with_rings(&[1, 2], &[1, 2], &[true]).expect_err("flags too short");
-    assert_eq!(
-        e,
-        ScoreError::RingFlagsMismatch {
-            accounts: 2,
-            flags: 1
-        }
-    );
+    assert_eq!(e, ScoreError::RingFlagsMismatch { accounts: 2, flags: 1 });
     for e in [e, ScoreError::Empty] {
         let msg = e.to_string();
         assert!(msg.chars().next().is_some_and(char::is_lowercase), "{msg}");

@@ -11,35 +11,19 @@ use sellerlink::synth::{
 /// The 20 000-account market (seed 7, traps on) shared by the trap tests.
 fn market() -> &'static [Record] {
     static MARKET: OnceLock<Vec<Record>> = OnceLock::new();
-    MARKET.get_or_init(|| {
-        Marketplace::new()
-            .accounts(20_000)
-            .seed(7)
-            .records()
-            .collect()
-    })
+    MARKET.get_or_init(|| Marketplace::new().accounts(20_000).seed(7).records().collect())
 }
 
 /// The same market without traps.
 fn plain_market() -> &'static [Record] {
     static MARKET: OnceLock<Vec<Record>> = OnceLock::new();
-    MARKET.get_or_init(|| {
-        Marketplace::new()
-            .accounts(20_000)
-            .seed(7)
-            .traps(false)
-            .records()
-            .collect()
-    })
+    MARKET.get_or_init(|| Marketplace::new().accounts(20_000).seed(7).traps(false).records().collect())
 }
 
 // --- normalisation, as a linker would do it ---------------------------------------------------
 
 fn hex_only(v: &str) -> String {
-    v.chars()
-        .filter(char::is_ascii_hexdigit)
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
+    v.chars().filter(char::is_ascii_hexdigit).map(|c| c.to_ascii_lowercase()).collect()
 }
 
 fn norm_ip(v: &str) -> IpAddr {
@@ -67,12 +51,9 @@ fn normalize(kind: &str, value: &str) -> String {
             .filter(|c| !c.is_whitespace() && *c != '-')
             .map(|c| c.to_ascii_uppercase())
             .collect(),
-        "address" => value
-            .replace([',', '.'], " ")
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .to_lowercase(),
+        "address" => {
+            value.replace([',', '.'], " ").split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+        }
         _ => value.to_owned(),
     }
 }
@@ -81,9 +62,7 @@ fn normalize(kind: &str, value: &str) -> String {
 fn operators_by_value(records: &[Record]) -> HashMap<(&'static str, String), BTreeSet<u64>> {
     let mut out: HashMap<_, BTreeSet<u64>> = HashMap::new();
     for r in records {
-        out.entry((r.kind, normalize(r.kind, &r.value)))
-            .or_default()
-            .insert(r.operator);
+        out.entry((r.kind, normalize(r.kind, &r.value))).or_default().insert(r.operator);
     }
     out
 }
@@ -164,24 +143,15 @@ fn truth_has_one_row_per_account() -> Result<(), Box<dyn std::error::Error>> {
     assert_eq!(operators.len() as u64, stats.operators);
 
     // Every observation belongs to a truth account, and the values survive the CSV round trip.
-    let expected: Vec<Record> = Marketplace::new()
-        .accounts(2_500)
-        .seed(3)
-        .records()
-        .collect();
+    let expected: Vec<Record> = Marketplace::new().accounts(2_500).seed(3).records().collect();
     let mut reader = csv::Reader::from_reader(obs.as_slice());
-    assert_eq!(
-        reader.headers()?,
-        vec!["account", "kind", "value", "timestamp"]
-    );
+    assert_eq!(reader.headers()?, vec!["account", "kind", "value", "timestamp"]);
     let mut rows = 0;
     for (row, want) in reader.records().zip(&expected) {
         let row = row?;
         assert_eq!(truth_accounts.get(&row[0]), Some(&want.operator));
         assert_eq!((&row[1], &row[2]), (want.kind, want.value.as_str()));
-        let ts = (!row[3].is_empty())
-            .then(|| row[3].parse::<i64>())
-            .transpose()?;
+        let ts = (!row[3].is_empty()).then(|| row[3].parse::<i64>()).transpose()?;
         assert_eq!(ts, want.timestamp);
         rows += 1;
     }
@@ -202,11 +172,7 @@ fn records_of_an_account_are_consecutive_with_one_operator() {
                 if let Some((a, ..)) = current {
                     finished.insert(a);
                 }
-                assert!(
-                    !finished.contains(r.account.as_str()),
-                    "{} split",
-                    r.account
-                );
+                assert!(!finished.contains(r.account.as_str()), "{} split", r.account);
                 current = Some((&r.account, r.operator, r.role));
             }
         }
@@ -218,10 +184,7 @@ fn records_of_an_account_are_consecutive_with_one_operator() {
 fn timestamps_lie_in_the_period_and_sessions_have_them() {
     for r in market() {
         if let Some(t) = r.timestamp {
-            assert!(
-                (PERIOD_START..PERIOD_START + PERIOD_SECONDS).contains(&t),
-                "{r:?}"
-            );
+            assert!((PERIOD_START..PERIOD_START + PERIOD_SECONDS).contains(&t), "{r:?}");
         }
         if matches!(r.kind, "device" | "wifi" | "ip") {
             assert!(r.timestamp.is_some(), "{r:?}");
@@ -238,11 +201,7 @@ fn ring_share_is_respected() {
 
     let none = Marketplace::new().accounts(2_000).ring_share(0.0);
     assert!(none.records().all(|r| !r.role.is_ring()));
-    let all: Vec<Record> = Marketplace::new()
-        .accounts(2_000)
-        .ring_share(1.0)
-        .records()
-        .collect();
+    let all: Vec<Record> = Marketplace::new().accounts(2_000).ring_share(1.0).records().collect();
     assert!(all.iter().filter(|r| r.role.is_ring()).count() * 10 > all.len() * 9);
 }
 
@@ -255,11 +214,7 @@ fn heavy_tailed_rings_include_one_of_fifty_or_more() {
         .map(|(_, accounts)| accounts.len())
         .collect();
     assert!(sizes.iter().all(|&s| (3..=150).contains(&s)));
-    assert!(
-        sizes.iter().any(|&s| s >= 50),
-        "largest ring {:?}",
-        sizes.iter().max()
-    );
+    assert!(sizes.iter().any(|&s| s >= 50), "largest ring {:?}", sizes.iter().max());
     let small = sizes.iter().filter(|&&s| s <= 5).count();
     assert!(small * 2 > sizes.len(), "most rings are small");
 }
@@ -298,12 +253,7 @@ fn every_ring_is_connected_by_its_own_artifacts() {
             continue;
         }
         let roots: HashSet<&str> = accounts.iter().map(|a| find(&mut parent, a)).collect();
-        assert_eq!(
-            roots.len(),
-            1,
-            "ring {op} ({} stores) is split",
-            accounts.len()
-        );
+        assert_eq!(roots.len(), 1, "ring {op} ({} stores) is split", accounts.len());
     }
 }
 
@@ -312,24 +262,14 @@ fn every_ring_is_connected_by_its_own_artifacts() {
 #[test]
 fn public_wifi_links_twenty_or_more_operators() {
     let by_value = operators_by_value(market());
-    let biggest = by_value
-        .iter()
-        .filter(|((kind, _), _)| *kind == "wifi")
-        .map(|(_, ops)| ops.len())
-        .max();
-    assert!(
-        biggest.is_some_and(|n| (20..=300).contains(&n)),
-        "{biggest:?}"
-    );
+    let biggest = by_value.iter().filter(|((kind, _), _)| *kind == "wifi").map(|(_, ops)| ops.len()).max();
+    assert!(biggest.is_some_and(|n| (20..=300).contains(&n)), "{biggest:?}");
 }
 
 #[test]
 fn carrier_nat_ip_links_hundreds() {
     let by_value = operators_by_value(market());
-    let hubs = by_value
-        .iter()
-        .filter(|((kind, _), ops)| *kind == "ip" && ops.len() >= 100)
-        .count();
+    let hubs = by_value.iter().filter(|((kind, _), ops)| *kind == "ip" && ops.len() >= 100).count();
     assert!(hubs >= 3, "{hubs}");
 }
 
@@ -351,11 +291,7 @@ fn recycled_ip_joins_two_households_weeks_apart() {
     let mut uses: HashMap<IpAddr, HashMap<u64, Vec<i64>>> = HashMap::new();
     for r in market().iter().filter(|r| r.kind == "ip") {
         let t = r.timestamp.expect("ip observations are timed");
-        uses.entry(norm_ip(&r.value))
-            .or_default()
-            .entry(r.operator)
-            .or_default()
-            .push(t);
+        uses.entry(norm_ip(&r.value)).or_default().entry(r.operator).or_default().push(t);
     }
     let recycled = uses
         .values()
@@ -363,12 +299,7 @@ fn recycled_ip_joins_two_households_weeks_apart() {
         .filter(|ops| {
             let mut spans: Vec<(i64, i64)> = ops
                 .values()
-                .map(|ts| {
-                    (
-                        ts.iter().copied().min().unwrap_or(0),
-                        ts.iter().copied().max().unwrap_or(0),
-                    )
-                })
+                .map(|ts| (ts.iter().copied().min().unwrap_or(0), ts.iter().copied().max().unwrap_or(0)))
                 .collect();
             spans.sort_unstable();
             spans[1].0 - spans[0].1 >= 14 * 86_400
@@ -395,65 +326,37 @@ fn a_document_is_sold_to_exactly_two_rings() {
 fn router_macs_are_written_in_several_forms() {
     let mut forms: HashMap<String, HashSet<&str>> = HashMap::new();
     for r in market().iter().filter(|r| r.kind == "wifi") {
-        forms
-            .entry(hex_only(&r.value))
-            .or_default()
-            .insert(&r.value);
+        forms.entry(hex_only(&r.value)).or_default().insert(&r.value);
     }
     let most = forms.values().map(HashSet::len).max().unwrap_or(0);
     assert!(most >= 2, "{most}");
     assert!(forms.keys().all(|mac| mac.len() == 12));
-    let all: HashSet<&str> = market()
-        .iter()
-        .filter(|r| r.kind == "wifi")
-        .map(|r| r.value.as_str())
-        .collect();
+    let all: HashSet<&str> = market().iter().filter(|r| r.kind == "wifi").map(|r| r.value.as_str()).collect();
     let has = |f: fn(&str) -> bool| all.iter().any(|v| f(v));
     assert!(has(|v| v.len() == 17 && v.contains('-')));
-    assert!(has(|v| v.len() == 17
-        && v.contains(':')
-        && v == v.to_lowercase()));
+    assert!(has(|v| v.len() == 17 && v.contains(':') && v == v.to_lowercase()));
     assert!(has(|v| v.len() == 12));
 }
 
 #[test]
 fn identifiers_appear_in_common_textual_forms() {
     let values = |kind: &str| -> Vec<&str> {
-        market()
-            .iter()
-            .filter(|r| r.kind == kind)
-            .map(|r| r.value.as_str())
-            .collect()
+        market().iter().filter(|r| r.kind == kind).map(|r| r.value.as_str()).collect()
     };
     let phones = values("phone");
     assert!(phones.iter().any(|p| p.starts_with("+86 ")));
     assert!(phones.iter().any(|p| p.starts_with("0086")));
     assert!(phones.iter().any(|p| p.starts_with("+86-")));
     let emails = values("email");
-    assert!(
-        emails
-            .iter()
-            .any(|e| e.starts_with(' ') || e.ends_with(' '))
-    );
-    assert!(
-        emails
-            .iter()
-            .any(|e| e.chars().any(|c| c.is_ascii_uppercase()))
-    );
+    assert!(emails.iter().any(|e| e.starts_with(' ') || e.ends_with(' ')));
+    assert!(emails.iter().any(|e| e.chars().any(|c| c.is_ascii_uppercase())));
     let ips = values("ip");
     assert!(ips.iter().any(|ip| ip.starts_with("::ffff:")));
-    assert!(
-        ips.iter()
-            .any(|ip| ip.contains(':') && !ip.starts_with("::ffff:"))
-    );
+    assert!(ips.iter().any(|ip| ip.contains(':') && !ip.starts_with("::ffff:")));
     let docs = values("id_document");
     assert!(docs.iter().any(|d| d.contains(' ')) && docs.iter().any(|d| d.contains('-')));
     let addresses = values("address");
-    assert!(
-        addresses
-            .iter()
-            .any(|a| a.chars().all(|c| !c.is_ascii_lowercase()))
-    );
+    assert!(addresses.iter().any(|a| a.chars().all(|c| !c.is_ascii_lowercase())));
     assert!(addresses.iter().any(|a| a.contains("  ")));
 }
 
@@ -477,10 +380,7 @@ fn noise_never_changes_what_a_value_denotes() {
             let canonical = match r.kind {
                 "wifi" => {
                     let h = hex_only(&r.value);
-                    (0..6)
-                        .map(|i| &h[2 * i..2 * i + 2])
-                        .collect::<Vec<_>>()
-                        .join(":")
+                    (0..6).map(|i| &h[2 * i..2 * i + 2]).collect::<Vec<_>>().join(":")
                 }
                 kind => normalize(kind, &r.value),
             };
@@ -493,10 +393,7 @@ fn valid_payment(v: &str) -> bool {
     if let Some(rest) = v.strip_prefix("DE") {
         // IBAN mod 97: move "DE" + check digits to the end; D = 13, E = 14.
         let moved = format!("{}1314{}", &rest[2..], &rest[..2]);
-        moved
-            .bytes()
-            .fold(0u32, |m, b| (m * 10 + u32::from(b - b'0')) % 97)
-            == 1
+        moved.bytes().fold(0u32, |m, b| (m * 10 + u32::from(b - b'0')) % 97) == 1
     } else {
         let sum: u32 = v
             .bytes()
@@ -504,11 +401,7 @@ fn valid_payment(v: &str) -> bool {
             .enumerate()
             .map(|(i, b)| {
                 let d = u32::from(b - b'0');
-                if i % 2 == 1 {
-                    if d * 2 > 9 { d * 2 - 9 } else { d * 2 }
-                } else {
-                    d
-                }
+                if i % 2 == 1 { if d * 2 > 9 { d * 2 - 9 } else { d * 2 } } else { d }
             })
             .sum();
         v.len() == 16 && sum % 10 == 0
@@ -536,20 +429,14 @@ fn factory_default_fingerprints_collide_across_hundreds_of_honest_stores() {
     assert!(default.is_some_and(|ops| ops.iter().all(|op| civilian(roles[op]))));
     // Without traps no device is shared by strangers.
     let plain = operators_by_value(plain_market());
-    assert!(
-        plain
-            .iter()
-            .all(|((kind, _), ops)| *kind != "device" || ops.len() == 1)
-    );
+    assert!(plain.iter().all(|((kind, _), ops)| *kind != "device" || ops.len() == 1));
 }
 
 #[test]
 fn internet_cafe_laptops_are_shared_by_several_strangers() {
     let by_value = operators_by_value(market());
-    let cafe = by_value
-        .iter()
-        .filter(|((kind, _), ops)| *kind == "device" && (3..100).contains(&ops.len()))
-        .count();
+    let cafe =
+        by_value.iter().filter(|((kind, _), ops)| *kind == "device" && (3..100).contains(&ops.len())).count();
     assert!(cafe >= 3, "{cafe}");
 }
 
@@ -559,9 +446,7 @@ fn vpn_exits_carry_many_strangers_at_the_same_time() {
         let records = if plain { plain_market() } else { market() };
         let mut uses: HashMap<IpAddr, Vec<(i64, u64)>> = HashMap::new();
         for r in records.iter().filter(|r| r.kind == "ip") {
-            uses.entry(norm_ip(&r.value))
-                .or_default()
-                .push((r.timestamp.unwrap_or(0), r.operator));
+            uses.entry(norm_ip(&r.value)).or_default().push((r.timestamp.unwrap_or(0), r.operator));
         }
         uses.values_mut()
             .map(|v| {
@@ -610,29 +495,20 @@ fn two_seller_households_share_a_router() {
 fn evasive_rings_share_no_device_document_or_phone() {
     let records = market();
     let roles = roles(records);
-    let evasive: HashSet<u64> = roles
-        .iter()
-        .filter(|(_, role)| **role == Role::EvasiveRing)
-        .map(|(&op, _)| op)
-        .collect();
+    let evasive: HashSet<u64> =
+        roles.iter().filter(|(_, role)| **role == Role::EvasiveRing).map(|(&op, _)| op).collect();
     assert!(!evasive.is_empty());
     let mut stores: HashMap<(&str, String), HashSet<&str>> = HashMap::new();
     for r in records.iter().filter(|r| evasive.contains(&r.operator)) {
         if matches!(r.kind, "device" | "phone" | "id_document") {
-            stores
-                .entry((r.kind, normalize(r.kind, &r.value)))
-                .or_default()
-                .insert(&r.account);
+            stores.entry((r.kind, normalize(r.kind, &r.value))).or_default().insert(&r.account);
         }
     }
     let by_value = operators_by_value(records);
     for ((kind, value), accounts) in &stores {
         // The one exception is a document sold to a second ring: one store in each.
         let ops = &by_value[&(*kind, value.clone())];
-        assert!(
-            accounts.len() == 1 || ops.len() == 2,
-            "{kind} {value}: {accounts:?}"
-        );
+        assert!(accounts.len() == 1 || ops.len() == 2, "{kind} {value}: {accounts:?}");
     }
     let plain = Marketplace::new().accounts(3_000).traps(false);
     assert!(plain.records().all(|r| r.role != Role::EvasiveRing));
@@ -659,16 +535,9 @@ fn tiny_and_empty_markets() {
     assert_eq!(Marketplace::new().accounts(0).records().count(), 0);
     let one: Vec<Record> = Marketplace::new().accounts(1).records().collect();
     assert!(!one.is_empty() && one.iter().all(|r| r.account == one[0].account));
-    let stats = write_csv(
-        Marketplace::new().accounts(0).records(),
-        Vec::new(),
-        Vec::new(),
-    )
-    .expect("in-memory writes succeed");
-    assert_eq!(
-        (stats.accounts, stats.observations, stats.operators),
-        (0, 0, 0)
-    );
+    let stats = write_csv(Marketplace::new().accounts(0).records(), Vec::new(), Vec::new())
+        .expect("in-memory writes succeed");
+    assert_eq!((stats.accounts, stats.observations, stats.operators), (0, 0, 0));
 }
 
 #[test]
@@ -680,14 +549,8 @@ fn shipped_sample_is_what_the_generator_writes() -> Result<(), Box<dyn std::erro
     let (mut obs, mut truth) = (Vec::new(), Vec::new());
     let records = Marketplace::new().accounts(3_000).seed(3).records();
     let stats = write_csv(records, &mut obs, &mut truth)?;
-    assert!(
-        std::fs::read(dir.join("sample.csv"))? == obs,
-        "data/sample.csv is stale"
-    );
-    assert!(
-        std::fs::read(dir.join("sample_truth.csv"))? == truth,
-        "data/sample_truth.csv is stale"
-    );
+    assert!(std::fs::read(dir.join("sample.csv"))? == obs, "data/sample.csv is stale");
+    assert!(std::fs::read(dir.join("sample_truth.csv"))? == truth, "data/sample_truth.csv is stale");
     assert!(stats.rings >= 20 && stats.evasive_rings >= 5);
     assert!(obs.len() + truth.len() < 2 << 20);
     Ok(())
