@@ -248,17 +248,22 @@ impl IndexBuilder {
         Index::build_from(self, &mut crate::index::NoProgress)
     }
 
-    /// Reorders accounts by name, remapping edges, so that ids are independent of input order.
+    /// Reorders accounts by name, remapping edges, so that ids are independent of input order;
+    /// accounts left without any observation (after removals) are dropped.
     pub(crate) fn canonicalize_accounts(&mut self) {
         let n = self.accounts.len();
-        let mut order: Vec<u32> = (0..n as u32).collect();
+        let mut live = vec![false; n];
+        for e in &self.edges {
+            live[e.account as usize] = true;
+        }
+        let mut order: Vec<u32> = (0..n as u32).filter(|&a| live[a as usize]).collect();
         let names = &self.accounts;
         sort_by_name(&mut order, names);
         let mut new_of_old = vec![0u32; n];
         for (new, &old) in order.iter().enumerate() {
             new_of_old[old as usize] = new as u32;
         }
-        if order.iter().enumerate().all(|(i, &o)| i as u32 == o) {
+        if order.len() == n && order.iter().enumerate().all(|(i, &o)| i as u32 == o) {
             return;
         }
         self.accounts = self.accounts.permuted(&order);

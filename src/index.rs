@@ -173,7 +173,16 @@ impl Index {
     /// assert_eq!(index.account_count(), 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn build_from(mut b: IndexBuilder, progress: &mut dyn Progress) -> Result<Index, crate::Error> {
+    pub fn build_from(b: IndexBuilder, progress: &mut dyn Progress) -> Result<Index, crate::Error> {
+        Self::assemble(b, progress, &|_, _| None)
+    }
+
+    /// The pipeline, with per-component operator results reusable (incremental updates).
+    pub(crate) fn assemble(
+        mut b: IndexBuilder,
+        progress: &mut dyn Progress,
+        reuse: &(dyn Fn(&Index, &[u32]) -> Option<crate::operators::Solved> + Sync),
+    ) -> Result<Index, crate::Error> {
         let mut timings = Vec::new();
         let observations = b.edges.len() as u64;
         let mut clock = Instant::now();
@@ -209,7 +218,7 @@ impl Index {
         };
         if let Some(ops) = index.operator_config.clone() {
             progress.stage("operators");
-            index.operators = Some(ops.detect(&index));
+            index.operators = Some(ops.detect_reusing(&index, reuse));
             lap("operators", &mut timings);
         }
         progress.stage("bitmaps");
@@ -730,6 +739,28 @@ impl Index {
     /// ```
     pub fn members(&self, c: ClusterId) -> AccountSet {
         self.clustering().member_set(c)
+    }
+
+    /// The representative of a cluster of the default clustering: its smallest member name.
+    /// Unlike the dense [`ClusterId`], it does not move when an update adds or removes other
+    /// clusters, and it does not depend on input order; an update keeps it for every cluster
+    /// it does not touch (and for a cluster that only gained members with larger names).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut b = sellerlink::IndexBuilder::new();
+    /// b.add("s2", "device", "d", None)?;
+    /// b.add("s1", "device", "d", None)?;
+    /// let index = b.build()?;
+    /// let c = index.cluster_of(index.account("s2").expect("known"));
+    /// assert_eq!(index.representative(c), Some("s1"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn representative(&self, c: ClusterId) -> Option<&str> {
+        // Account ids are in name order, so the smallest id has the smallest name... except
+        // after an update appended accounts; take the minimum name to be exact.
+        self.clustering().members(c).iter().map(|&a| self.accounts.get(a)).min()
     }
 
     /// The other members of `a`'s cluster (default clustering).

@@ -93,6 +93,7 @@ pub mod snapshot;
 #[cfg(feature = "synth")]
 pub mod synth;
 pub mod time;
+pub mod update;
 
 pub use builder::IndexBuilder;
 pub use error::Error;

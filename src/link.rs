@@ -121,13 +121,14 @@ impl Resolved {
 /// assert_eq!(uf.find(1), uf.find(0));
 /// assert_ne!(uf.find(1), uf.find(2));
 /// ```
-#[derive(Clone, Debug)]
-pub struct UnionFind {
+#[derive(Debug)]
+pub struct UnionFind<'l> {
     parent: Vec<u32>,
     size: Vec<u32>,
+    log: Option<&'l mut Vec<(u32, u32)>>,
 }
 
-impl UnionFind {
+impl UnionFind<'_> {
     /// `n` singletons.
     ///
     /// # Examples
@@ -137,7 +138,7 @@ impl UnionFind {
     /// assert_ne!(uf.find(0), uf.find(1));
     /// ```
     pub fn new(n: usize) -> Self {
-        Self { parent: (0..n as u32).collect(), size: vec![1; n] }
+        Self { parent: (0..n as u32).collect(), size: vec![1; n], log: None }
     }
 
     /// The representative of `x`.
@@ -178,6 +179,9 @@ impl UnionFind {
     /// ```
     #[inline]
     pub fn union(&mut self, a: u32, b: u32) -> bool {
+        if let Some(log) = self.log.as_mut() {
+            log.push((a, b));
+        }
         let (mut ra, mut rb) = (self.find(a), self.find(b));
         if ra == rb {
             return false;
@@ -232,8 +236,27 @@ pub struct Linkage {
 
 /// Links the accounts of `graph` under `policy`. See the [module docs](self).
 pub fn link(graph: &Graph, kinds: &Kinds, policy: &LinkPolicy) -> Linkage {
+    link_with(graph, kinds, policy, None)
+}
+
+/// Links as [`link`] does, and also returns every union it performed, in order: the
+/// policy-filtered edge list over accounts (for comparing union-find implementations on the
+/// same work).
+pub fn link_edges(graph: &Graph, kinds: &Kinds, policy: &LinkPolicy) -> (Linkage, Vec<(u32, u32)>) {
+    let mut log = Vec::new();
+    let linkage = link_with(graph, kinds, policy, Some(&mut log));
+    (linkage, log)
+}
+
+fn link_with(
+    graph: &Graph,
+    kinds: &Kinds,
+    policy: &LinkPolicy,
+    log: Option<&mut Vec<(u32, u32)>>,
+) -> Linkage {
     let resolved = Resolved::new(graph, kinds, policy);
     let mut uf = UnionFind::new(graph.account_count());
+    uf.log = log;
     let mut hubs = RoaringBitmap::new();
     let mut pairs: Vec<(u64, u32)> = Vec::new();
     let mut local: Vec<u64> = Vec::new();

@@ -171,14 +171,22 @@ impl Operators {
             .seed(self.seed.unwrap_or(0))
     }
 
-    /// Detects operators in every linked component of `index`.
-    pub(crate) fn detect(&self, index: &Index) -> OperatorClustering {
+    /// Detects operators, taking a component's result from `reuse` where it has one (an
+    /// incremental update passes the operators of components it did not touch).
+    pub(crate) fn detect_reusing(
+        &self,
+        index: &Index,
+        reuse: &(dyn Fn(&Index, &[u32]) -> Option<Solved> + Sync),
+    ) -> OperatorClustering {
         let comps = index.components();
         let ids: Vec<ClusterId> = (0..comps.len()).map(ClusterId::must).collect();
         let solve = |&c: &ClusterId| -> Solved {
             let members = comps.members(c);
             if members.len() < 3 {
                 return Solved { labels: vec![0; members.len()], confidence: vec![1.0] };
+            }
+            if let Some(s) = reuse(index, members) {
+                return s;
             }
             self.solve_component(index, members)
         };
@@ -239,9 +247,11 @@ impl Operators {
     }
 }
 
-struct Solved {
-    labels: Vec<u32>,
-    confidence: Vec<f32>,
+/// The operators of one component: a local label per member (in member order) and a
+/// confidence per local label.
+pub(crate) struct Solved {
+    pub(crate) labels: Vec<u32>,
+    pub(crate) confidence: Vec<f32>,
 }
 
 /// The operator clustering: an operator per account, members per operator, a confidence each.

@@ -12,3 +12,4 @@ mod score;
 mod snapshot;
 #[cfg(feature = "synth")]
 mod synth;
+mod update;

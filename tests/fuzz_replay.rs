@@ -1,0 +1,210 @@
+//! Fuzz corpora replayed under `cargo test`: every file in `fuzz/seeds/<target>/` and every
+//! minimized crash in `tests/fuzz/<target>/` goes through the same checks as the fuzz target.
+//!
+//! The checks are plain functions so that the fuzz targets (`fuzz/fuzz_targets/*.rs`) include
+//! this very file with `#[path]` and run the same code: keep it free of dev-dependencies and of
+//! `crate::` paths, or the fuzz crate stops building.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use sellerlink::IndexBuilder;
+use sellerlink::error::IngestError;
+use sellerlink::ingest::{CsvOptions, read_csv};
+use sellerlink::normalize::Normalizer;
+use sellerlink::policy::{KindPolicy, LinkPolicy};
+use sellerlink::snapshot;
+
+/// Target `csv_ingest`: arbitrary bytes as a CSV file, strict and lenient, then `build()`.
+///
+/// Never panics; lenient mode accounts for every record (`records == accepted + rejected`),
+/// fails only on the header, and agrees with strict mode whenever strict mode accepts the file.
+pub fn check_csv(data: &[u8]) {
+    let mut strict_builder = IndexBuilder::new();
+    let strict = read_csv(data, "fuzz.csv", &CsvOptions::strict(), &mut strict_builder);
+    let strict_index = strict_builder.build().expect("strict: build never fails on small input");
+
+    let mut builder = IndexBuilder::new();
+    let lenient = read_csv(data, "fuzz.csv", &CsvOptions::lenient(), &mut builder);
+    let observations = builder.observation_count() as u64;
+    let index = builder.build().expect("lenient: build never fails on small input");
+    let report = match lenient {
+        Ok(report) => report,
+        Err(IngestError::Header { .. }) => return,
+        Err(e) => panic!("lenient mode failed on a record, not the header: {e}"),
+    };
+    assert_eq!(report.records, report.accepted + report.rejected, "lenient report: {report:?}");
+    assert_eq!(report.accepted, observations, "accepted records vs observations added");
+    assert_eq!(index.stats().observations, observations, "observations in the built index");
+    if let Ok(strict) = strict {
+        assert_eq!(strict, report, "strict accepted the file, so lenient must reject nothing");
+        assert_eq!(strict_index.clustering(), index.clustering(), "strict and lenient clusterings");
+    }
+}
+
+/// The built-in normalisers, each checked by [`check_normalize`].
+pub fn builtin_normalizers() -> [Normalizer; 7] {
+    [
+        Normalizer::Text,
+        Normalizer::Mac,
+        Normalizer::Ip,
+        Normalizer::Phone,
+        Normalizer::Email,
+        Normalizer::Document,
+        Normalizer::Address,
+    ]
+}
+
+/// Target `normalize`: arbitrary bytes, if UTF-8, through every built-in normaliser.
+///
+/// An accepted value's canonical form is non-empty and is a fixed point: normalising it again
+/// succeeds and gives it back.
+pub fn check_normalize(data: &[u8]) {
+    let Ok(raw) = std::str::from_utf8(data) else { return };
+    let (mut out, mut again) = (String::new(), String::new());
+    for norm in builtin_normalizers() {
+        if norm.normalize(raw, &mut out).is_err() {
+            continue;
+        }
+        let name = norm.name();
+        assert!(!out.is_empty(), "{name}: {raw:?} normalised to an empty value");
+        if let Err(e) = norm.normalize(&out, &mut again) {
+            panic!("{name}: not idempotent: {raw:?} -> {out:?}, which is rejected: {e}");
+        }
+        assert_eq!(again, out, "{name}: not idempotent: {raw:?} -> {out:?} -> {again:?}");
+    }
+}
+
+/// The fixed observations of [`base_snapshot`]: linked rings, a timed IP, a hub (email, capped
+/// at 2 accounts), a custom kind and accounts that link to nobody.
+pub const BASE_ROWS: &[(&str, &str, &str, Option<i64>)] = &[
+    ("ring-1", "device", "laptop-a", Some(1_700_000_000)),
+    ("ring-2", "device", "LAPTOP-A", Some(1_700_000_100)),
+    ("ring-2", "payment", "DE89 3704", None),
+    ("ring-3", "payment", "de89-3704", None),
+    ("ring-3", "ip", "192.0.2.7", Some(1_700_000_200)),
+    ("ring-4", "ip", "192.0.2.7", Some(1_700_003_000)),
+    ("ring-4", "wifi", "a4-2b-b0-12-34-56", Some(1_700_000_300)),
+    ("cafe-1", "email", "shared@example.com", None),
+    ("cafe-2", "email", "Shared@Example.com", Some(1_700_000_400)),
+    ("cafe-3", "email", "shared@example.com", None),
+    ("honest-1", "dob_name", "Bo 1990-01-02", None),
+    ("honest-2", "phone", "+44 (0)20 7946 0958", None),
+    ("honest-2", "address", "12, Main St.", None),
+];
+
+/// A small valid snapshot made from [`BASE_ROWS`], built once.
+pub fn base_snapshot() -> &'static [u8] {
+    static BASE: OnceLock<Vec<u8>> = OnceLock::new();
+    BASE.get_or_init(|| {
+        let policy = LinkPolicy::new().kind("email", KindPolicy::strong().max_accounts(2));
+        let mut b = IndexBuilder::new().policy(policy);
+        for &(account, kind, value, time) in BASE_ROWS {
+            b.add(account, kind, value, time).expect("a base observation is valid");
+        }
+        let index = b.build().expect("the base index builds");
+        snapshot::save(&index).expect("the base index saves")
+    })
+}
+
+/// Target `snapshot_decode`: arbitrary bytes through [`snapshot::load`]; and, unless they start
+/// with the magic label, also as mutations of [`base_snapshot`] (see [`mutate_base`]).
+pub fn check_snapshot(data: &[u8]) {
+    check_snapshot_bytes(data);
+    if !data.starts_with(snapshot::MAGIC) {
+        check_snapshot_bytes(&mutate_base(data));
+    }
+}
+
+/// [`base_snapshot`] with `data` applied as 3-byte mutations (payload offset as `u16`
+/// little-endian, wrapped to the payload length, then a byte to xor in), checksum resealed so
+/// that the payload validators are reached.
+pub fn mutate_base(data: &[u8]) -> Vec<u8> {
+    const HEADER: usize = 32;
+    let mut bytes = base_snapshot().to_vec();
+    let payload = bytes.len() - HEADER;
+    for m in data.chunks_exact(3) {
+        let at = HEADER + usize::from(u16::from_le_bytes([m[0], m[1]])) % payload;
+        bytes[at] ^= m[2];
+    }
+    reseal(&mut bytes);
+    bytes
+}
+
+/// Rewrites the header checksum: FNV-1a 64 over `bytes[32..]`, little-endian at `bytes[24..32]`.
+pub fn reseal(bytes: &mut [u8]) {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in &bytes[32..] {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    bytes[24..32].copy_from_slice(&h.to_le_bytes());
+}
+
+/// Loads; what loads saves, loads again with the same clustering, and re-saves to the same bytes.
+fn check_snapshot_bytes(bytes: &[u8]) {
+    let Ok(index) = snapshot::load(bytes) else { return };
+    let saved = snapshot::save(&index).expect("a loaded index saves");
+    let back = snapshot::load(&saved).expect("a saved index loads");
+    assert_eq!(back.clustering(), index.clustering(), "clustering changed by save and load");
+    assert_eq!(back.account_count(), index.account_count(), "accounts changed by save and load");
+    assert_eq!(back.artifact_count(), index.artifact_count(), "artifacts changed by save and load");
+    assert_eq!(snapshot::save(&back).expect("a reloaded index saves"), saved, "saving is canonical");
+}
+
+/// Replays every file of `fuzz/seeds/<target>/` and `tests/fuzz/<target>/` through `check`,
+/// naming each file that fails; returns how many files were replayed.
+fn replay(target: &str, check: fn(&[u8])) -> usize {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<PathBuf> = Vec::new();
+    for dir in [root.join("fuzz/seeds").join(target), root.join("tests/fuzz").join(target)] {
+        // A target without minimized crashes has no `tests/fuzz/<target>/`.
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let mut paths: Vec<PathBuf> = entries
+            .map(|e| e.map(|e| e.path()).expect("a readable directory entry"))
+            .filter(|p| p.is_file())
+            .collect();
+        paths.sort();
+        files.extend(paths);
+    }
+    let mut failed = Vec::new();
+    for path in &files {
+        let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        if std::panic::catch_unwind(|| check(&bytes)).is_err() {
+            failed.push(path.display().to_string());
+        }
+    }
+    assert!(failed.is_empty(), "{target}: {} input(s) fail (panics above): {failed:#?}", failed.len());
+    files.len()
+}
+
+#[test]
+fn csv_ingest_corpus_replays() {
+    assert!(replay("csv_ingest", check_csv) > 0, "no csv_ingest inputs: fuzz/seeds/csv_ingest/ is empty");
+}
+
+#[test]
+fn normalize_corpus_replays() {
+    assert!(replay("normalize", check_normalize) > 0, "no normalize inputs: fuzz/seeds/normalize/ is empty");
+}
+
+#[test]
+fn snapshot_decode_corpus_replays() {
+    assert!(
+        replay("snapshot_decode", check_snapshot) > 0,
+        "no snapshot_decode inputs: fuzz/seeds/snapshot_decode/ is empty"
+    );
+}
+
+#[test]
+fn base_snapshot_loads_and_mutations_reach_the_payload() {
+    let base = base_snapshot();
+    let index = snapshot::load(base).expect("the base snapshot loads");
+    assert_eq!(index.account_count(), 9);
+    assert_eq!(index.hub_count(), 1);
+    // No mutation: the base itself, resealed to the same checksum.
+    assert_eq!(mutate_base(&[]), base);
+    // A flipped payload byte passes the checksum and is judged by the payload validators.
+    let flipped = mutate_base(&[0, 0, 0xff]);
+    assert!(!matches!(snapshot::load(&flipped), Err(snapshot::SnapshotError::Checksum)));
+}
