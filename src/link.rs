@@ -109,7 +109,9 @@ impl Resolved {
     }
 }
 
-/// A union-find (disjoint-set forest) over `u32` elements with union by size and path halving.
+/// A union-find (disjoint-set forest) over `u32` elements: a thin wrapper over petgraph's
+/// `UnionFind` (union by rank, path splitting, unchecked indexing behind its own bounds
+/// assertion), which measured faster than a safe hand-written forest (see BENCHMARKS.md).
 ///
 /// # Examples
 ///
@@ -121,14 +123,10 @@ impl Resolved {
 /// assert_eq!(uf.find(1), uf.find(0));
 /// assert_ne!(uf.find(1), uf.find(2));
 /// ```
-#[derive(Debug)]
-pub struct UnionFind<'l> {
-    parent: Vec<u32>,
-    size: Vec<u32>,
-    log: Option<&'l mut Vec<(u32, u32)>>,
-}
+#[derive(Clone, Debug)]
+pub struct UnionFind(petgraph::unionfind::UnionFind<u32>);
 
-impl UnionFind<'_> {
+impl UnionFind {
     /// `n` singletons.
     ///
     /// # Examples
@@ -138,7 +136,7 @@ impl UnionFind<'_> {
     /// assert_ne!(uf.find(0), uf.find(1));
     /// ```
     pub fn new(n: usize) -> Self {
-        Self { parent: (0..n as u32).collect(), size: vec![1; n], log: None }
+        Self(petgraph::unionfind::UnionFind::new(n))
     }
 
     /// The representative of `x`.
@@ -154,14 +152,8 @@ impl UnionFind<'_> {
     /// assert_eq!(uf.find(2), 2);
     /// ```
     #[inline]
-    pub fn find(&mut self, mut x: u32) -> u32 {
-        while self.parent[x as usize] != x {
-            let p = self.parent[x as usize];
-            let gp = self.parent[p as usize];
-            self.parent[x as usize] = gp;
-            x = gp;
-        }
-        x
+    pub fn find(&mut self, x: u32) -> u32 {
+        self.0.find_mut(x)
     }
 
     /// Joins the sets of `a` and `b`; returns true when they were separate.
@@ -179,19 +171,22 @@ impl UnionFind<'_> {
     /// ```
     #[inline]
     pub fn union(&mut self, a: u32, b: u32) -> bool {
-        if let Some(log) = self.log.as_mut() {
-            log.push((a, b));
-        }
-        let (mut ra, mut rb) = (self.find(a), self.find(b));
-        if ra == rb {
-            return false;
-        }
-        if self.size[ra as usize] < self.size[rb as usize] {
-            core::mem::swap(&mut ra, &mut rb);
-        }
-        self.parent[rb as usize] = ra;
-        self.size[ra as usize] += self.size[rb as usize];
-        true
+        self.0.union(a, b)
+    }
+
+    /// The representative (root) of every element.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut uf = sellerlink::link::UnionFind::new(3);
+    /// uf.union(2, 0);
+    /// let roots = uf.roots();
+    /// assert_eq!(roots[0], roots[2]);
+    /// assert_ne!(roots[0], roots[1]);
+    /// ```
+    pub fn roots(self) -> Vec<u32> {
+        self.0.into_labeling()
     }
 
     /// A canonical label per element: sets numbered in order of their smallest element.
@@ -203,20 +198,8 @@ impl UnionFind<'_> {
     /// uf.union(3, 1);
     /// assert_eq!(uf.labels(), vec![0, 1, 2, 1]);
     /// ```
-    pub fn labels(&mut self) -> Vec<u32> {
-        let n = self.parent.len();
-        let mut label_of_root = vec![u32::MAX; n];
-        let mut out = Vec::with_capacity(n);
-        let mut next = 0u32;
-        for x in 0..n as u32 {
-            let r = self.find(x) as usize;
-            if label_of_root[r] == u32::MAX {
-                label_of_root[r] = next;
-                next += 1;
-            }
-            out.push(label_of_root[r]);
-        }
-        out
+    pub fn labels(self) -> Vec<u32> {
+        Clustering::from_labels(self.roots()).labels().to_vec()
     }
 }
 
@@ -248,6 +231,27 @@ pub fn link_edges(graph: &Graph, kinds: &Kinds, policy: &LinkPolicy) -> (Linkage
     (linkage, log)
 }
 
+/// A union-find that can record its unions (for [`link_edges`]).
+struct Unions<'l> {
+    uf: UnionFind,
+    log: Option<&'l mut Vec<(u32, u32)>>,
+}
+
+impl Unions<'_> {
+    #[inline]
+    fn union(&mut self, a: u32, b: u32) -> bool {
+        if let Some(log) = self.log.as_mut() {
+            log.push((a, b));
+        }
+        self.uf.union(a, b)
+    }
+
+    #[inline]
+    fn find(&mut self, a: u32) -> u32 {
+        self.uf.find(a)
+    }
+}
+
 fn link_with(
     graph: &Graph,
     kinds: &Kinds,
@@ -255,8 +259,7 @@ fn link_with(
     log: Option<&mut Vec<(u32, u32)>>,
 ) -> Linkage {
     let resolved = Resolved::new(graph, kinds, policy);
-    let mut uf = UnionFind::new(graph.account_count());
-    uf.log = log;
+    let mut uf = Unions { uf: UnionFind::new(graph.account_count()), log };
     let mut hubs = RoaringBitmap::new();
     let mut pairs: Vec<(u64, u32)> = Vec::new();
     let mut local: Vec<u64> = Vec::new();
@@ -307,7 +310,7 @@ fn link_with(
         group_corroboration(graph, &resolved, &weak_artifacts, share, &mut uf, &mut confirmed);
     }
     confirmed.sort_unstable();
-    let components = Clustering::from_labels(uf.labels());
+    let components = Clustering::from_labels(uf.uf.roots());
     Linkage { components, hubs, resolved, confirmed }
 }
 
@@ -317,7 +320,7 @@ fn group_corroboration(
     resolved: &Resolved,
     weak: &[u32],
     share: f64,
-    uf: &mut UnionFind,
+    uf: &mut Unions<'_>,
     confirmed: &mut Vec<u64>,
 ) {
     let mut done: ahash::AHashSet<u64> = ahash::AHashSet::new();
@@ -392,7 +395,7 @@ pub(crate) fn for_each_time_group(
 }
 
 /// Unions the accounts a strong artifact ties together.
-fn union_artifact(graph: &Graph, f: u32, window: Option<u64>, uf: &mut UnionFind) {
+fn union_artifact(graph: &Graph, f: u32, window: Option<u64>, uf: &mut Unions<'_>) {
     let (accounts, times) = graph.use_slices(f);
     match (window, times) {
         (Some(w), Some(times)) if times[0] != NO_TIME => {
