@@ -37,6 +37,12 @@ struct Args {
     /// Truth CSV: account,operator[,role].
     #[arg(long)]
     truth: PathBuf,
+    /// Community detection resolution (default: the library's).
+    #[arg(long)]
+    resolution: Option<f64>,
+    /// Community detection quality function.
+    #[arg(long, value_parser = ["cpm", "modularity"])]
+    quality: Option<String>,
 }
 
 fn baseline(index: &Index) -> Vec<u32> {
@@ -60,7 +66,20 @@ fn baseline(index: &Index) -> Vec<u32> {
 
 fn main() {
     let args = Args::parse();
-    let index = common::build_index(&args.input);
+    let mut operators = sellerlink::operators::Operators::new();
+    if let Some(r) = args.resolution {
+        operators = operators.resolution(r);
+    }
+    if let Some(q) = &args.quality {
+        operators = operators.quality(if q == "cpm" {
+            sellerlink::leiden::Quality::Cpm
+        } else {
+            sellerlink::leiden::Quality::Modularity
+        });
+    }
+    let mut builder = sellerlink::IndexBuilder::new().operators(Some(operators));
+    common::load(&args.input, false, &mut builder).unwrap_or_else(|e| common::fail(e));
+    let index = builder.build().unwrap_or_else(|e| common::fail(e));
 
     // Truth, aligned with the index's account ids; accounts absent from the truth are an error.
     let mut rdr = csv::Reader::from_path(&args.truth)

@@ -57,7 +57,7 @@
 //! - Ids are small `Copy` newtypes over `u32`; names appear only at the edges
 //!   ([`Index::account`], [`Index::account_name`]).
 //! - A built [`Index`] is immutable and `Send + Sync`; share it behind an `Arc`.
-//! - Configuration is by builders: `Operators::new().resolution(0.05).seed(7)`.
+//! - Configuration is by builders: `Operators::new().resolution(0.02).seed(7)`.
 //! - Errors are typed per boundary and name the place: file, line, field.
 //!
 //! ## Crate features

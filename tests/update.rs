@@ -68,23 +68,36 @@ fn change_set_reports_merge_split_and_join() {
         b.add(s, "payment", "mule-b", None).unwrap();
     }
     let index = b.build().unwrap();
-    // A store using both mule accounts merges the rings.
+    // One thin bridge: linked, but community detection keeps the rings apart; the bridge
+    // store joins one of them.
     let mut u = index.updater();
     u.add("bridge", "payment", "mule-a", None).unwrap();
     u.add("bridge", "payment", "mule-b", None).unwrap();
+    let (bridged, changes) = u.finish().unwrap();
+    assert_eq!(bridged.components().len(), 1);
+    assert!(changes.merged.is_empty(), "{changes:?}");
+    assert_eq!(changes.joined.len(), 1);
+    assert_eq!(changes.joined[0].account, "bridge");
+    // Every b-store paying into mule-a too (timed, so expiry can take it back): one operator.
+    let mut u = index.updater();
+    for s in ["b1", "b2", "b3"] {
+        u.add(s, "payment", "mule-a", Some(100)).unwrap();
+    }
     let (merged, changes) = u.finish().unwrap();
-    assert_eq!(merged.components().len(), 1);
-    assert_eq!(changes.merged.len(), 1, "{changes:?}");
-    let (rep, olds) = &changes.merged[0];
-    assert_eq!(rep, "a1");
-    assert_eq!(olds, &vec!["a1".to_string(), "b1".to_string()]);
-    // Removing the bridge splits them again.
+    assert_eq!(merged.clustering().len(), 1);
+    assert_eq!(changes.merged, vec![("a1".to_string(), vec!["a1".to_string(), "b1".to_string()])]);
+    // Expiring those observations splits them again.
     let mut u = merged.updater();
-    u.remove_account("bridge");
+    u.expire_before(200);
     let (split, changes) = u.finish().unwrap();
-    assert_eq!(split.components().len(), 2);
+    assert_eq!(split.clustering().len(), 2);
     assert_eq!(changes.split, vec![("a1".to_string(), vec!["a1".to_string(), "b1".to_string()])]);
-    assert_eq!(changes.removed_accounts, 1);
+    assert_eq!(changes.removed_accounts, 0);
+    // Removing an account is counted.
+    let mut u = split.updater();
+    assert!(u.remove_account("b3"));
+    assert!(!u.remove_account("nobody"));
+    assert_eq!(u.finish().unwrap().1.removed_accounts, 1);
 }
 
 #[test]
