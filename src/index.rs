@@ -19,7 +19,7 @@ use crate::graph::Graph;
 use crate::id::{AccountId, ArtifactId, ClusterId, KindId};
 use crate::intern::{Interner, StrList};
 use crate::kind::Kinds;
-use crate::link::{Linkage, Resolved, link};
+use crate::link::{Decisions, Linkage, Resolved, link_decided};
 use crate::operators::{OperatorClustering, Operators};
 use crate::policy::LinkPolicy;
 use crate::set::AccountSet;
@@ -148,6 +148,7 @@ pub struct Index {
     pub(crate) resolved: Resolved,
     pub(crate) hubs: RoaringBitmap,
     pub(crate) confirmed: Vec<u64>,
+    pub(crate) decisions: Decisions,
     pub(crate) components: Clustering,
     pub(crate) operators: Option<OperatorClustering>,
     pub(crate) operator_config: Option<Operators>,
@@ -197,7 +198,9 @@ impl Index {
         let graph = b.freeze()?;
         lap("freeze", &mut timings);
         progress.stage("link");
-        let Linkage { components, hubs, resolved, confirmed } = link(&graph, &b.kinds, &b.policy);
+        let decisions = Decisions::resolve(&b.policy, &b.kinds, &b.accounts, &b.artifacts);
+        let Linkage { components, hubs, resolved, confirmed } =
+            link_decided(&graph, &b.kinds, &b.policy, &decisions);
         lap("link", &mut timings);
         let mut index = Index {
             kinds: b.kinds,
@@ -209,6 +212,7 @@ impl Index {
             resolved,
             hubs,
             confirmed,
+            decisions,
             components,
             operators: None,
             operator_config: b.operators,

@@ -203,6 +203,46 @@ impl UnionFind {
     }
 }
 
+/// The analyst overrides of a policy, resolved to ids (pairs or artifacts not in the index are
+/// ignored: an override about an unseen account takes effect once it is seen).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Decisions {
+    /// Must-link account pairs.
+    pub must: Vec<(u32, u32)>,
+    /// Cannot-link account pairs.
+    pub cannot: Vec<(u32, u32)>,
+    /// Artifacts declared legitimate infrastructure.
+    pub legitimate: RoaringBitmap,
+}
+
+impl Decisions {
+    /// Resolves `policy`'s overrides against interned names.
+    pub(crate) fn resolve(
+        policy: &LinkPolicy,
+        kinds: &Kinds,
+        accounts: &crate::intern::Interner,
+        artifacts: &crate::intern::Interner,
+    ) -> Decisions {
+        let o = policy.overrides();
+        let pair = |(a, b): &(String, String)| Some((accounts.find(0, a)?, accounts.find(0, b)?));
+        let mut legitimate = RoaringBitmap::new();
+        let mut buf = String::new();
+        for (kind, value) in &o.legitimate {
+            let Some(k) = kinds.get(kind) else { continue };
+            if kinds.normalizer(k).normalize(value, &mut buf).is_ok() {
+                if let Some(f) = artifacts.find(k.as_u32(), &buf) {
+                    legitimate.insert(f);
+                }
+            }
+        }
+        Decisions {
+            must: o.must_link.iter().filter_map(pair).collect(),
+            cannot: o.cannot_link.iter().filter_map(pair).filter(|(a, b)| a != b).collect(),
+            legitimate,
+        }
+    }
+}
+
 /// The result of linking: components, hubs and the policy as resolved.
 #[derive(Clone, Debug)]
 pub struct Linkage {
@@ -219,7 +259,13 @@ pub struct Linkage {
 
 /// Links the accounts of `graph` under `policy`. See the [module docs](self).
 pub fn link(graph: &Graph, kinds: &Kinds, policy: &LinkPolicy) -> Linkage {
-    link_with(graph, kinds, policy, None)
+    link_with(graph, kinds, policy, &Decisions::default(), None)
+}
+
+/// Links with the analyst overrides applied: must-link pairs are unioned, legitimate
+/// artifacts are suppressed like hubs.
+pub fn link_decided(graph: &Graph, kinds: &Kinds, policy: &LinkPolicy, decisions: &Decisions) -> Linkage {
+    link_with(graph, kinds, policy, decisions, None)
 }
 
 /// Links as [`link`] does, and also returns every union it performed, in order: the
@@ -227,7 +273,7 @@ pub fn link(graph: &Graph, kinds: &Kinds, policy: &LinkPolicy) -> Linkage {
 /// same work).
 pub fn link_edges(graph: &Graph, kinds: &Kinds, policy: &LinkPolicy) -> (Linkage, Vec<(u32, u32)>) {
     let mut log = Vec::new();
-    let linkage = link_with(graph, kinds, policy, Some(&mut log));
+    let linkage = link_with(graph, kinds, policy, &Decisions::default(), Some(&mut log));
     (linkage, log)
 }
 
@@ -256,6 +302,7 @@ fn link_with(
     graph: &Graph,
     kinds: &Kinds,
     policy: &LinkPolicy,
+    decisions: &Decisions,
     log: Option<&mut Vec<(u32, u32)>>,
 ) -> Linkage {
     let resolved = Resolved::new(graph, kinds, policy);
@@ -269,7 +316,7 @@ fn link_with(
         if deg < 2 {
             continue;
         }
-        if resolved.is_hub(graph, f) {
+        if resolved.is_hub(graph, f) || decisions.legitimate.contains(f) {
             hubs.insert(f);
             continue;
         }
@@ -305,6 +352,9 @@ fn link_with(
         i = j;
     }
     drop(pairs);
+    for &(a, b) in &decisions.must {
+        uf.union(a, b);
+    }
     let mut confirmed = Vec::new();
     if let Some(share) = resolved.cohesion {
         group_corroboration(graph, &resolved, &weak_artifacts, share, &mut uf, &mut confirmed);

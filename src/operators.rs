@@ -187,7 +187,9 @@ impl Operators {
         let solve = |&c: &ClusterId| -> Solved {
             let members = comps.members(c);
             if members.len() < 3 {
-                return Solved { labels: vec![0; members.len()], confidence: vec![1.0] };
+                let labels = apply_decisions(index, members, vec![0; members.len()], &[]);
+                let k = labels.iter().map(|&l| l as usize + 1).max().unwrap_or(1);
+                return Solved { labels, confidence: vec![1.0; k] };
             }
             if let Some(s) = reuse(index, members) {
                 return s;
@@ -234,8 +236,8 @@ impl Operators {
         };
         let leiden = self.leiden().seed(self.seed.unwrap_or(0) ^ u64::from(members[0]));
         let partition = leiden.run(&graph);
-        let labels = partition.membership().to_vec();
-        let k = partition.community_count();
+        let labels = apply_decisions(index, members, partition.membership().to_vec(), &edges);
+        let k = labels.iter().map(|&l| l as usize + 1).max().unwrap_or(0);
         let (mut inside, mut total) = (vec![0.0f64; k], vec![0.0f64; k]);
         for &(u, v, w) in &edges {
             let (cu, cv) = (labels[u as usize] as usize, labels[v as usize] as usize);
@@ -311,6 +313,89 @@ impl OperatorClustering {
     }
 }
 
+/// Applies must-link (merge their communities) and cannot-link (split a community holding
+/// both, each member going to the nearer of the two by evidence distance) within a component;
+/// returns compact labels.
+fn apply_decisions(
+    index: &Index,
+    members: &[u32],
+    mut labels: Vec<u32>,
+    edges: &[(u32, u32, f64)],
+) -> Vec<u32> {
+    let d = &index.decisions;
+    let local = |a: u32| members.binary_search(&a).ok();
+    let inside = |pairs: &[(u32, u32)]| -> Vec<(usize, usize)> {
+        pairs.iter().filter_map(|&(a, b)| Some((local(a)?, local(b)?))).collect()
+    };
+    let (must, cannot) = (inside(&d.must), inside(&d.cannot));
+    if must.is_empty() && cannot.is_empty() {
+        return labels;
+    }
+    let n = members.len();
+    if !must.is_empty() {
+        let k = labels.iter().map(|&l| l as usize + 1).max().unwrap_or(0);
+        let mut uf = UnionFind::new(k);
+        for &(x, y) in &must {
+            uf.union(labels[x], labels[y]);
+        }
+        for l in labels.iter_mut() {
+            *l = uf.find(*l);
+        }
+    }
+    if !cannot.is_empty() {
+        let mut adj: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n];
+        for &(u, v, w) in edges {
+            adj[u as usize].push((v as usize, 1.0 / w.max(1e-9)));
+            adj[v as usize].push((u as usize, 1.0 / w.max(1e-9)));
+        }
+        let mut next = labels.iter().map(|&l| l + 1).max().unwrap_or(0);
+        for &(x, y) in &cannot {
+            if labels[x] != labels[y] {
+                continue;
+            }
+            let c = labels[x];
+            // Two-source Dijkstra inside community c; ties and unreachable stay with x.
+            let mut dist = vec![(f64::INFINITY, 0u8); n];
+            let mut heap = std::collections::BinaryHeap::new();
+            for (s, side) in [(x, 0u8), (y, 1u8)] {
+                dist[s] = (0.0, side);
+                heap.push(std::cmp::Reverse((Ordf(0.0), side, s)));
+            }
+            while let Some(std::cmp::Reverse((Ordf(du), side, u))) = heap.pop() {
+                if du > dist[u].0 || (du == dist[u].0 && side != dist[u].1) {
+                    continue;
+                }
+                for &(v, w) in &adj[u] {
+                    let dv = du + w;
+                    if labels[v] == c && (dv < dist[v].0 || (dv == dist[v].0 && side < dist[v].1)) {
+                        dist[v] = (dv, side);
+                        heap.push(std::cmp::Reverse((Ordf(dv), side, v)));
+                    }
+                }
+            }
+            for v in 0..n {
+                if labels[v] == c && dist[v].1 == 1 && dist[v].0.is_finite() {
+                    labels[v] = next;
+                }
+            }
+            next += 1;
+        }
+    }
+    Clustering::from_labels(labels).labels().to_vec()
+}
+
+/// A totally ordered f64 for the heap.
+#[derive(Clone, Copy, PartialEq, PartialOrd)]
+struct Ordf(f64);
+
+impl Eq for Ordf {}
+
+impl Ord for Ordf {
+    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+
 /// The evidence edges among `members` (sorted account ids), as `(local, local, weight)`.
 ///
 /// Exposed so that the same graph can be exported for peer tools; see the [module docs](self).
@@ -335,6 +420,9 @@ pub fn evidence_edges(index: &Index, members: &[u32], cross_floor: f64) -> Vec<(
         let policy = index.policy().kind_policy(index.kind_name(kind));
         let base = policy.evidence_weight() * core::f64::consts::LN_2 / f64::from(d).ln();
         if base <= 0.0 {
+            continue;
+        }
+        if index.decisions.legitimate.contains(f) {
             continue;
         }
         let hub = index.is_hub(fid);

@@ -295,6 +295,21 @@ pub struct LinkPolicy {
     custom: KindPolicy,
     corroboration: u32,
     cohesion: Option<f64>,
+    overrides: Overrides,
+}
+
+/// Analyst decisions that override the evidence; part of the policy, so they survive every
+/// rebuild, snapshot and update.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Overrides {
+    /// Account pairs confirmed to have one operator: linked, and kept in one operator.
+    pub must_link: Vec<(String, String)>,
+    /// Account pairs confirmed to have different operators: an operator holding both is split
+    /// between them (their component, a statement about evidence, stays).
+    pub cannot_link: Vec<(String, String)>,
+    /// Artifacts declared legitimate shared infrastructure (`(kind, value)`, value as written):
+    /// they link nobody and weigh nothing in community detection, like a known fulfilment centre.
+    pub legitimate: Vec<(String, String)>,
 }
 
 impl Default for LinkPolicy {
@@ -317,6 +332,7 @@ impl Default for LinkPolicy {
             custom: KindPolicy::weak().max_accounts(50).weight(0.5),
             corroboration: 2,
             cohesion: Some(0.5),
+            overrides: Overrides::default(),
         }
     }
 }
@@ -398,6 +414,57 @@ impl LinkPolicy {
     /// See [`LinkPolicy::group_cohesion`].
     pub fn group_cohesion_needed(&self) -> Option<f64> {
         self.cohesion
+    }
+
+    /// Declares two accounts one operator (an analyst's confirmation).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let p = sellerlink::policy::LinkPolicy::new().must_link("store-a", "store-b");
+    /// assert_eq!(p.overrides().must_link.len(), 1);
+    /// ```
+    pub fn must_link(mut self, a: &str, b: &str) -> Self {
+        self.overrides.must_link.push((a.trim().to_string(), b.trim().to_string()));
+        self
+    }
+
+    /// Declares two accounts different operators (an analyst's confirmation).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let p = sellerlink::policy::LinkPolicy::new().cannot_link("store-a", "store-b");
+    /// assert_eq!(p.overrides().cannot_link.len(), 1);
+    /// ```
+    pub fn cannot_link(mut self, a: &str, b: &str) -> Self {
+        self.overrides.cannot_link.push((a.trim().to_string(), b.trim().to_string()));
+        self
+    }
+
+    /// Declares an artifact legitimate shared infrastructure (it is normalised by its kind's
+    /// rule when the index is built).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let p = sellerlink::policy::LinkPolicy::new().legitimate("address", "1 Logistics Way, Dock 4");
+    /// assert_eq!(p.overrides().legitimate.len(), 1);
+    /// ```
+    pub fn legitimate(mut self, kind: &str, value: &str) -> Self {
+        self.overrides.legitimate.push((kind.trim().to_ascii_lowercase(), value.to_string()));
+        self
+    }
+
+    /// The analyst overrides.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(sellerlink::policy::LinkPolicy::new().overrides().must_link.is_empty());
+    /// ```
+    pub fn overrides(&self) -> &Overrides {
+        &self.overrides
     }
 
     /// Switches every kind (and custom kinds) to [`HubCap::Auto`].

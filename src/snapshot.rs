@@ -406,7 +406,8 @@ fn rebuild(p: Payload<'_>) -> Result<Index, SnapshotError> {
     if hubs.max().is_some_and(|f| f as usize >= n_art) {
         return Err(invalid("hub ids"));
     }
-    if hubs.iter().any(|f| !resolved.is_hub(&graph, f)) {
+    let decisions = crate::link::Decisions::resolve(&policy, &kinds, &accounts, &artifacts);
+    if hubs.iter().any(|f| !resolved.is_hub(&graph, f) && !decisions.legitimate.contains(f)) {
         return Err(invalid("hub set disagrees with caps"));
     }
     if p.confirmed.windows(2).any(|w| w[0] >= w[1])
@@ -438,6 +439,7 @@ fn rebuild(p: Payload<'_>) -> Result<Index, SnapshotError> {
         resolved,
         hubs,
         confirmed: p.confirmed,
+        decisions,
         components,
         operators,
         operator_config,

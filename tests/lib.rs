@@ -8,6 +8,7 @@ mod ingest;
 mod linking;
 mod lookups;
 mod normalize;
+mod overrides;
 mod score;
 mod snapshot;
 #[cfg(feature = "synth")]
