@@ -385,10 +385,16 @@ fn apply_decisions(
 }
 
 /// A totally ordered f64 for the heap.
-#[derive(Clone, Copy, PartialEq, PartialOrd)]
+#[derive(Clone, Copy, PartialEq)]
 struct Ordf(f64);
 
 impl Eq for Ordf {}
+
+impl PartialOrd for Ordf {
+    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 impl Ord for Ordf {
     fn cmp(&self, other: &Self) -> core::cmp::Ordering {
