@@ -3,6 +3,8 @@
 // Test helpers outside #[test] functions unwrap on fixtures they build themselves.
 #![allow(clippy::unwrap_used)]
 
+#[cfg(feature = "synth")]
+mod expand;
 mod explain;
 mod ingest;
 mod linking;

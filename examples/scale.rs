@@ -1,0 +1,95 @@
+//! `scale`: generate a synthetic marketplace of N observations and run it end to end, from CSV
+//! to operators, printing throughput per stage and peak resident memory.
+//!
+//! ```text
+//! cargo run --release --example scale -- --observations 10000000 [--dir /tmp] [--keep]
+//! ```
+//!
+//! The CSV is written first (not timed as part of the pipeline), then read back exactly as the
+//! `cluster` example reads it. Prints one JSON line with the stage timings in milliseconds,
+//! observations per second per stage, the peak resident set and bytes per observation.
+
+mod common;
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Parser;
+use sellerlink::synth::{Marketplace, write_csv};
+use sellerlink::{Index, IndexBuilder};
+
+#[derive(Parser, Debug)]
+#[command(about = "End-to-end scale run on a synthetic marketplace")]
+struct Args {
+    /// Observations to generate (about 5.6 per account).
+    #[arg(long, default_value_t = 1_000_000)]
+    observations: u64,
+    /// Where to write the CSV.
+    #[arg(long, default_value = "/tmp")]
+    dir: PathBuf,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Keep the CSV afterwards.
+    #[arg(long)]
+    keep: bool,
+}
+
+fn main() {
+    let args = Args::parse();
+    let accounts = (args.observations * 10 / 56).max(1);
+    let csv = args.dir.join(format!("sellerlink-scale-{}.csv", args.observations));
+    let truth = args.dir.join(format!("sellerlink-scale-{}-truth.csv", args.observations));
+
+    // 1. Generate (streaming: the generator holds no per-account state).
+    let t = Instant::now();
+    let stats = {
+        let obs = BufWriter::with_capacity(1 << 20, File::create(&csv).unwrap_or_else(|e| common::fail(format!("{}: {e}", csv.display()))));
+        let tr = BufWriter::with_capacity(1 << 20, File::create(&truth).unwrap_or_else(|e| common::fail(format!("{}: {e}", truth.display()))));
+        write_csv(Marketplace::new().accounts(accounts).seed(args.seed).records(), obs, tr).unwrap_or_else(|e| common::fail(e))
+    };
+    let generate = t.elapsed();
+    let rss_before = common::peak_rss_bytes().unwrap_or(0);
+
+    // 2. Load the CSV, 3. build (canonicalize, freeze, link, operators, bitmaps).
+    let total = Instant::now();
+    let mut builder = IndexBuilder::new();
+    let (report, load) = common::load(&csv, true, &mut builder).unwrap_or_else(|e| common::fail(e));
+    let mut spinner = common::StageSpinner::new(args.observations >= 5_000_000);
+    let index = Index::build_from(builder, &mut spinner).unwrap_or_else(|e| common::fail(e));
+    spinner.0.finish_and_clear();
+    let elapsed = total.elapsed();
+    let peak = common::peak_rss_bytes().unwrap_or(0);
+
+    let n = report.accepted as f64;
+    let mut json = serde_json::json!({
+        "observations": report.accepted,
+        "accounts": index.account_count(),
+        "artifacts": index.artifact_count(),
+        "operators": index.clustering().len(),
+        "largest_operator": index.clustering().largest(),
+        "hubs": index.hub_count(),
+        "generate_ms": common::ms(generate),
+        "generated_observations": stats.observations,
+        "load_ms": common::ms(load),
+        "load_obs_per_s": (n / load.as_secs_f64()).round(),
+        "csv_to_operators_ms": common::ms(elapsed),
+        "end_to_end_obs_per_s": (n / elapsed.as_secs_f64()).round(),
+        "peak_rss_bytes": peak,
+        "peak_rss_before_load_bytes": rss_before,
+        "peak_bytes_per_observation": ((peak as f64) / n).round(),
+        "index_heap_bytes": index.heap_bytes(),
+        "index_bytes_per_observation": ((index.heap_bytes() as f64) / n).round(),
+        "threads": std::thread::available_parallelism().map(|p| p.get()).unwrap_or(1),
+    });
+    for (stage, t) in &index.stats().timings {
+        json[format!("{stage}_ms")] = serde_json::json!(common::ms(*t));
+    }
+    println!("{json}");
+    if !args.keep {
+        let _ = std::fs::remove_file(&csv);
+        let _ = std::fs::remove_file(&truth);
+    }
+}
