@@ -46,9 +46,16 @@ fn main() {
     // 1. Generate (streaming: the generator holds no per-account state).
     let t = Instant::now();
     let stats = {
-        let obs = BufWriter::with_capacity(1 << 20, File::create(&csv).unwrap_or_else(|e| common::fail(format!("{}: {e}", csv.display()))));
-        let tr = BufWriter::with_capacity(1 << 20, File::create(&truth).unwrap_or_else(|e| common::fail(format!("{}: {e}", truth.display()))));
-        write_csv(Marketplace::new().accounts(accounts).seed(args.seed).records(), obs, tr).unwrap_or_else(|e| common::fail(e))
+        let obs = BufWriter::with_capacity(
+            1 << 20,
+            File::create(&csv).unwrap_or_else(|e| common::fail(format!("{}: {e}", csv.display()))),
+        );
+        let tr = BufWriter::with_capacity(
+            1 << 20,
+            File::create(&truth).unwrap_or_else(|e| common::fail(format!("{}: {e}", truth.display()))),
+        );
+        write_csv(Marketplace::new().accounts(accounts).seed(args.seed).records(), obs, tr)
+            .unwrap_or_else(|e| common::fail(e))
     };
     let generate = t.elapsed();
     let rss_before = common::peak_rss_bytes().unwrap_or(0);

@@ -2,9 +2,12 @@
 //!
 //! The header names the columns, in any order: `account`, `kind`, `value` are required,
 //! `timestamp` (or `time`) is optional; other columns are ignored. A timestamp is unix seconds
-//! or RFC 3339 (see [`crate::time`]); an empty timestamp means none. The reader streams: it
-//! holds one record at a time, so memory grows with the graph, not the file. A line longer than
-//! [`MAX_LINE`] bytes is refused without being buffered whole.
+//! or RFC 3339 (see [`crate::time`]); an empty timestamp means none. The reader streams in
+//! 4 MiB chunks cut at record boundaries (found by the csv parser, so quoted newlines are
+//! safe): a producer thread parses, checks and normalises each chunk while the calling thread
+//! interns the previous one, in order. Memory grows with the graph, not the file: at most a few
+//! chunks are in flight. A line longer than [`MAX_LINE`] bytes is refused, with at most twice
+//! that buffered.
 //!
 //! In strict mode ([`CsvOptions::strict`]) the first bad line is an error. In lenient mode
 //! ([`CsvOptions::lenient`]) bad lines are skipped, counted by reason and reported in the
@@ -38,6 +41,7 @@ pub const MAX_EXAMPLES: usize = 10;
 pub struct CsvOptions {
     lenient: bool,
     max_rejections: Option<u64>,
+    chunk: Option<usize>,
 }
 
 impl CsvOptions {
@@ -49,7 +53,7 @@ impl CsvOptions {
     /// assert!(!sellerlink::ingest::CsvOptions::strict().is_lenient());
     /// ```
     pub fn strict() -> Self {
-        Self { lenient: false, max_rejections: None }
+        Self { lenient: false, max_rejections: None, chunk: None }
     }
 
     /// Lenient: bad lines are skipped, counted and reported.
@@ -60,7 +64,7 @@ impl CsvOptions {
     /// assert!(sellerlink::ingest::CsvOptions::lenient().is_lenient());
     /// ```
     pub fn lenient() -> Self {
-        Self { lenient: true, max_rejections: None }
+        Self { lenient: true, max_rejections: None, chunk: None }
     }
 
     /// In lenient mode, give up after this many rejections.
@@ -73,6 +77,20 @@ impl CsvOptions {
     /// ```
     pub fn max_rejections(mut self, n: u64) -> Self {
         self.max_rejections = Some(n);
+        self
+    }
+
+    /// Sets the bytes read per chunk (default 4 MiB, at least 1). Results do not depend on it;
+    /// small chunks exist for tests of the chunking itself.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let o = sellerlink::ingest::CsvOptions::strict().chunk_size(64);
+    /// # let _ = o;
+    /// ```
+    pub fn chunk_size(mut self, bytes: usize) -> Self {
+        self.chunk = Some(bytes.max(1));
         self
     }
 
@@ -193,78 +211,232 @@ pub fn read_csv_path(
 /// assert_eq!(index.clustering().len(), 1);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn read_csv<R: Read>(
+pub fn read_csv<R: Read + Send>(
     reader: R,
     path: impl AsRef<Path>,
     options: &CsvOptions,
     builder: &mut IndexBuilder,
 ) -> Result<IngestReport, IngestError> {
     let path: PathBuf = path.as_ref().to_path_buf();
-    let at = |line: u64| Location { path: path.clone(), line };
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .buffer_capacity(1 << 16)
-        .from_reader(LineLimit { inner: reader, since_newline: 0 });
-
-    let mut record = csv::ByteRecord::new();
-    let header_ok = rdr
-        .read_byte_record(&mut record)
-        .map_err(|e| IngestError::Header { at: at(1), reason: csv_reason(&e) })?;
-    if !header_ok {
-        return Err(IngestError::Header {
-            at: at(1),
-            reason: "empty file: expected account,kind,value[,timestamp]".into(),
-        });
-    }
-    let cols = Columns::from_header(&record).map_err(|reason| IngestError::Header { at: at(1), reason })?;
-
-    let mut report = IngestReport::default();
-    loop {
-        let line = rdr.position().line() + u64::from(rdr.position().line() == 0);
-        match rdr.read_byte_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                // A malformed or over-long record: the reader cannot resynchronise reliably
-                // after an I/O error, so only CSV-level errors are skippable.
-                let reason = csv_reason(&e);
-                let line = e.position().map_or(line, csv::Position::line);
-                if options.lenient && !matches!(e.kind(), csv::ErrorKind::Io(_)) {
-                    report.records += 1;
-                    report.reject(line, reason.clone(), reason);
-                    check_limit(&report, options, &at, line)?;
-                    continue;
-                }
-                return Err(IngestError::Record { at: at(line), reason });
+    // A producer thread reads, parses, checks and normalises; this thread interns, in order.
+    let kinds = std::mem::take(&mut builder.kinds);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Msg>(4);
+    let strict = !options.lenient;
+    let chunk = options.chunk.unwrap_or(CHUNK);
+    std::thread::scope(|scope| {
+        let producer_path = path.clone();
+        let producer = scope.spawn(move || produce(reader, producer_path, strict, chunk, kinds, tx));
+        let result = consume(rx, &path, options, builder);
+        match producer.join() {
+            Ok(kinds) => builder.kinds = kinds,
+            // The producer cannot panic on input (every fault is a value); should it ever,
+            // keep the builder usable with the built-in kinds and say so.
+            Err(_) => {
+                builder.kinds = crate::kind::Kinds::new();
+                return Err(IngestError::Record {
+                    at: Location { path: path.clone(), line: 0 },
+                    reason: "internal error in the CSV reader".into(),
+                });
             }
         }
-        let line = record.position().map_or(line, csv::Position::line);
-        report.records += 1;
-        if record.len() == 1 && record.get(0).is_some_and(|f| f.iter().all(u8::is_ascii_whitespace)) {
-            report.records -= 1; // blank line
-            continue;
-        }
-        match cols.apply(&record, builder) {
-            Ok(()) => report.accepted += 1,
-            Err(fault) => {
-                let (reason, err) = match fault {
-                    Fault::Record(r) => {
-                        (r.to_string(), IngestError::Record { at: at(line), reason: r.to_string() })
+        result
+    })
+}
+
+/// Bytes read per chunk by the producer.
+const CHUNK: usize = 4 << 20;
+
+enum Msg {
+    Batch(Batch),
+    Fail(IngestError),
+}
+
+#[derive(Default)]
+struct Batch {
+    text: String,
+    entries: Vec<Entry>,
+    records: u64,
+}
+
+enum Entry {
+    Obs { line: u64, account: (u32, u32), value: (u32, u32), raw: (u32, u32), kind: crate::KindId, time: i64 },
+    Reject { line: u64, reason: String, message: String },
+}
+
+fn consume(
+    rx: std::sync::mpsc::Receiver<Msg>,
+    path: &Path,
+    options: &CsvOptions,
+    builder: &mut IndexBuilder,
+) -> Result<IngestReport, IngestError> {
+    let at = |line: u64| Location { path: path.to_path_buf(), line };
+    let mut report = IngestReport::default();
+    for msg in rx {
+        let batch = match msg {
+            Msg::Batch(b) => b,
+            Msg::Fail(e) => return Err(e),
+        };
+        report.records += batch.records;
+        let text = &batch.text;
+        let slice = |(a, b): (u32, u32)| &text[a as usize..b as usize];
+        for entry in batch.entries {
+            match entry {
+                Entry::Obs { line, account, value, raw, kind, time } => {
+                    match builder.add_normalized(slice(account), kind, slice(value), slice(raw), time) {
+                        Ok(()) => report.accepted += 1,
+                        Err(e) if options.lenient => {
+                            let message =
+                                IngestError::Observation { at: at(line), source: e.clone() }.to_string();
+                            report.reject(line, e.reason(), message);
+                            check_limit(&report, options, &at, line)?;
+                        }
+                        Err(e) => return Err(IngestError::Observation { at: at(line), source: e }),
                     }
-                    Fault::Observation(o) => {
-                        (o.reason(), IngestError::Observation { at: at(line), source: o })
-                    }
-                };
-                if !options.lenient {
-                    return Err(err);
                 }
-                report.reject(line, reason, err.to_string());
-                check_limit(&report, options, &at, line)?;
+                Entry::Reject { line, reason, message } => {
+                    report.reject(line, reason, message);
+                    check_limit(&report, options, &at, line)?;
+                }
             }
         }
     }
     Ok(report)
+}
+
+/// The producer: chunks the input at record boundaries (found by the csv parser itself: each
+/// chunk's last record is carried into the next), parses, checks and normalises. Returns the
+/// kinds registry (custom kinds may have been added).
+fn produce<R: Read>(
+    mut reader: R,
+    path: PathBuf,
+    strict: bool,
+    chunk: usize,
+    mut kinds: crate::kind::Kinds,
+    tx: std::sync::mpsc::SyncSender<Msg>,
+) -> crate::kind::Kinds {
+    let at = |line: u64| Location { path: path.clone(), line };
+    let mut buf: Vec<u8> = Vec::with_capacity(chunk + (chunk >> 2));
+    let mut eof = false;
+    let mut line_base: u64 = 1;
+    let mut cols: Option<Columns> = None;
+    let mut scratch = String::new();
+    let mut record = csv::ByteRecord::new();
+    let mut want = chunk;
+    loop {
+        while buf.len() < want && !eof {
+            let old = buf.len();
+            buf.resize(want.max(old + 1), 0);
+            match reader.read(&mut buf[old..]) {
+                Ok(0) => {
+                    buf.truncate(old);
+                    eof = true;
+                }
+                Ok(n) => buf.truncate(old + n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => buf.truncate(old),
+                Err(e) => {
+                    buf.truncate(old);
+                    let _ =
+                        tx.send(Msg::Fail(IngestError::Record { at: at(line_base), reason: e.to_string() }));
+                    return kinds;
+                }
+            }
+        }
+        // Record start offsets (and line numbers) in this chunk, by the csv parser.
+        let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(&buf[..]);
+        let mut starts: Vec<(usize, u64)> = Vec::new();
+        loop {
+            let pos = rdr.position().clone();
+            match rdr.read_byte_record(&mut record) {
+                Ok(true) => starts.push((pos.byte() as usize, pos.line())),
+                _ => break,
+            }
+        }
+        // Keep every record but the last unless this is the end of the input.
+        let keep = if eof { starts.len() } else { starts.len().saturating_sub(1) };
+        let span = |i: usize| starts.get(i + 1).map_or(buf.len(), |s| s.0) - starts[i].0;
+        if let Some(i) = (0..keep).find(|&i| span(i) > MAX_LINE) {
+            let _ = tx.send(Msg::Fail(IngestError::Record {
+                at: at(line_base + starts[i].1 - 1),
+                reason: "line longer than 16 MiB".into(),
+            }));
+            return kinds;
+        }
+        if keep == 0 && !eof {
+            if buf.len() > MAX_LINE {
+                let _ = tx.send(Msg::Fail(IngestError::Record {
+                    at: at(line_base),
+                    reason: "line longer than 16 MiB".into(),
+                }));
+                return kinds;
+            }
+            want = buf.len() * 2;
+            continue;
+        }
+        want = chunk;
+        let consumed = if keep < starts.len() { starts[keep].0 } else { buf.len() };
+        let mut batch = Batch::default();
+        let mut rdr =
+            csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(&buf[..consumed]);
+        let mut fail = None;
+        for _ in 0..keep {
+            let line = line_base + rdr.position().line() - 1;
+            if !matches!(rdr.read_byte_record(&mut record), Ok(true)) {
+                break;
+            }
+            if record.len() == 1 && record.get(0).is_some_and(|f| f.iter().all(u8::is_ascii_whitespace)) {
+                continue; // blank line
+            }
+            let Some(c) = &cols else {
+                match Columns::from_header(&record) {
+                    Ok(c) => cols = Some(c),
+                    Err(reason) => fail = Some(IngestError::Header { at: at(line), reason }),
+                }
+                if fail.is_some() {
+                    break;
+                }
+                continue;
+            };
+            batch.records += 1;
+            match c.prepare(&record, &mut kinds, &mut scratch, &mut batch.text) {
+                Ok((account, value, raw, kind, time)) => {
+                    batch.entries.push(Entry::Obs { line, account, value, raw, kind, time })
+                }
+                Err(fault) => {
+                    let (reason, err) = match fault {
+                        Fault::Record(r) => {
+                            (r.to_string(), IngestError::Record { at: at(line), reason: r.to_string() })
+                        }
+                        Fault::Observation(o) => {
+                            (o.reason(), IngestError::Observation { at: at(line), source: o })
+                        }
+                    };
+                    if strict {
+                        fail = Some(err);
+                        break;
+                    }
+                    batch.entries.push(Entry::Reject { line, reason, message: err.to_string() });
+                }
+            }
+        }
+        if cols.is_none() && fail.is_none() && eof && keep == starts.len() {
+            fail = Some(IngestError::Header {
+                at: at(1),
+                reason: "empty file: expected account,kind,value[,timestamp]".into(),
+            });
+        }
+        if tx.send(Msg::Batch(batch)).is_err() {
+            return kinds; // the consumer stopped
+        }
+        if let Some(e) = fail {
+            let _ = tx.send(Msg::Fail(e));
+            return kinds;
+        }
+        line_base += buf[..consumed].iter().filter(|&&b| b == b'\n').count() as u64;
+        buf.drain(..consumed);
+        if eof && buf.is_empty() {
+            return kinds;
+        }
+    }
 }
 
 fn check_limit(
@@ -276,15 +448,6 @@ fn check_limit(
     match options.max_rejections {
         Some(limit) if report.rejected > limit => Err(IngestError::TooManyRejections { at: at(line), limit }),
         _ => Ok(()),
-    }
-}
-
-fn csv_reason(e: &csv::Error) -> String {
-    match e.kind() {
-        csv::ErrorKind::Io(io) => io.to_string(),
-        csv::ErrorKind::Utf8 { .. } => "not valid UTF-8".into(),
-        csv::ErrorKind::UnequalLengths { .. } => "wrong number of fields".into(),
-        _ => e.to_string(),
     }
 }
 
@@ -326,7 +489,15 @@ impl Columns {
         Ok(Columns { account, kind, value, time })
     }
 
-    fn apply(&self, r: &csv::ByteRecord, b: &mut IndexBuilder) -> Result<(), Fault> {
+    /// Checks and normalises one record, appending account, value and raw value to `text`.
+    #[allow(clippy::type_complexity)]
+    fn prepare(
+        &self,
+        r: &csv::ByteRecord,
+        kinds: &mut crate::kind::Kinds,
+        scratch: &mut String,
+        text: &mut String,
+    ) -> Result<((u32, u32), (u32, u32), (u32, u32), crate::KindId, i64), Fault> {
         let field = |i: usize, missing: &'static str| -> Result<&str, Fault> {
             let bytes = r.get(i).ok_or(Fault::Record(missing))?;
             std::str::from_utf8(bytes).map_err(|_| Fault::Record("not valid UTF-8"))
@@ -334,46 +505,34 @@ impl Columns {
         let account = field(self.account, "missing field account")?;
         let kind = field(self.kind, "missing field kind")?;
         let value = field(self.value, "missing field value")?;
-        let time = match self.time {
-            None => None,
-            Some(i) => match r.get(i) {
-                None => None,
-                Some(t) => {
-                    let t = std::str::from_utf8(t).map_err(|_| Fault::Record("not valid UTF-8"))?;
-                    if t.trim().is_empty() {
-                        None
-                    } else {
-                        Some(
-                            parse_timestamp(t)
-                                .map_err(|e| Fault::Observation(ObservationError::Timestamp(e)))?,
-                        )
-                    }
-                }
-            },
-        };
-        b.add(account, kind, value, time).map_err(Fault::Observation)
-    }
-}
-
-/// Refuses lines longer than [`MAX_LINE`] before the CSV reader buffers them.
-struct LineLimit<R> {
-    inner: R,
-    since_newline: usize,
-}
-
-impl<R: Read> Read for LineLimit<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        for &b in &buf[..n] {
-            if b == b'\n' {
-                self.since_newline = 0;
-            } else {
-                self.since_newline += 1;
-                if self.since_newline > MAX_LINE {
-                    return Err(io::Error::new(io::ErrorKind::InvalidData, "line longer than 16 MiB"));
+        let time = match self.time.and_then(|i| r.get(i)) {
+            None => crate::graph::NO_TIME,
+            Some(t) => {
+                let t = std::str::from_utf8(t).map_err(|_| Fault::Record("not valid UTF-8"))?;
+                if t.trim().is_empty() {
+                    crate::graph::NO_TIME
+                } else {
+                    parse_timestamp(t).map_err(|e| Fault::Observation(ObservationError::Timestamp(e)))?
                 }
             }
+        };
+        let account = crate::builder::check_account(account).map_err(Fault::Observation)?;
+        let kind_id = kinds.resolve(kind).map_err(|e| Fault::Observation(ObservationError::Kind(e)))?;
+        kinds.normalizer(kind_id).normalize(value, scratch).map_err(|reason| {
+            Fault::Observation(ObservationError::Value { kind: kinds.name(kind_id).to_string(), reason })
+        })?;
+        if text.len() + account.len() + scratch.len() + value.len() >= u32::MAX as usize {
+            return Err(Fault::Record("batch too large"));
         }
-        Ok(n)
+        let mut put = |s: &str| {
+            let a = text.len() as u32;
+            text.push_str(s);
+            (a, text.len() as u32)
+        };
+        let account = put(account);
+        let normalized = put(scratch);
+        let raw = value.trim();
+        let raw = if raw == scratch.as_str() { normalized } else { put(raw) };
+        Ok((account, normalized, raw, kind_id, time))
     }
 }

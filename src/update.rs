@@ -159,7 +159,7 @@ impl Updater<'_> {
     /// assert_eq!(changes.appeared, vec!["s1".to_string()]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn read_csv<R: std::io::Read>(
+    pub fn read_csv<R: std::io::Read + Send>(
         &mut self,
         reader: R,
         path: impl AsRef<std::path::Path>,

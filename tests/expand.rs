@@ -19,7 +19,8 @@ fn expansion_from_three_stores_finds_the_ring() {
     let index = b.build().expect("builds");
     let mut precisions = Vec::new();
     for members in rings.values().filter(|m| m.len() >= 10) {
-        let seeds: Vec<AccountId> = members.iter().take(3).map(|n| index.account(n).expect("known")).collect();
+        let seeds: Vec<AccountId> =
+            members.iter().take(3).map(|n| index.account(n).expect("known")).collect();
         let k = members.len() - 3;
         let ranked = Expand::new().top(k).run(&index, &seeds);
         assert_eq!(ranked.len(), k);

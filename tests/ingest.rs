@@ -123,3 +123,52 @@ fn huge_field_and_missing_newline() {
     let err = read_csv(&data[..], "big.csv", &CsvOptions::lenient(), &mut b).unwrap_err();
     assert!(err.to_string().contains("line longer than 16 MiB"), "{err}");
 }
+
+mod chunking {
+    use proptest::prelude::*;
+    use sellerlink::IndexBuilder;
+    use sellerlink::ingest::{CsvOptions, read_csv};
+
+    fn field() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-z0-9]{1,6}",
+            "\"[a-z ,]{0,6}\"",
+            "\"[a-z]{1,3}\n[a-z]{1,3}\"",
+            "\"[a-z]{1,3}\"\"[a-z]{1,3}\"",
+            Just(String::new()),
+        ]
+    }
+
+    fn csv_text() -> impl Strategy<Value = String> {
+        let kind = prop_oneof![Just("device"), Just("email"), Just("dob_name"), Just("ip"), Just("bad kind")];
+        let row = (
+            field(),
+            kind,
+            field(),
+            prop_oneof![Just(String::new()), Just("17".to_string()), Just("x".to_string())],
+        );
+        prop::collection::vec(
+            prop_oneof![row.prop_map(|(a, k, v, t)| format!("{a},{k},{v},{t}\n")), Just("\n".to_string())],
+            0..25,
+        )
+        .prop_map(|rows| format!("account,kind,value,timestamp\n{}", rows.concat()))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn tiny_chunks_read_like_one(text in csv_text(), chunk in 1usize..48, lenient in any::<bool>()) {
+            let base = if lenient { CsvOptions::lenient() } else { CsvOptions::strict() };
+            let mut a = IndexBuilder::new();
+            let mut b = IndexBuilder::new();
+            let ra = read_csv(text.as_bytes(), "x.csv", &base.clone(), &mut a).map_err(|e| e.to_string());
+            let rb = read_csv(text.as_bytes(), "x.csv", &base.chunk_size(chunk), &mut b).map_err(|e| e.to_string());
+            prop_assert_eq!(&ra, &rb);
+            prop_assert_eq!(a.observation_count(), b.observation_count());
+            let (ia, ib) = (a.build().unwrap(), b.build().unwrap());
+            prop_assert_eq!(ia.graph(), ib.graph());
+            prop_assert_eq!(ia.account_count(), ib.account_count());
+        }
+    }
+}
