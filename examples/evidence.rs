@@ -42,7 +42,10 @@ fn main() {
     let args = Args::parse();
     let index = common::build_index(&args.input);
     let started = Instant::now();
-    let mut out = BufWriter::new(File::create(&args.output).unwrap_or_else(|e| common::fail(format!("{}: {e}", args.output.display()))));
+    let mut out = BufWriter::new(
+        File::create(&args.output)
+            .unwrap_or_else(|e| common::fail(format!("{}: {e}", args.output.display()))),
+    );
     let io = |e: std::io::Error| common::fail(format!("{}: {e}", args.output.display()));
     writeln!(out, "source,target,weight").unwrap_or_else(io);
     let comps = index.components();
@@ -70,11 +73,14 @@ fn main() {
     }
     out.flush().unwrap_or_else(io);
     if let Some(path) = &args.components {
-        let mut w = BufWriter::new(File::create(path).unwrap_or_else(|e| common::fail(format!("{}: {e}", path.display()))));
+        let mut w = BufWriter::new(
+            File::create(path).unwrap_or_else(|e| common::fail(format!("{}: {e}", path.display()))),
+        );
         let io = |e: std::io::Error| common::fail(format!("{}: {e}", path.display()));
         writeln!(w, "account,component").unwrap_or_else(io);
         for (a, &c) in comps.labels().iter().enumerate() {
-            writeln!(w, "{},{c}", csv_name(index.account_name(sellerlink::AccountId::must(a)))).unwrap_or_else(io);
+            writeln!(w, "{},{c}", csv_name(index.account_name(sellerlink::AccountId::must(a))))
+                .unwrap_or_else(io);
         }
         w.flush().unwrap_or_else(io);
     }

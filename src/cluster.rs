@@ -59,19 +59,9 @@ impl Clustering {
             }
         }
         let k = of.iter().map(|&l| l as usize + 1).max().unwrap_or(0);
-        let mut offsets = vec![0u32; k + 1];
-        for &l in &of {
-            offsets[l as usize + 1] += 1;
-        }
-        for c in 0..k {
-            offsets[c + 1] += offsets[c];
-        }
-        let mut fill = offsets.clone();
-        let mut members = vec![0u32; of.len()];
-        for (a, &l) in of.iter().enumerate() {
-            members[fill[l as usize] as usize] = a as u32;
-            fill[l as usize] += 1;
-        }
+        // Each account is a row with one target, its label: members are the transpose.
+        let rows: Vec<u32> = (0..=of.len() as u32).collect();
+        let (offsets, members) = crate::graph::transpose(&rows, &of, k);
         Clustering { of, offsets, members }
     }
 

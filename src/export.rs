@@ -259,44 +259,10 @@ fn opt_time(t: i64) -> String {
 pub fn write_neo4j_csv(
     index: &Index,
     clusters: &[ClusterId],
-    mut nodes: impl Write,
-    mut rels: impl Write,
+    nodes: impl Write,
+    rels: impl Write,
 ) -> io::Result<()> {
-    let r = rows(index, clusters);
-    writeln!(nodes, "id:ID,name,kind,value,accounts:int,hub:boolean,operator:int,:LABEL")?;
-    for &a in &r.accounts {
-        writeln!(
-            nodes,
-            "a{},{},,,,,{},Account",
-            a.as_u32(),
-            csv_field(index.account_name(a)),
-            index.cluster_of(a).as_u32()
-        )?;
-    }
-    for s in &r.artifacts {
-        writeln!(
-            nodes,
-            "f{},{},{},{},{},{},,Artifact",
-            s.artifact.as_u32(),
-            csv_field(&format!("{}:{}", s.kind, s.value)),
-            csv_field(&s.kind),
-            csv_field(&s.value),
-            s.accounts,
-            s.hub
-        )?;
-    }
-    writeln!(rels, ":START_ID,:END_ID,:TYPE,first_seen:long,last_seen:long")?;
-    for &(a, i, first, last) in &r.edges {
-        writeln!(
-            rels,
-            "a{},f{},USED,{},{}",
-            a.as_u32(),
-            r.artifacts[i].artifact.as_u32(),
-            opt_time(first),
-            opt_time(last)
-        )?;
-    }
-    Ok(())
+    write_tables(index, clusters, Dialect::Neo4j, nodes, rels)
 }
 
 /// Writes Gephi spreadsheet-import node and edge tables for some clusters (`Id,Label,…` and
@@ -322,41 +288,68 @@ pub fn write_neo4j_csv(
 pub fn write_gephi_csv(
     index: &Index,
     clusters: &[ClusterId],
+    nodes: impl Write,
+    edges: impl Write,
+) -> io::Result<()> {
+    write_tables(index, clusters, Dialect::Gephi, nodes, edges)
+}
+
+/// The two node/edge table conventions.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Dialect {
+    Neo4j,
+    Gephi,
+}
+
+fn write_tables(
+    index: &Index,
+    clusters: &[ClusterId],
+    dialect: Dialect,
     mut nodes: impl Write,
     mut edges: impl Write,
 ) -> io::Result<()> {
     let r = rows(index, clusters);
-    writeln!(nodes, "Id,Label,Category,Kind,Accounts,Hub,Operator")?;
+    let neo = dialect == Dialect::Neo4j;
+    writeln!(
+        nodes,
+        "{}",
+        if neo {
+            "id:ID,name,kind,value,accounts:int,hub:boolean,operator:int,:LABEL"
+        } else {
+            "Id,Label,Category,Kind,Accounts,Hub,Operator"
+        }
+    )?;
     for &a in &r.accounts {
-        writeln!(
-            nodes,
-            "a{},{},account,,,,{}",
-            a.as_u32(),
-            csv_field(index.account_name(a)),
-            index.cluster_of(a).as_u32()
-        )?;
+        let (id, name, op) = (a.as_u32(), csv_field(index.account_name(a)), index.cluster_of(a).as_u32());
+        if neo {
+            writeln!(nodes, "a{id},{name},,,,,{op},Account")?;
+        } else {
+            writeln!(nodes, "a{id},{name},account,,,,{op}")?;
+        }
     }
     for s in &r.artifacts {
-        writeln!(
-            nodes,
-            "f{},{},artifact,{},{},{},",
-            s.artifact.as_u32(),
-            csv_field(&s.value),
-            csv_field(&s.kind),
-            s.accounts,
-            s.hub
-        )?;
+        let (id, kind, value, n, hub) =
+            (s.artifact.as_u32(), csv_field(&s.kind), csv_field(&s.value), s.accounts, s.hub);
+        if neo {
+            let name = csv_field(&format!("{}:{}", s.kind, s.value));
+            writeln!(nodes, "f{id},{name},{kind},{value},{n},{hub},,Artifact")?;
+        } else {
+            writeln!(nodes, "f{id},{value},artifact,{kind},{n},{hub},")?;
+        }
     }
-    writeln!(edges, "Source,Target,Type,FirstSeen,LastSeen")?;
+    writeln!(
+        edges,
+        "{}",
+        if neo {
+            ":START_ID,:END_ID,:TYPE,first_seen:long,last_seen:long"
+        } else {
+            "Source,Target,Type,FirstSeen,LastSeen"
+        }
+    )?;
+    let kind = if neo { "USED" } else { "Undirected" };
     for &(a, i, first, last) in &r.edges {
-        writeln!(
-            edges,
-            "a{},f{},Undirected,{},{}",
-            a.as_u32(),
-            r.artifacts[i].artifact.as_u32(),
-            opt_time(first),
-            opt_time(last)
-        )?;
+        let f = r.artifacts[i].artifact.as_u32();
+        writeln!(edges, "a{},f{f},{kind},{},{}", a.as_u32(), opt_time(first), opt_time(last))?;
     }
     Ok(())
 }

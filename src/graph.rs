@@ -110,23 +110,8 @@ impl Graph {
             art_off.push(art_acc.len() as u32);
         }
 
-        // Account side: counting sort of the distinct pairs.
-        let mut acc_off = vec![0u32; accounts + 1];
-        for &a in &art_acc {
-            acc_off[a as usize + 1] += 1;
-        }
-        for k in 0..accounts {
-            acc_off[k + 1] += acc_off[k];
-        }
-        let mut fill = acc_off.clone();
-        let mut acc_art = vec![0u32; art_acc.len()];
-        for art in 0..artifacts {
-            for &a in &art_acc[art_off[art] as usize..art_off[art + 1] as usize] {
-                let slot = &mut fill[a as usize];
-                acc_art[*slot as usize] = art as u32;
-                *slot += 1;
-            }
-        }
+        // Account side: the transpose of the artifact side.
+        let (acc_off, acc_art) = transpose(&art_off, &art_acc, accounts);
         art_acc.shrink_to_fit();
         Ok(Graph { acc_off, acc_art, art_off, art_acc, art_kind, ev_off, ev_acc, ev_time })
     }
@@ -235,6 +220,28 @@ impl Iterator for Uses<'_> {
 }
 
 impl ExactSizeIterator for Uses<'_> {}
+
+/// Transposes a CSR relation (rows `0..offsets.len()-1`, each listing targets in
+/// `0..n_targets`) by counting sort: returns the offsets and rows per target, rows ascending.
+pub(crate) fn transpose(offsets: &[u32], targets: &[u32], n_targets: usize) -> (Vec<u32>, Vec<u32>) {
+    let mut out_off = vec![0u32; n_targets + 1];
+    for &t in targets {
+        out_off[t as usize + 1] += 1;
+    }
+    for k in 0..n_targets {
+        out_off[k + 1] += out_off[k];
+    }
+    let mut fill = out_off.clone();
+    let mut rows = vec![0u32; targets.len()];
+    for (row, w) in offsets.windows(2).enumerate() {
+        for &t in &targets[w[0] as usize..w[1] as usize] {
+            let slot = &mut fill[t as usize];
+            rows[*slot as usize] = row as u32;
+            *slot += 1;
+        }
+    }
+    (out_off, rows)
+}
 
 fn dedup_tail(v: &mut Vec<u32>, from: usize) {
     let mut w = from;

@@ -368,22 +368,8 @@ fn rebuild(p: Payload<'_>) -> Result<Index, SnapshotError> {
     } else if !p.ev_acc.is_empty() || !p.ev_time.is_empty() {
         return Err(invalid("use arrays without offsets"));
     }
-    // Account side, rebuilt by counting sort.
-    let mut acc_off = vec![0u32; n_acc + 1];
-    for &a in &p.art_acc {
-        acc_off[a as usize + 1] += 1;
-    }
-    for k in 0..n_acc {
-        acc_off[k + 1] += acc_off[k];
-    }
-    let mut fill = acc_off.clone();
-    let mut acc_art = vec![0u32; p.art_acc.len()];
-    for f in 0..n_art {
-        for &a in &p.art_acc[p.art_off[f] as usize..p.art_off[f + 1] as usize] {
-            acc_art[fill[a as usize] as usize] = f as u32;
-            fill[a as usize] += 1;
-        }
-    }
+    // Account side, rebuilt (ids were checked against n_acc above).
+    let (acc_off, acc_art) = crate::graph::transpose(&p.art_off, &p.art_acc, n_acc);
     let art_kind: Vec<KindId> = p.art_tags.iter().map(|&t| KindId::from_u32(t)).collect();
     let graph = Graph {
         acc_off,
