@@ -367,28 +367,28 @@ fn ip(v: &str, out: &mut String) -> Result<(), InvalidValue> {
 }
 
 fn phone(v: &str, out: &mut String) -> Result<(), InvalidValue> {
-    let international = v.starts_with('+') || v.starts_with("00");
-    let body = if let Some(rest) = v.strip_prefix('+') {
-        rest
-    } else if let Some(rest) = v.strip_prefix("00") {
-        rest
-    } else {
-        v
-    };
-    let mut digits = String::with_capacity(16);
-    let mut rest = body;
+    // Separators (and a trunk "(0)" after a country code) go first; the international prefix
+    // is read from what remains, so the rule is idempotent on its own output.
+    let plus = v.starts_with('+');
+    let mut cleaned = String::with_capacity(v.len());
+    let mut rest = v.strip_prefix('+').unwrap_or(v);
     while let Some(c) = rest.chars().next() {
-        if international && rest.starts_with("(0)") {
+        if rest.starts_with("(0)") && (plus || cleaned.starts_with("00")) && !cleaned.is_empty() {
             rest = &rest[3..];
             continue;
         }
         match c {
-            '0'..='9' => digits.push(c),
+            '0'..='9' => cleaned.push(c),
             ' ' | '-' | '.' | '/' | '(' | ')' => {}
             _ => return Err(InvalidValue::new("not a phone number")),
         }
         rest = &rest[c.len_utf8()..];
     }
+    let (international, digits) = match cleaned.strip_prefix("00") {
+        _ if plus => (true, cleaned.as_str()),
+        Some(d) => (true, d),
+        None => (false, cleaned.as_str()),
+    };
     if !(6..=15).contains(&digits.len()) {
         return Err(InvalidValue::new("a phone number has 6 to 15 digits"));
     }
@@ -398,7 +398,7 @@ fn phone(v: &str, out: &mut String) -> Result<(), InvalidValue> {
         }
         out.push('+');
     }
-    out.push_str(&digits);
+    out.push_str(digits);
     Ok(())
 }
 
@@ -434,8 +434,11 @@ fn document(v: &str, out: &mut String) -> Result<(), InvalidValue> {
 }
 
 fn address(v: &str, out: &mut String) -> Result<(), InvalidValue> {
+    // Fold case first, then classify: lowercasing can produce marks that are not alphanumeric
+    // (`İ` becomes `i` and a combining dot), and classifying after folding keeps the rule
+    // idempotent.
     let mut space = false;
-    for c in v.chars() {
+    for c in v.chars().flat_map(char::to_lowercase) {
         if !c.is_alphanumeric() {
             space = true;
             continue;
@@ -444,7 +447,7 @@ fn address(v: &str, out: &mut String) -> Result<(), InvalidValue> {
             out.push(' ');
         }
         space = false;
-        push_lower(c, out);
+        out.push(c);
     }
     if out.is_empty() {
         return Err(InvalidValue::new("only punctuation"));
@@ -516,6 +519,10 @@ mod tests {
         assert!(n(&Normalizer::Phone, "12345").is_err());
         assert!(n(&Normalizer::Phone, "+1234567890123456").is_err());
         assert!(n(&Normalizer::Phone, "+0 123 456 789").is_err());
+        // Found by fuzzing: the prefix is read after separators go, so these are stable.
+        assert!(n(&Normalizer::Phone, "0 00000").is_err());
+        assert_eq!(n(&Normalizer::Phone, "0 0123456").unwrap(), "+123456");
+        assert_eq!(n(&Normalizer::Phone, "+123456").unwrap(), "+123456");
     }
 
     #[test]
@@ -540,6 +547,9 @@ mod tests {
         assert_eq!(n(&Normalizer::Address, "  12, Main St.   Unit #4 ").unwrap(), "12 main st unit 4");
         assert_eq!(n(&Normalizer::Address, "12 MAIN ST UNIT 4").unwrap(), "12 main st unit 4");
         assert!(n(&Normalizer::Address, ".,;!").is_err());
+        // Found by fuzzing: folding `İ` yields a combining mark, which separates.
+        let once = n(&Normalizer::Address, "İ").unwrap();
+        assert_eq!(n(&Normalizer::Address, &once).unwrap(), once);
     }
 
     #[test]
