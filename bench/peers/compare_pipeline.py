@@ -467,6 +467,10 @@ def run_size(obs_n, a, results, save):
              (tot - ld) / 1000 if (tot is not None and ld is not None) else None)
 
     for tool in ("networkx", "igraph", "networkit"):
+        if a.tools and tool not in a.tools:
+            S["components"].append({"tool": tool, "ok": False, "skipped": True,
+                                    "error": "skipped (not in --tools for this run)"})
+            continue
         if tool == "networkx" and obs_n > a.networkx_max:
             S["components"].append({"tool": tool, "ok": False, "skipped": True,
                                     "error": f"skipped (networkx tuple-node graph at {obs_n} "
@@ -540,6 +544,11 @@ def run_size(obs_n, a, results, save):
              ("leidenalg", "cpm", CPM_GAMMA), ("leidenalg", "modularity", 1.0),
              ("networkit", "modularity", 1.0), ("graspologic", "modularity", 1.0)]
     for tool, objective, res in peers:
+        if a.tools and tool not in a.tools:
+            S["communities"].append({"tool": tool, "objective": objective, "resolution": res,
+                                     "ok": False, "skipped": True,
+                                     "error": "skipped (not in --tools for this run)"})
+            continue
         out = os.path.join(ddir, f"cd_{tool}_{objective}.csv")
         r = run_timed(me + [f"cd-{tool}", edges, out, objective, str(res), str(seed)],
                       a.timeout, logd)
@@ -593,17 +602,27 @@ def write_md(results, path):
     L.append("Times are seconds, `wall` = whole child process incl. interpreter start-up "
              "(`/usr/bin/time %e`), RSS = peak resident set (`%M`). Python peers read the "
              "CSV as written (no value normalisation, no hub suppression; rows with an "
-             "empty value dropped). Ratios are peer / sellerlink (wall time and peak RSS).\n")
+             "empty value dropped). Ratios are peer / sellerlink: stage 1 `time ×` = wall-time ratio, "
+             "`compute ×` = components-only ratio; stage 2 `time ×` = (load+algo) ratio, "
+             "`algo ×` = algorithm-only ratio (same objective); `RSS ×` = peak-RSS ratio. "
+             "The machine was shared with other builds/benchmarks (see load average), so "
+             "treat single-run times as ±20 %.\n")
     for S in results["sizes"]:
         L.append(f"\n## {S.get('observations') or S['observations_requested']} observations "
                  f"({S['accounts']} accounts, seed {S['seed']})\n")
         L.append("### Stage 1: connected components (account↔artifact bipartite graph)\n")
+        L.append("sellerlink: `load` = its load_ms (CSV parse + value normalisation), "
+                 "`compute` = total_ms − load_ms (canonicalise, freeze, hub-suppressed "
+                 "linking, operators, bitmaps) — more work than a bare components call. "
+                 "Peers: `load` = csv read + id mapping + graph build, `compute` = the "
+                 "components call; `wall` also includes interpreter/library start-up and "
+                 "writing CLUSTERS.csv.\n")
         L.append("| tool | load s | compute s | wall s | peak RSS MiB | components | largest "
-                 "| pairwise F1 | ARI | ring recall | ring purity | time × | RSS × |")
-        L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+                 "| pairwise F1 | ARI | ring recall | ring purity | time × | compute × | RSS × |")
+        L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for e in S["components"]:
             if not e.get("ok"):
-                L.append(f"| {e['tool']} | {e.get('error')} |" + " |" * 11)
+                L.append(f"| {e['tool']} | {e.get('error')} |" + " |" * 12)
                 continue
             sc = e.get("score") or {}
             L.append(f"| {e['tool']} | {f(e.get('load_s'))} | {f(e.get('compute_s'))} | "
@@ -611,7 +630,8 @@ def write_md(results, path):
                      f"{e.get('clusters')} | {e.get('largest_cluster')} | "
                      f"{f(sc.get('pairwise_f1'))} | {f(sc.get('adjusted_rand'))} | "
                      f"{f(sc.get('ring_recall'))} | {f(sc.get('ring_purity'))} | "
-                     f"{f(e.get('time_ratio'))} | {f(e.get('rss_ratio'))} |")
+                     f"{f(e.get('time_ratio'))} | {f(e.get('compute_ratio'))} | "
+                     f"{f(e.get('rss_ratio'))} |")
         ev = S.get("evidence") or {}
         evj = ev.get("json") or {}
         L.append(f"\n### Stage 2: community detection on the weighted account graph\n")
@@ -625,12 +645,12 @@ def write_md(results, path):
                  f"build (sellerlink: its own load_ms + leiden_ms).\n")
         L.append("| tool | objective | γ | algo s | load+algo s | wall s | peak RSS MiB | "
                  "communities† | largest | modularity | CPM(0.02) | pairwise F1 | ARI | "
-                 "time × | RSS × |")
-        L.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+                 "time × | algo × | RSS × |")
+        L.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for e in S["communities"]:
             if not e.get("ok"):
                 L.append(f"| {e['tool']} | {e['objective']} | {e['resolution']} | "
-                         f"{e.get('error')} |" + " |" * 11)
+                         f"{e.get('error')} |" + " |" * 12)
                 continue
             sc = e.get("score") or {}
             L.append(f"| {e['tool']} | {e['objective']} | {e['resolution']} | "
@@ -639,7 +659,8 @@ def write_md(results, path):
                      f"{e.get('clusters')} | {e.get('largest_cluster')} | "
                      f"{f(e.get('modularity_igraph'), 4)} | {f(e.get('cpm_quality'), 5)} | "
                      f"{f(sc.get('pairwise_f1'))} | {f(sc.get('adjusted_rand'))} | "
-                     f"{f(e.get('time_ratio'))} | {f(e.get('rss_ratio'))} |")
+                     f"{f(e.get('time_ratio'))} | {f(e.get('algo_ratio'))} | "
+                     f"{f(e.get('rss_ratio'))} |")
     with open(path, "w") as fh:
         fh.write("\n".join(L) + "\n")
 
@@ -662,12 +683,15 @@ def plot(json_path, png_path):
                 series.setdefault(f"Leiden {e['tool']} {e['objective']}", []).append(
                     (x, e.get("wall_s"), e.get("peak_rss_bytes")))
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(13, 5.5))
-    for name, pts in sorted(series.items()):
+    cmap = plt.get_cmap("tab20")
+    for i, (name, pts) in enumerate(sorted(series.items())):
         pts.sort()
         xs = [p[0] for p in pts]
         ls = "-" if name.startswith("CC") else "--"
-        a1.plot(xs, [p[1] for p in pts], ls, marker="o", label=name)
-        a2.plot(xs, [p[2] / 1048576 for p in pts], ls, marker="o", label=name)
+        kw = {"color": cmap(i % 20), "marker": "o", "label": name,
+              "linewidth": 2.8 if "sellerlink" in name else 1.3}
+        a1.plot(xs, [p[1] for p in pts], ls, **kw)
+        a2.plot(xs, [p[2] / 1048576 for p in pts], ls, **kw)
     for ax, yl in ((a1, "wall time (s)"), (a2, "peak RSS (MiB)")):
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -702,6 +726,9 @@ def main():
     ap.add_argument("--networkx-max", type=int, default=3_000_000,
                     help="skip networkx above this many observations")
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--tools", default=None, type=lambda x: set(x.split(",")),
+                    help="only these peers (comma list of networkx,igraph,networkit,"
+                         "leidenalg,graspologic); sellerlink always runs")
     ap.add_argument("--communities-bin", default=None,
                     help="sellerlink `communities` binary (default target/release/examples/"
                          "communities)")
