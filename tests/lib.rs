@@ -6,7 +6,9 @@
 #[cfg(feature = "synth")]
 mod expand;
 mod explain;
+mod fuzz_replay;
 mod ingest;
+mod leiden;
 mod linking;
 mod lookups;
 mod normalize;
