@@ -8,26 +8,32 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use sellerlink::IndexBuilder;
 use sellerlink::error::IngestError;
-use sellerlink::ingest::{CsvOptions, read_csv};
+use sellerlink::ingest::{CsvOptions, IngestReport, read_csv};
 use sellerlink::normalize::Normalizer;
 use sellerlink::policy::{KindPolicy, LinkPolicy};
 use sellerlink::snapshot;
+use sellerlink::{Index, IndexBuilder};
 
 /// Target `csv_ingest`: arbitrary bytes as a CSV file, strict and lenient, then `build()`.
 ///
 /// Never panics; lenient mode accounts for every record (`records == accepted + rejected`),
-/// fails only on the header, and agrees with strict mode whenever strict mode accepts the file.
+/// fails only on the header, and agrees with strict mode whenever strict mode accepts the file;
+/// and results do not depend on the chunk size (a lenient read in chunks of 1 to 16 bytes, so
+/// that record boundaries fall everywhere, gives the same report and clustering).
 pub fn check_csv(data: &[u8]) {
-    let mut strict_builder = IndexBuilder::new();
-    let strict = read_csv(data, "fuzz.csv", &CsvOptions::strict(), &mut strict_builder);
-    let strict_index = strict_builder.build().expect("strict: build never fails on small input");
-
-    let mut builder = IndexBuilder::new();
-    let lenient = read_csv(data, "fuzz.csv", &CsvOptions::lenient(), &mut builder);
-    let observations = builder.observation_count() as u64;
-    let index = builder.build().expect("lenient: build never fails on small input");
+    let (strict, _, strict_index) = ingest(data, &CsvOptions::strict());
+    let (lenient, observations, index) = ingest(data, &CsvOptions::lenient());
+    let chunk = 1 + data.len() % 16;
+    let (chunked, chunked_observations, chunked_index) =
+        ingest(data, &CsvOptions::lenient().chunk_size(chunk));
+    assert_eq!(
+        chunked.as_ref().map_err(ToString::to_string),
+        lenient.as_ref().map_err(ToString::to_string),
+        "lenient read in {chunk}-byte chunks vs one chunk"
+    );
+    assert_eq!(chunked_observations, observations, "observations added, {chunk}-byte chunks vs one");
+    assert_eq!(chunked_index.clustering(), index.clustering(), "clustering, {chunk}-byte chunks vs one");
     let report = match lenient {
         Ok(report) => report,
         Err(IngestError::Header { .. }) => return,
@@ -40,6 +46,16 @@ pub fn check_csv(data: &[u8]) {
         assert_eq!(strict, report, "strict accepted the file, so lenient must reject nothing");
         assert_eq!(strict_index.clustering(), index.clustering(), "strict and lenient clusterings");
     }
+}
+
+/// Reads `data` into a fresh builder and builds: the read's outcome, the observations added and
+/// the index (built whatever the outcome: a failed read leaves a usable builder).
+fn ingest(data: &[u8], options: &CsvOptions) -> (Result<IngestReport, IngestError>, u64, Index) {
+    let mut builder = IndexBuilder::new();
+    let result = read_csv(data, "fuzz.csv", options, &mut builder);
+    let observations = builder.observation_count() as u64;
+    let index = builder.build().expect("build never fails on small input");
+    (result, observations, index)
 }
 
 /// The built-in normalisers, each checked by [`check_normalize`].
