@@ -16,6 +16,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -164,7 +165,7 @@ fn read_edges(path: &Path) -> Result<EdgeList, Failure> {
     let weight_col = column("weight");
 
     // Node names get ids in first-seen order.
-    let mut ids: HashMap<Box<str>, u32> = HashMap::new();
+    let mut ids: HashMap<Box<str>, u32, BuildHasherDefault<NameHasher>> = HashMap::default();
     let mut names: Vec<String> = Vec::new();
     // (`None` once the ids would no longer fit a u32.)
     let mut intern = |name: &str| -> Option<u32> {
@@ -205,6 +206,40 @@ fn read_edges(path: &Path) -> Result<EdgeList, Failure> {
         edges.push((source, target, weight));
     }
     Ok(EdgeList { names, edges })
+}
+
+/// A fast hasher for node names (word-at-a-time multiply-rotate, SplitMix finaliser): the names
+/// come from a local file, so the standard library's flood-resistant (and slower) SipHash buys
+/// nothing here.
+#[derive(Default)]
+struct NameHasher(u64);
+
+impl NameHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7C_C1_B7_27_22_0A_95);
+    }
+}
+
+impl Hasher for NameHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let mut tail = [0u8; 8];
+        let rest = chunks.remainder();
+        tail[..rest.len()].copy_from_slice(rest);
+        self.add(u64::from_le_bytes(tail) ^ ((rest.len() as u64) << 59));
+    }
+
+    fn finish(&self) -> u64 {
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
 }
 
 /// A weight must be a finite, non-negative number.

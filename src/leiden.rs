@@ -1053,6 +1053,41 @@ where
     items.into_iter().map(|item| f(&mut scratch, item)).collect()
 }
 
+/// [`map_items`], but a sequential run uses the caller's `scratch` (kept across calls).
+fn map_with<T, R, S>(
+    items: Vec<T>,
+    parallel: bool,
+    scratch: &mut S,
+    init: impl Fn() -> S + Sync + Send,
+    f: impl Fn(&mut S, T) -> R + Sync + Send,
+) -> Vec<R>
+where
+    T: Send,
+    R: Send,
+{
+    #[cfg(feature = "rayon")]
+    if parallel && items.len() > 1 {
+        use rayon::prelude::*;
+        return items.into_par_iter().map_init(init, f).collect();
+    }
+    let _ = (parallel, init);
+    items.into_iter().map(|item| f(scratch, item)).collect()
+}
+
+/// Buffers reused across levels, iterations and the components one worker solves, so that
+/// many small components cost few allocations.
+#[derive(Default)]
+struct Workspace {
+    moves: MoveScratch,
+    refine: RefineScratch,
+    aggregate: (Vec<f64>, Vec<u32>),
+    start: Vec<usize>,
+    members: Vec<u32>,
+    position: Vec<u32>,
+    local: Vec<u32>,
+    remap: Vec<u32>,
+}
+
 #[cfg(feature = "rayon")]
 fn worker_count() -> usize {
     rayon::current_num_threads()
@@ -1154,27 +1189,22 @@ fn solve_components(
     // Largest first, for load balance; results come back in this order.
     large.sort_by_key(|&c| std::cmp::Reverse(components.members(c).len()));
     let parallel = large.len() > 1 && worker_count() > 1;
-    let solved = map_items(
-        large.clone(),
-        parallel,
-        || (),
-        |_, c| {
-            let members = components.members(c);
-            let level = component_level(graph, node_weight, &components, members);
-            let mut local = match initial {
-                Some(init) => {
-                    let mut labels: Vec<u32> = members.iter().map(|&v| init[v as usize]).collect();
-                    compact_labels(&mut labels);
-                    labels
-                }
-                None => (0..members.len() as u32).collect(),
-            };
-            // `members[0]` is the component's smallest node.
-            let mut rng = Rng::new(derive_seed(seed, u64::from(members[0])));
-            optimise(level, &mut local, engine, &mut rng);
-            local
-        },
-    );
+    let solved = map_items(large.clone(), parallel, Workspace::default, |workspace, c| {
+        let members = components.members(c);
+        let level = component_level(graph, node_weight, &components, members);
+        let mut local = match initial {
+            Some(init) => {
+                let mut labels: Vec<u32> = members.iter().map(|&v| init[v as usize]).collect();
+                compact_labels(&mut labels);
+                labels
+            }
+            None => (0..members.len() as u32).collect(),
+        };
+        // `members[0]` is the component's smallest node.
+        let mut rng = Rng::new(derive_seed(seed, u64::from(members[0])));
+        optimise(level, &mut local, engine, &mut rng, workspace);
+        local
+    });
     for (c, local) in large.into_iter().zip(solved) {
         let base = components.start[c] as u32;
         for (&v, &l) in components.members(c).iter().zip(&local) {
@@ -1228,14 +1258,13 @@ fn component_level(
 ///
 /// After the first iteration a large graph is relabelled so that every community's nodes are
 /// contiguous (keeping their order): later iterations then mostly touch nearby memory.
-fn optimise(mut level: Level, membership: &mut [u32], engine: &Engine, rng: &mut Rng) {
-    let mut scratch = MoveScratch::default();
+fn optimise(mut level: Level, membership: &mut [u32], engine: &Engine, rng: &mut Rng, ws: &mut Workspace) {
     let mut order: Option<Vec<u32>> = None; // order[new id] = original id
     let mut current = membership.to_vec();
     let mut iteration = 0u32;
     loop {
         iteration += 1;
-        let changed = iterate(level.view(), &mut current, engine, rng, &mut scratch);
+        let changed = iterate(level.view(), &mut current, engine, rng, ws);
         let capped = iteration >= engine.max_iterations;
         if !changed || capped {
             let split = split_disconnected(level.view(), &mut current);
@@ -1295,13 +1324,7 @@ fn relabel_by_community(g: View<'_>, membership: &[u32]) -> (Level, Vec<u32>) {
 }
 
 /// One Leiden iteration (all levels); returns whether any node moved.
-fn iterate(
-    g0: View<'_>,
-    membership: &mut [u32],
-    engine: &Engine,
-    rng: &mut Rng,
-    scratch: &mut MoveScratch,
-) -> bool {
+fn iterate(g0: View<'_>, membership: &mut [u32], engine: &Engine, rng: &mut Rng, ws: &mut Workspace) -> bool {
     let mut changed = false;
     let mut part: Vec<u32> = membership.to_vec();
     let mut node_map: Option<Vec<u32>> = None;
@@ -1312,14 +1335,14 @@ fn iterate(
             None => g0,
         };
         let n = g.node_count();
-        changed |= move_nodes(g, &mut part, engine.gamma, rng, scratch);
+        changed |= move_nodes(g, &mut part, engine.gamma, rng, &mut ws.moves);
         let k = renumber(&mut part);
         if k == n {
             break;
         }
         let parallel = parallel_level(n);
         let level_seed = rng.next_u64();
-        let (mut refined, mut count) = refine(g, &part, k, engine, level_seed, parallel);
+        let (mut refined, mut count) = refine(g, &part, k, engine, level_seed, parallel, ws);
         if count == n {
             // Refinement merged nothing (no node is well connected to its community): aggregate
             // the communities themselves, as igraph does, so whole communities can still move.
@@ -1327,7 +1350,7 @@ fn iterate(
             refined.copy_from_slice(&part);
             count = k;
         }
-        let aggregate = aggregate(g, &refined, count, parallel);
+        let aggregate = aggregate(g, &refined, count, parallel, ws);
         let mut next = vec![0u32; count];
         for (&r, &p) in refined.iter().zip(&part) {
             next[r as usize] = p;
@@ -1597,36 +1620,48 @@ fn refine(
     engine: &Engine,
     level_seed: u64,
     parallel: bool,
+    ws: &mut Workspace,
 ) -> (Vec<u32>, usize) {
     let n = g.node_count();
-    let mut start = vec![0usize; k + 1];
+    let Workspace { refine: scratch, start, members, position, local, remap, .. } = ws;
+    start.clear();
+    start.resize(k + 1, 0);
     for &c in part {
         start[c as usize + 1] += 1;
     }
     for c in 0..k {
         start[c + 1] += start[c];
     }
-    let mut cursor = start[..k].to_vec();
-    let mut members = vec![0u32; n];
-    let mut position = vec![0u32; n];
-    for (v, &c) in part.iter().enumerate() {
+    // Bucket the nodes by community, counting down from each community's end.
+    members.clear();
+    members.resize(n, 0);
+    position.clear();
+    position.resize(n, 0);
+    for (v, &c) in part.iter().enumerate().rev() {
         let c = c as usize;
-        members[cursor[c]] = v as u32;
-        position[v] = (cursor[c] - start[c]) as u32;
-        cursor[c] += 1;
+        start[c + 1] -= 1;
+        let slot = start[c + 1];
+        members[slot] = v as u32;
+        position[v] = slot as u32;
     }
-    drop(cursor);
-    let mut local = vec![0u32; n];
+    // `start[c + 1]` is now community `c`'s first slot; shift back to `start[c]`.
+    start.rotate_left(1);
+    start[k] = n;
+    for v in 0..n {
+        position[v] -= start[part[v] as usize] as u32;
+    }
+    local.clear();
+    local.resize(n, 0);
     {
         let mut jobs: Vec<(usize, &mut [u32])> = Vec::with_capacity(k);
-        let mut rest: &mut [u32] = &mut local;
+        let mut rest: &mut [u32] = local;
         for c in 0..k {
             let (head, tail) = std::mem::take(&mut rest).split_at_mut(start[c + 1] - start[c]);
             jobs.push((c, head));
             rest = tail;
         }
-        let (members, position, start) = (&members, &position, &start);
-        map_items(jobs, parallel, RefineScratch::default, |s, (c, out)| {
+        let (members, position, start) = (&*members, &*position, &*start);
+        map_with(jobs, parallel, scratch, RefineScratch::default, |s, (c, out)| {
             refine_community(
                 g,
                 part,
@@ -1643,7 +1678,8 @@ fn refine(
     // Global ids: a refined cluster is named by its community's start plus its local id, then
     // renumbered densely in member order.
     let mut refined = vec![0u32; n];
-    let mut remap = vec![u32::MAX; n];
+    remap.clear();
+    remap.resize(n, u32::MAX);
     let mut count = 0u32;
     for c in 0..k {
         for p in start[c]..start[c + 1] {
@@ -1796,25 +1832,30 @@ fn internal_weight(g: View<'_>, part: &[u32], comm: u32, v: u32) -> f64 {
 
 /// Builds the aggregate graph of `g` under `refined` (`count` clusters): one node per cluster,
 /// edges between clusters summed, internal edges dropped (they never change a gain).
-fn aggregate(g: View<'_>, refined: &[u32], count: usize, parallel: bool) -> Level {
+fn aggregate(g: View<'_>, refined: &[u32], count: usize, parallel: bool, ws: &mut Workspace) -> Level {
     let n = g.node_count();
-    let mut start = vec![0usize; count + 1];
+    let Workspace { aggregate: scratch, start, members, .. } = ws;
+    start.clear();
+    start.resize(count + 1, 0);
     for &c in refined {
         start[c as usize + 1] += 1;
     }
     for c in 0..count {
         start[c + 1] += start[c];
     }
-    let mut cursor = start[..count].to_vec();
-    let mut members = vec![0u32; n];
+    members.clear();
+    members.resize(n, 0);
     let mut node_weight = vec![0.0f64; count];
-    for (v, &c) in refined.iter().enumerate() {
+    for (v, &c) in refined.iter().enumerate().rev() {
         let c = c as usize;
-        members[cursor[c]] = v as u32;
-        cursor[c] += 1;
-        node_weight[c] += g.node_weight[v];
+        start[c + 1] -= 1;
+        members[start[c + 1]] = v as u32;
     }
-    drop(cursor);
+    start.rotate_left(1);
+    start[count] = n;
+    for (v, &c) in refined.iter().enumerate() {
+        node_weight[c as usize] += g.node_weight[v];
+    }
     // Cut the clusters into ranges of similar edge volume.
     let pieces = if parallel { worker_count() * 8 } else { 1 };
     let volume = g.targets.len().max(1);
@@ -1835,10 +1876,11 @@ fn aggregate(g: View<'_>, refined: &[u32], count: usize, parallel: bool) -> Leve
     if from < count || ranges.is_empty() {
         ranges.push((from, count));
     }
-    let (members, start) = (&members, &start);
-    let parts = map_items(
+    let (members, start) = (&*members, &*start);
+    let mut parts = map_with(
         ranges,
         parallel,
+        scratch,
         || (Vec::<f64>::new(), Vec::<u32>::new()),
         |(neigh, touched), (lo, hi)| {
             if neigh.len() < count {
@@ -1872,6 +1914,14 @@ fn aggregate(g: View<'_>, refined: &[u32], count: usize, parallel: bool) -> Leve
             (targets, weights, ends)
         },
     );
+    if parts.len() == 1 {
+        if let Some((targets, weights, ends)) = parts.pop() {
+            let mut offsets = Vec::with_capacity(count + 1);
+            offsets.push(0usize);
+            offsets.extend_from_slice(&ends);
+            return Level { offsets, targets, weights, node_weight };
+        }
+    }
     let total: usize = parts.iter().map(|p| p.0.len()).sum();
     let mut offsets = Vec::with_capacity(count + 1);
     offsets.push(0usize);
