@@ -50,7 +50,12 @@
 //! 5. [`operators`]: [`leiden`] per linked component on the evidence graph;
 //! 6. [`cluster`]: the resulting partitions, and [`index`]: lookups as [`AccountSet`]s.
 //!
-//! [`builder`] drives stages 1–6; [`ingest`] feeds it from CSV.
+//! [`builder`] drives stages 1–6; [`ingest`] feeds it from CSV. On the built index:
+//! [`report`] (ring reports), [`explain`] (evidence chains), [`expand`] (seed expansion),
+//! [`export`] (JSON, DOT, Neo4j and Gephi CSV), [`snapshot`] (save and load), [`update`]
+//! (incremental updates with change sets), [`score`] (quality against ground truth) and, with
+//! the `synth` feature, `synth` (the seeded synthetic marketplace). [`time`] parses and formats
+//! timestamps; [`error`] holds the error types.
 //!
 //! ## API themes
 //!
