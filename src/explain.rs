@@ -230,10 +230,17 @@ fn min_gap(index: &Index, f: u32, x: u32, y: u32) -> u64 {
             ty.push(times[i]);
         }
     }
-    let mut best = u64::MAX;
-    for &p in &tx {
-        for &q in &ty {
-            best = best.min(if p == NO_TIME || q == NO_TIME { 0 } else { p.abs_diff(q) });
+    // Both lists are in time order (untimed first): merge them, so the cost is linear.
+    if tx.first() == Some(&NO_TIME) || ty.first() == Some(&NO_TIME) {
+        return if tx.is_empty() || ty.is_empty() { u64::MAX } else { 0 };
+    }
+    let (mut i, mut j, mut best) = (0, 0, u64::MAX);
+    while i < tx.len() && j < ty.len() {
+        best = best.min(tx[i].abs_diff(ty[j]));
+        if tx[i] < ty[j] {
+            i += 1;
+        } else {
+            j += 1;
         }
     }
     best

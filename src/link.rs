@@ -475,19 +475,35 @@ pub(crate) fn artifact_pairs(graph: &Graph, f: u32, window: Option<u64>, out: &m
     };
     match (window, times) {
         (Some(w), Some(times)) => {
-            // Untimed uses sort first and pair with every use.
+            // Untimed uses sort first and pair with every account of the artifact.
             let untimed = times.iter().take_while(|&&t| t == NO_TIME).count();
-            for i in 0..untimed {
-                for &b in &accounts[i + 1..] {
-                    push(out, accounts[i], b);
+            if untimed > 0 {
+                let distinct = graph.accounts_of(crate::ArtifactId::from_u32(f));
+                for &a in &accounts[..untimed] {
+                    for &b in distinct {
+                        push(out, a, b);
+                    }
                 }
             }
+            // Timed uses: a sliding window with a count per account, so each use pairs with
+            // the distinct accounts in its window (at most the hub cap), not with every use:
+            // millions of uses by two accounts cost linear time.
+            let mut in_window: Vec<(u32, u32)> = Vec::new(); // (account, uses in window)
+            let mut lo = untimed;
             for i in untimed..accounts.len() {
-                for j in i + 1..accounts.len() {
-                    if times[j].abs_diff(times[i]) > w {
-                        break;
+                while times[i].abs_diff(times[lo]) > w {
+                    if let Some(slot) = in_window.iter_mut().find(|(a, _)| *a == accounts[lo]) {
+                        slot.1 -= 1;
                     }
-                    push(out, accounts[i], accounts[j]);
+                    in_window.retain(|&(_, n)| n > 0);
+                    lo += 1;
+                }
+                for &(b, _) in &in_window {
+                    push(out, accounts[i], b);
+                }
+                match in_window.iter_mut().find(|(a, _)| *a == accounts[i]) {
+                    Some(slot) => slot.1 += 1,
+                    None => in_window.push((accounts[i], 1)),
                 }
             }
         }

@@ -330,3 +330,23 @@ fn weak_alone_never_links_strong_alone_does() {
     let index = b.build().unwrap();
     assert_eq!(index.components().len(), 3);
 }
+
+#[test]
+fn many_uses_of_one_ip_stay_linear() {
+    // Two accounts, 100 000 uses each of one IP, all within its window; plus a shared address,
+    // so the weak pair is corroborated. Pairing use against use would be 10^10 steps.
+    let mut b = IndexBuilder::new();
+    for i in 0..100_000i64 {
+        b.add("busy-a", "ip", "198.51.100.7", Some(1_700_000_000 + i)).unwrap();
+        b.add("busy-b", "ip", "198.51.100.7", Some(1_700_000_000 + i)).unwrap();
+    }
+    b.add("busy-a", "address", "9 Dock Rd", None).unwrap();
+    b.add("busy-b", "address", "9 dock rd", None).unwrap();
+    let index = b.build().unwrap();
+    assert_eq!(index.components().len(), 1);
+    let (a, c) = (index.account("busy-a").unwrap(), index.account("busy-b").unwrap());
+    assert!(matches!(
+        sellerlink::explain::explain(&index, a, c),
+        sellerlink::explain::Explanation::Linked { .. }
+    ));
+}
