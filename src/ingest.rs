@@ -315,7 +315,9 @@ fn produce<R: Read>(
     tx: std::sync::mpsc::SyncSender<Msg>,
 ) -> crate::kind::Kinds {
     let at = |line: u64| Location { path: path.clone(), line };
-    let mut buf: Vec<u8> = Vec::with_capacity(chunk + (chunk >> 2));
+    // Grows as data arrives (no up-front 4 MiB per call): small inputs stay cheap.
+    let mut buf: Vec<u8> = Vec::new();
+    let mut scratch_read = vec![0u8; chunk.clamp(1, 64 << 10)];
     let mut eof = false;
     let mut line_base: u64 = 1;
     let mut cols: Option<Columns> = None;
@@ -324,17 +326,12 @@ fn produce<R: Read>(
     let mut want = chunk;
     loop {
         while buf.len() < want && !eof {
-            let old = buf.len();
-            buf.resize(want.max(old + 1), 0);
-            match reader.read(&mut buf[old..]) {
-                Ok(0) => {
-                    buf.truncate(old);
-                    eof = true;
-                }
-                Ok(n) => buf.truncate(old + n),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => buf.truncate(old),
+            let room = (want - buf.len()).min(scratch_read.len());
+            match reader.read(&mut scratch_read[..room]) {
+                Ok(0) => eof = true,
+                Ok(n) => buf.extend_from_slice(&scratch_read[..n]),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    buf.truncate(old);
                     let _ =
                         tx.send(Msg::Fail(IngestError::Record { at: at(line_base), reason: e.to_string() }));
                     return kinds;
