@@ -17,6 +17,8 @@
 //! its [representative](Index::representative) (smallest member name), which an untouched
 //! cluster keeps. The change set speaks in representatives.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use ahash::{AHashMap, AHashSet};
 use roaring::RoaringBitmap;
 
@@ -86,9 +88,9 @@ pub struct ChangeSet {
     pub split: Vec<(String, Vec<String>)>,
     /// Accounts that joined an existing cluster.
     pub joined: Vec<Joined>,
-    /// Clusters whose operators were recomputed.
+    /// Components (of three or more accounts) whose operators were recomputed.
     pub recomputed_components: usize,
-    /// Clusters whose operators were kept.
+    /// Components (of three or more accounts) whose operators were kept from the old index.
     pub kept_components: usize,
     /// Accounts removed (explicitly, or because expiry left them without observations).
     pub removed_accounts: usize,
@@ -250,44 +252,63 @@ impl Updater<'_> {
         // members and none of its accounts uses a touched artifact.
         let old_ops = old.operators();
         let caps_before = old.resolved.cap.clone();
+        let (kept, recomputed) = (AtomicUsize::new(0), AtomicUsize::new(0));
         let reuse = |next: &Index, members: &[u32]| -> Option<Solved> {
-            let ops = old_ops?;
-            if next.resolved.cap.iter().zip(&caps_before).any(|(a, b)| a != b) {
-                return None;
-            }
-            let mut old_ids = Vec::with_capacity(members.len());
-            for &m in members {
-                if next.graph.artifacts_of(AccountId::from_u32(m)).iter().any(|&f| touched.contains(f)) {
-                    return None;
-                }
-                old_ids.push(old.account(next.accounts.get(m))?);
-            }
-            let comp = old.components.cluster_of(old_ids[0])?;
-            if old.components.size(comp) != members.len()
-                || old_ids.iter().any(|&a| old.components.cluster_of(a) != Some(comp))
-            {
-                return None;
-            }
-            let mut local: AHashMap<u32, u32> = AHashMap::new();
-            let mut confidence = Vec::new();
-            let labels = old_ids
-                .iter()
-                .map(|&a| {
-                    let op = ops.clustering().cluster_of(a).map_or(0, ClusterId::as_u32);
-                    let next_label = local.len() as u32;
-                    *local.entry(op).or_insert_with(|| {
-                        confidence.push(ops.confidence(ClusterId::from_u32(op)).unwrap_or(1.0));
-                        next_label
-                    })
-                })
-                .collect();
-            Some(Solved { labels, confidence })
+            let solved = reuse_component(old, old_ops, &caps_before, &touched, next, members);
+            let counter = if solved.is_some() { &kept } else { &recomputed };
+            counter.fetch_add(1, Ordering::Relaxed);
+            solved
         };
         let next = Index::assemble(builder, &mut NoProgress, &reuse)?;
         let removed_accounts = names_before.iter().filter(|n| next.account(n).is_none()).count();
-        let changes = change_set(old, &next, &touched, removed_accounts);
+        let mut changes = change_set(old, &next, &touched, removed_accounts);
+        changes.kept_components = kept.into_inner();
+        changes.recomputed_components = recomputed.into_inner();
         Ok((next, changes))
     }
+}
+
+/// The old operators of a component, when the update left it alone: it existed before with
+/// the same members, none of its accounts uses a touched artifact, and no hub cap moved.
+fn reuse_component(
+    old: &Index,
+    old_ops: Option<&crate::operators::OperatorClustering>,
+    caps_before: &[u32],
+    touched: &RoaringBitmap,
+    next: &Index,
+    members: &[u32],
+) -> Option<Solved> {
+    let ops = old_ops?;
+    if next.resolved.cap.iter().zip(caps_before).any(|(a, b)| a != b) {
+        return None;
+    }
+    let mut old_ids = Vec::with_capacity(members.len());
+    for &m in members {
+        if next.graph.artifacts_of(AccountId::from_u32(m)).iter().any(|&f| touched.contains(f)) {
+            return None;
+        }
+        old_ids.push(old.account(next.accounts.get(m))?);
+    }
+    let comp = old.components.cluster_of(old_ids[0])?;
+    if old.components.size(comp) != members.len()
+        || old_ids.iter().any(|&a| old.components.cluster_of(a) != Some(comp))
+    {
+        return None;
+    }
+    let mut local: AHashMap<u32, u32> = AHashMap::new();
+    let mut confidence = Vec::new();
+    let labels = old_ids
+        .iter()
+        .map(|&a| {
+            let op = ops.clustering().cluster_of(a).map_or(0, ClusterId::as_u32);
+            let next_label = local.len() as u32;
+            *local.entry(op).or_insert_with(|| {
+                confidence.push(ops.confidence(ClusterId::from_u32(op)).unwrap_or(1.0));
+                next_label
+            })
+        })
+        .collect();
+    Some(Solved { labels, confidence })
 }
 
 fn change_set(old: &Index, next: &Index, touched: &RoaringBitmap, removed_accounts: usize) -> ChangeSet {
@@ -312,7 +333,6 @@ fn change_set(old: &Index, next: &Index, touched: &RoaringBitmap, removed_accoun
         if new_c.size(c) < 2 || !touches(c) {
             continue;
         }
-        cs.recomputed_components += 1;
         let rep = next.representative(c).unwrap_or_default().to_string();
         let mut olds: Vec<u32> =
             new_c.members(c).iter().filter_map(|&m| old_of(m)).map(ClusterId::as_u32).collect();
@@ -363,6 +383,5 @@ fn change_set(old: &Index, next: &Index, touched: &RoaringBitmap, removed_accoun
         }
     }
     cs.split.sort();
-    cs.kept_components = next.components().len().saturating_sub(cs.recomputed_components);
     cs
 }

@@ -120,6 +120,8 @@ fn untouched_clusters_keep_their_representative() {
     assert_eq!(rep_before, rep_after);
     assert_eq!(changes.appeared, vec!["a0".to_string()]);
     assert!(changes.joined.is_empty());
+    // The three-account component was untouched: its operators were kept, not recomputed.
+    assert_eq!((changes.kept_components, changes.recomputed_components), (1, 0));
 }
 
 #[test]
