@@ -199,6 +199,28 @@ impl Normalizer {
         }
     }
 
+    /// Every built-in normaliser, in a fixed order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::normalize::Normalizer;
+    /// let all = Normalizer::builtins();
+    /// let names: Vec<&str> = all.iter().map(|n| n.name()).collect();
+    /// assert_eq!(names, ["text", "mac", "ip", "phone", "email", "document", "address"]);
+    /// ```
+    pub fn builtins() -> [Normalizer; 7] {
+        [
+            Normalizer::Text,
+            Normalizer::Mac,
+            Normalizer::Ip,
+            Normalizer::Phone,
+            Normalizer::Email,
+            Normalizer::Document,
+            Normalizer::Address,
+        ]
+    }
+
     /// The built-in normaliser of this name, if any (the inverse of [`Normalizer::name`]).
     ///
     /// # Examples

@@ -60,15 +60,7 @@ fn ingest(data: &[u8], options: &CsvOptions) -> (Result<IngestReport, IngestErro
 
 /// The built-in normalisers, each checked by [`check_normalize`].
 pub fn builtin_normalizers() -> [Normalizer; 7] {
-    [
-        Normalizer::Text,
-        Normalizer::Mac,
-        Normalizer::Ip,
-        Normalizer::Phone,
-        Normalizer::Email,
-        Normalizer::Document,
-        Normalizer::Address,
-    ]
+    Normalizer::builtins()
 }
 
 /// Target `normalize`: arbitrary bytes, if UTF-8, through every built-in normaliser.

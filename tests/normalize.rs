@@ -3,16 +3,8 @@
 use proptest::prelude::*;
 use sellerlink::normalize::Normalizer;
 
-fn all() -> Vec<Normalizer> {
-    vec![
-        Normalizer::Text,
-        Normalizer::Mac,
-        Normalizer::Ip,
-        Normalizer::Phone,
-        Normalizer::Email,
-        Normalizer::Document,
-        Normalizer::Address,
-    ]
+fn all() -> [Normalizer; 7] {
+    Normalizer::builtins()
 }
 
 proptest! {
