@@ -249,8 +249,9 @@ impl IndexBuilder {
     }
 
     /// Reorders accounts by name, remapping edges, so that ids are independent of input order;
-    /// accounts left without any observation (after removals) are dropped.
-    pub(crate) fn canonicalize_accounts(&mut self) {
+    /// accounts left without any observation (after removals) are dropped. Returns the new id
+    /// of each account id before (`u32::MAX` for dropped ones).
+    pub(crate) fn canonicalize_accounts(&mut self) -> Vec<u32> {
         let n = self.accounts.len();
         let mut live = vec![false; n];
         for e in &self.edges {
@@ -259,17 +260,18 @@ impl IndexBuilder {
         let mut order: Vec<u32> = (0..n as u32).filter(|&a| live[a as usize]).collect();
         let names = &self.accounts;
         sort_by_name(&mut order, names);
-        let mut new_of_old = vec![0u32; n];
+        let mut new_of_old = vec![u32::MAX; n];
         for (new, &old) in order.iter().enumerate() {
             new_of_old[old as usize] = new as u32;
         }
         if order.len() == n && order.iter().enumerate().all(|(i, &o)| i as u32 == o) {
-            return;
+            return new_of_old;
         }
         self.accounts = self.accounts.permuted(&order);
         for e in &mut self.edges {
             e.account = new_of_old[e.account as usize];
         }
+        new_of_old
     }
 
     /// Freezes the graph (consuming the edge list).

@@ -19,7 +19,7 @@ use crate::graph::Graph;
 use crate::id::{AccountId, ArtifactId, ClusterId, KindId};
 use crate::intern::{Interner, StrList};
 use crate::kind::Kinds;
-use crate::link::{Decisions, Linkage, Resolved, link_decided};
+use crate::link::{Decisions, Linkage, Prior, Resolved, link_decided, relink};
 use crate::operators::{OperatorClustering, Operators};
 use crate::policy::LinkPolicy;
 use crate::set::AccountSet;
@@ -175,15 +175,18 @@ impl Index {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn build_from(b: IndexBuilder, progress: &mut dyn Progress) -> Result<Index, crate::Error> {
-        Self::assemble(b, progress, &|_, _| None)
+        Ok(Self::assemble(b, progress, &|_, _| None, None)?.0)
     }
 
-    /// The pipeline, with per-component operator results reusable (incremental updates).
+    /// The pipeline, with per-component operator results reusable and, after an update (the
+    /// previous index and the artifacts whose uses changed), linking limited to what the update
+    /// reaches (see [`relink`]). Also returns how many accounts were linked.
     pub(crate) fn assemble(
         mut b: IndexBuilder,
         progress: &mut dyn Progress,
         reuse: &(dyn Fn(&Index, &[u32]) -> Option<crate::operators::Solved> + Sync),
-    ) -> Result<Index, crate::Error> {
+        prior: Option<(&Index, &RoaringBitmap)>,
+    ) -> Result<(Index, usize), crate::Error> {
         let mut timings = Vec::new();
         let observations = b.edges.len() as u64;
         let mut clock = Instant::now();
@@ -192,15 +195,28 @@ impl Index {
             clock = Instant::now();
         };
         progress.stage("canonicalize");
-        b.canonicalize_accounts();
+        let new_of_old = b.canonicalize_accounts();
         lap("canonicalize", &mut timings);
         progress.stage("freeze");
         let graph = b.freeze()?;
         lap("freeze", &mut timings);
         progress.stage("link");
         let decisions = Decisions::resolve(&b.policy, &b.kinds, &b.accounts, &b.artifacts);
-        let Linkage { components, hubs, resolved, confirmed } =
-            link_decided(&graph, &b.kinds, &b.policy, &decisions);
+        let (Linkage { components, hubs, resolved, confirmed }, linked) = match prior {
+            Some((old, touched)) => {
+                let prior = Prior {
+                    components: &old.components,
+                    caps: &old.resolved.cap,
+                    confirmed: &old.confirmed,
+                    graph: &old.graph,
+                    touched,
+                    new_of_old: new_of_old.get(..old.account_count()).unwrap_or(&[]),
+                };
+                relink(&graph, &b.kinds, &b.policy, &decisions, &prior)
+            }
+            None => (link_decided(&graph, &b.kinds, &b.policy, &decisions), graph.account_count()),
+        };
+        drop(new_of_old);
         lap("link", &mut timings);
         let mut index = Index {
             kinds: b.kinds,
@@ -229,7 +245,7 @@ impl Index {
         index.build_bitmaps();
         lap("bitmaps", &mut timings);
         index.stats = BuildStats { observations, timings };
-        Ok(index)
+        Ok((index, linked))
     }
 
     pub(crate) fn build_bitmaps(&mut self) {

@@ -102,6 +102,11 @@ impl Resolved {
         }
     }
 
+    /// True when kind `k` links only with corroboration.
+    pub fn is_weak(&self, k: usize) -> bool {
+        self.strength[k] == Strength::Weak && self.corroboration > 1
+    }
+
     /// True when artifact `f` (of `graph`) is a hub under this policy.
     pub fn is_hub(&self, graph: &Graph, f: u32) -> bool {
         let k = graph.art_kind[f as usize].as_usize();
@@ -306,24 +311,43 @@ fn link_with(
     log: Option<&mut Vec<(u32, u32)>>,
 ) -> Linkage {
     let resolved = Resolved::new(graph, kinds, policy);
+    let suppressed = |f: u32| resolved.is_hub(graph, f) || decisions.legitimate.contains(f);
+    let hubs = suppressed_artifacts(graph, suppressed);
+    let (uf, mut confirmed) = link_core(graph, &resolved, suppressed, &decisions.must, log);
+    confirmed.sort_unstable();
+    let components = Clustering::from_labels(uf.roots());
+    Linkage { components, hubs, resolved, confirmed }
+}
+
+/// Artifacts of two or more accounts that `suppressed` says not to link through.
+fn suppressed_artifacts(graph: &Graph, suppressed: impl Fn(u32) -> bool) -> RoaringBitmap {
+    (0..graph.artifact_count() as u32)
+        .filter(|&f| graph.art_off[f as usize + 1] - graph.art_off[f as usize] >= 2 && suppressed(f))
+        .collect()
+}
+
+/// The linking itself, over any graph: `suppressed` names the artifacts not to link through
+/// (hubs, legitimate infrastructure), `must` the pairs to union regardless. Returns the
+/// union-find and the confirmed weak groups (unsorted).
+fn link_core(
+    graph: &Graph,
+    resolved: &Resolved,
+    suppressed: impl Fn(u32) -> bool,
+    must: &[(u32, u32)],
+    log: Option<&mut Vec<(u32, u32)>>,
+) -> (UnionFind, Vec<u64>) {
     let mut uf = Unions { uf: UnionFind::new(graph.account_count()), log };
-    let mut hubs = RoaringBitmap::new();
     let mut pairs: Vec<(u64, u32)> = Vec::new();
     let mut local: Vec<u64> = Vec::new();
     let mut weak_artifacts: Vec<u32> = Vec::new();
     for f in 0..graph.artifact_count() as u32 {
         let deg = graph.art_off[f as usize + 1] - graph.art_off[f as usize];
-        if deg < 2 {
-            continue;
-        }
-        if resolved.is_hub(graph, f) || decisions.legitimate.contains(f) {
-            hubs.insert(f);
+        if deg < 2 || suppressed(f) {
             continue;
         }
         let k = graph.art_kind[f as usize].as_usize();
         let window = resolved.window[k];
-        let weak = resolved.strength[k] == Strength::Weak && resolved.corroboration > 1;
-        if !weak {
+        if !resolved.is_weak(k) {
             union_artifact(graph, f, window, &mut uf);
         } else {
             if deg >= 3 {
@@ -333,7 +357,7 @@ fn link_with(
             artifact_pairs(graph, f, window, &mut local);
             local.sort_unstable();
             local.dedup();
-            let key = evidence_key(&resolved, k, f);
+            let key = evidence_key(resolved, k, f);
             pairs.extend(local.iter().map(|&p| (p, key)));
         }
     }
@@ -352,16 +376,222 @@ fn link_with(
         i = j;
     }
     drop(pairs);
-    for &(a, b) in &decisions.must {
+    for &(a, b) in must {
         uf.union(a, b);
     }
     let mut confirmed = Vec::new();
     if let Some(share) = resolved.cohesion {
-        group_corroboration(graph, &resolved, &weak_artifacts, share, &mut uf, &mut confirmed);
+        group_corroboration(graph, resolved, &weak_artifacts, share, &mut uf, &mut confirmed);
     }
+    (uf.uf, confirmed)
+}
+
+/// What an update knew before it: the previous linkage, and which artifacts gained or lost a
+/// use. See [`relink`].
+#[derive(Clone, Copy, Debug)]
+pub struct Prior<'p> {
+    /// The previous components, in the previous account ids.
+    pub components: &'p Clustering,
+    /// The previous resolved hub caps, per kind id.
+    pub caps: &'p [u32],
+    /// The previous confirmed weak groups (see [`Linkage::confirmed`]).
+    pub confirmed: &'p [u64],
+    /// The previous graph.
+    pub graph: &'p Graph,
+    /// Artifacts that gained or lost a use (artifact ids are shared by both graphs).
+    pub touched: &'p RoaringBitmap,
+    /// The new id of each previous account, `u32::MAX` for accounts no longer present.
+    pub new_of_old: &'p [u32],
+}
+
+/// Links after an update, re-linking only the accounts the update can reach; returns the
+/// linkage (equal to [`link_decided`] on the same graph) and how many accounts were re-linked.
+///
+/// The re-linked set starts from new accounts, the accounts of touched artifacts (before and
+/// after), the previous components that lost an account, and must-link partners, and is closed under:
+/// whole previous components (a component can split), and every account of a weak, non-hub
+/// artifact of three or more accounts that group corroboration considers (merging accounts
+/// can confirm such a group and pull in its other accounts). Every other account keeps its
+/// previous component: the artifacts it uses are untouched, so every union that involves it
+/// is the same as before. The set is linked as a subgraph with the hub decisions of the whole
+/// graph. When a hub cap moved, or the set holds most accounts, everything is re-linked.
+pub fn relink(
+    graph: &Graph,
+    kinds: &Kinds,
+    policy: &LinkPolicy,
+    decisions: &Decisions,
+    prior: &Prior<'_>,
+) -> (Linkage, usize) {
+    let n = graph.account_count();
+    let resolved = Resolved::new(graph, kinds, policy);
+    if resolved.cap != prior.caps {
+        return (link_decided(graph, kinds, policy, decisions), n);
+    }
+    let suppressed = |f: u32| resolved.is_hub(graph, f) || decisions.legitimate.contains(f);
+    let mut old_of_new = vec![u32::MAX; n];
+    for (o, &new) in prior.new_of_old.iter().enumerate() {
+        if let Some(slot) = old_of_new.get_mut(new as usize) {
+            *slot = o as u32;
+        }
+    }
+    let grouped = |f: u32| {
+        let k = graph.art_kind[f as usize].as_usize();
+        resolved.cohesion.is_some()
+            && resolved.is_weak(k)
+            && graph.art_off[f as usize + 1] - graph.art_off[f as usize] >= 3
+            && !suppressed(f)
+    };
+    let mut must_of: ahash::AHashMap<u32, Vec<u32>> = ahash::AHashMap::new();
+    for &(a, b) in &decisions.must {
+        must_of.entry(a).or_default().push(b);
+        must_of.entry(b).or_default().push(a);
+    }
+
+    // The closure.
+    let mut in_set = vec![false; n];
+    let mut stack: Vec<u32> = Vec::new();
+    let mut comp_seen = vec![false; prior.components.len()];
+    let mut art_seen = vec![false; graph.artifact_count()];
+    let mark = |x: u32, in_set: &mut [bool], stack: &mut Vec<u32>| {
+        if !in_set[x as usize] {
+            in_set[x as usize] = true;
+            stack.push(x);
+        }
+    };
+    let mut add_component = |c: crate::ClusterId, in_set: &mut [bool], stack: &mut Vec<u32>| {
+        if !std::mem::replace(&mut comp_seen[c.as_usize()], true) {
+            for &m in prior.components.members(c) {
+                if let Some(&new) = prior.new_of_old.get(m as usize).filter(|&&x| x != u32::MAX) {
+                    mark(new, in_set, stack);
+                }
+            }
+        }
+    };
+    for (x, &o) in old_of_new.iter().enumerate() {
+        if o == u32::MAX {
+            mark(x as u32, &mut in_set, &mut stack);
+        }
+    }
+    for (o, &new) in prior.new_of_old.iter().enumerate() {
+        if new == u32::MAX {
+            if let Some(c) = prior.components.cluster_of(crate::AccountId::from_u32(o as u32)) {
+                add_component(c, &mut in_set, &mut stack);
+            }
+        }
+    }
+    for f in prior.touched.iter().map(crate::ArtifactId::from_u32) {
+        if f.as_usize() < graph.artifact_count() {
+            for &a in graph.accounts_of(f) {
+                mark(a, &mut in_set, &mut stack);
+            }
+        }
+        if f.as_usize() < prior.graph.artifact_count() {
+            for &m in prior.graph.accounts_of(f) {
+                if let Some(c) = prior.components.cluster_of(crate::AccountId::from_u32(m)) {
+                    add_component(c, &mut in_set, &mut stack);
+                }
+            }
+        }
+    }
+    while let Some(x) = stack.pop() {
+        if let Some(c) = prior.components.cluster_of(crate::AccountId::from_u32(old_of_new[x as usize])) {
+            add_component(c, &mut in_set, &mut stack);
+        }
+        for &f in graph.artifacts_of(crate::AccountId::from_u32(x)) {
+            if grouped(f) && !std::mem::replace(&mut art_seen[f as usize], true) {
+                for &a in graph.accounts_of(crate::ArtifactId::from_u32(f)) {
+                    mark(a, &mut in_set, &mut stack);
+                }
+            }
+        }
+        for &y in must_of.get(&x).map_or(&[][..], Vec::as_slice) {
+            mark(y, &mut in_set, &mut stack);
+        }
+    }
+    let count = in_set.iter().filter(|&&b| b).count();
+    if count * 4 > n * 3 {
+        return (link_decided(graph, kinds, policy, decisions), n);
+    }
+
+    // The subgraph of the set: its accounts, every artifact they use, and those artifacts'
+    // uses by accounts of the set.
+    let mut local_of = vec![u32::MAX; n];
+    let mut global_of: Vec<u32> = Vec::with_capacity(count);
+    for (x, _) in in_set.iter().enumerate().filter(|(_, b)| **b) {
+        local_of[x] = global_of.len() as u32;
+        global_of.push(x as u32);
+    }
+    let mut art_local = vec![u32::MAX; graph.artifact_count()];
+    let mut art_global: Vec<u32> = Vec::new();
+    let mut kinds_local = Vec::new();
+    for &x in &global_of {
+        for &f in graph.artifacts_of(crate::AccountId::from_u32(x)) {
+            if art_local[f as usize] == u32::MAX {
+                art_local[f as usize] = art_global.len() as u32;
+                art_global.push(f);
+                kinds_local.push(graph.art_kind[f as usize]);
+            }
+        }
+    }
+    let mut edges = Vec::new();
+    for (lf, &f) in art_global.iter().enumerate() {
+        let (accounts, times) = graph.use_slices(f);
+        for (i, &a) in accounts.iter().enumerate() {
+            if in_set[a as usize] {
+                let time = times.map_or(NO_TIME, |t| t[i]);
+                edges.push(crate::graph::Edge { artifact: lf as u32, time, account: local_of[a as usize] });
+            }
+        }
+    }
+    let Ok(sub) = Graph::from_edges(count, kinds_local, &mut edges) else {
+        return (link_decided(graph, kinds, policy, decisions), n);
+    };
+    let must: Vec<(u32, u32)> = decisions
+        .must
+        .iter()
+        .filter(|&&(a, b)| in_set[a as usize] && in_set[b as usize])
+        .map(|&(a, b)| (local_of[a as usize], local_of[b as usize]))
+        .collect();
+    let (uf, sub_confirmed) =
+        link_core(&sub, &resolved, |lf| suppressed(art_global[lf as usize]), &must, None);
+
+    // Labels: an account's smallest-id component mate serves as its label.
+    let roots = uf.roots();
+    let mut labels = vec![u32::MAX; n];
+    for (l, &r) in roots.iter().enumerate() {
+        let (x, root) = (global_of[l] as usize, global_of[r as usize]);
+        let label = &mut labels[root as usize];
+        *label = (*label).min(x as u32);
+    }
+    for (l, &r) in roots.iter().enumerate() {
+        labels[global_of[l] as usize] = labels[global_of[r as usize] as usize];
+    }
+    for x in 0..n {
+        if !in_set[x] {
+            let old = crate::AccountId::from_u32(old_of_new[x]);
+            labels[x] = match prior.components.cluster_of(old) {
+                Some(c) => {
+                    prior.components.members(c).first().map_or(x as u32, |&m| prior.new_of_old[m as usize])
+                }
+                None => x as u32,
+            };
+        }
+    }
+    let mut confirmed: Vec<u64> = prior
+        .confirmed
+        .iter()
+        .copied()
+        .filter(|&key| art_local.get((key >> 32) as usize) == Some(&u32::MAX))
+        .collect();
+    confirmed.extend(
+        sub_confirmed
+            .into_iter()
+            .map(|key| u64::from(art_global[(key >> 32) as usize]) << 32 | (key & 0xffff_ffff)),
+    );
     confirmed.sort_unstable();
-    let components = Clustering::from_labels(uf.uf.roots());
-    Linkage { components, hubs, resolved, confirmed }
+    let hubs = suppressed_artifacts(graph, suppressed);
+    let components = Clustering::from_labels(labels);
+    (Linkage { components, hubs, resolved, confirmed }, count)
 }
 
 /// Unions weak artifacts whose accounts are mostly linked already, until nothing changes.

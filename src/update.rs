@@ -5,13 +5,15 @@
 //! old index is untouched, so readers keep querying it (behind an `Arc`, say) while the next
 //! one is prepared, and then swap.
 //!
-//! What is recomputed: the graph is re-frozen and linking re-run over everything (both are
-//! linear and take well under a second per ten million observations), so the components are
-//! exactly those of a fresh build; community detection, the expensive stage, runs again only
-//! for components that are new or whose accounts use an artifact the update touched (added or
-//! removed a use of). Every other component keeps its operators. Automatic hub caps that move
-//! make every component count as touched. The result partitions the accounts exactly as one
-//! build from the same observations would.
+//! What is recomputed: the graph is re-frozen (a linear pass). Linking runs again only for
+//! the accounts the update can reach: new accounts, the previous components of accounts whose
+//! artifacts gained or lost a use or that lost a member, closed over group corroboration
+//! ([`crate::link::relink`] says exactly); every other account keeps its component, and when a
+//! hub cap moves everything is re-linked. Community detection, the expensive stage, runs again
+//! only for components that are new or whose accounts use a touched artifact. Every other
+//! component keeps its operators. Automatic hub caps that move make every component count as
+//! touched. The result partitions the accounts exactly as one build from the same
+//! observations would, and [`ChangeSet`] counts what was re-linked and recomputed.
 //!
 //! Identity: dense [`ClusterId`]s are positions and may shift; a cluster's stable identity is
 //! its [representative](Index::representative) (smallest member name), which an untouched
@@ -94,6 +96,9 @@ pub struct ChangeSet {
     pub kept_components: usize,
     /// Accounts removed (explicitly, or because expiry left them without observations).
     pub removed_accounts: usize,
+    /// Accounts whose links were recomputed (the rest kept their components; see
+    /// [`crate::link::relink`]).
+    pub relinked_accounts: usize,
 }
 
 impl Index {
@@ -259,11 +264,12 @@ impl Updater<'_> {
             counter.fetch_add(1, Ordering::Relaxed);
             solved
         };
-        let next = Index::assemble(builder, &mut NoProgress, &reuse)?;
+        let (next, relinked) = Index::assemble(builder, &mut NoProgress, &reuse, Some((old, &touched)))?;
         let removed_accounts = names_before.iter().filter(|n| next.account(n).is_none()).count();
         let mut changes = change_set(old, &next, &touched, removed_accounts);
         changes.kept_components = kept.into_inner();
         changes.recomputed_components = recomputed.into_inner();
+        changes.relinked_accounts = relinked;
         Ok((next, changes))
     }
 }

@@ -173,3 +173,157 @@ fn readers_never_see_a_half_made_index() {
     }
     assert_eq!(current.read().unwrap().account_count(), 140);
 }
+
+/// An explanation as text, without artifact ids (which depend on the order values were first
+/// seen; the step names kind and value anyway).
+fn without_artifact_ids(e: &sellerlink::explain::Explanation) -> String {
+    let text = format!("{e:?}");
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find("ArtifactId(") {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        rest = &rest[rest.find(')').map_or(rest.len(), |j| j + 1)..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Observations over many accounts and values, so that an update reaches few components.
+fn sparse_obs(max: usize) -> impl Strategy<Value = Vec<Obs>> {
+    let kinds = crate::linking::KINDS;
+    prop::collection::vec((0..60u32, 0..kinds.len(), 0..9u32, prop::option::weighted(0.7, 0..60i64)), 0..max)
+        .prop_map(move |v| {
+            v.into_iter()
+                .map(|(a, k, val, t)| {
+                    (format!("acct{a}"), kinds[k], crate::linking::value_for(kinds[k], val), t)
+                })
+                .collect()
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(150))]
+
+    /// Incremental linking (only what an update reaches) against a fresh build: components,
+    /// operators, hubs and every explanation agree, with overrides in play.
+    #[test]
+    fn sparse_updates_equal_one_build(
+        obs in sparse_obs(120),
+        cuts in prop::collection::vec(0usize..120, 1..4),
+        remove in prop::collection::vec(0u32..60, 0..3),
+        expire in prop::option::of(0i64..60),
+    ) {
+        let policy = test_policy()
+            .must_link("acct1", "acct50")
+            .must_link("acct7", "acct33")
+            .legitimate("wifi", &crate::linking::value_for("wifi", 3));
+        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(obs.len())).collect();
+        cuts.sort_unstable();
+        cuts.push(obs.len());
+        let mut b = IndexBuilder::new().policy(policy.clone());
+        for (a, k, v, t) in &obs[..cuts[0]] {
+            b.add(a, k, v, *t).unwrap();
+        }
+        let mut index = b.build().unwrap();
+        for w in cuts.windows(2) {
+            let mut u = index.updater();
+            for (a, k, v, t) in &obs[w[0]..w[1]] {
+                u.add(a, k, v, *t).unwrap();
+            }
+            let (next, changes) = u.finish().unwrap();
+            prop_assert!(changes.relinked_accounts <= next.account_count());
+            index = next;
+        }
+        let removed: Vec<String> = remove.iter().map(|r| format!("acct{r}")).collect();
+        let mut u = index.updater();
+        for r in &removed {
+            u.remove_account(r);
+        }
+        if let Some(c) = expire {
+            u.expire_before(c);
+        }
+        let (index, _) = u.finish().unwrap();
+        let survivors: Vec<Obs> = obs
+            .iter()
+            .filter(|o| !removed.contains(&o.0))
+            .filter(|o| !matches!((expire, o.3), (Some(c), Some(t)) if t < c))
+            .cloned()
+            .collect();
+        let fresh = build(&survivors, &policy, true);
+        prop_assert_eq!(index.account_count(), fresh.account_count());
+        for level in [Level::Components, Level::Operators] {
+            prop_assert_eq!(partition(&index, level), partition(&fresh, level));
+        }
+        let hubs = |i: &sellerlink::Index| {
+            let mut v: Vec<(String, String, u32)> = i
+                .hubs()
+                .map(|h| (i.kind_name(h.kind).to_string(), i.artifact_value(h.artifact).to_string(), h.accounts))
+                .collect();
+            v.sort();
+            v
+        };
+        prop_assert_eq!(hubs(&index), hubs(&fresh));
+        let n = index.account_count().min(12);
+        for a in 0..n {
+            for b in a + 1..n {
+                let (a, b) = (sellerlink::AccountId::must(a), sellerlink::AccountId::must(b));
+                prop_assert_eq!(
+                    without_artifact_ids(&sellerlink::explain::explain(&index, a, b)),
+                    without_artifact_ids(&sellerlink::explain::explain(&fresh, a, b))
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn an_update_relinks_only_the_components_it_reaches() {
+    let mut b = IndexBuilder::new();
+    for ring in 0..10 {
+        for s in 0..4 {
+            b.add(&format!("r{ring}-{s}"), "device", &format!("laptop-{ring}"), Some(1_000)).unwrap();
+        }
+    }
+    // r0-0 and r0-1 also share a phone, seen early: expiring it must not leave them linked
+    // through it, though neither account goes away.
+    b.add("r0-0", "phone", "+1 555 0100", Some(10)).unwrap();
+    b.add("r0-1", "phone", "+1 555 0100", Some(10)).unwrap();
+    let index = b.build().unwrap();
+    let mut u = index.updater();
+    u.add("newcomer", "device", "laptop-3", Some(2_000)).unwrap();
+    let (next, changes) = u.finish().unwrap();
+    // Ring 3 and the newcomer: five accounts re-linked, the other nine rings kept.
+    assert_eq!(changes.relinked_accounts, 5);
+    assert_eq!(next.components().len(), 10);
+    assert_eq!(next.members(next.cluster_of(next.account("newcomer").unwrap())).len(), 5);
+
+    // Expiry: the laptop observations of ring 0 stay, the phone goes; ring 0 stays whole.
+    let mut u = next.updater();
+    u.expire_before(500);
+    let (after, changes) = u.finish().unwrap();
+    assert_eq!(changes.relinked_accounts, 4);
+    assert_eq!(after.members(after.cluster_of(after.account("r0-0").unwrap())).len(), 4);
+}
+
+#[test]
+fn expiring_the_only_link_splits_accounts_that_stay() {
+    let mut b = IndexBuilder::new();
+    b.add("a", "device", "shared", Some(10)).unwrap();
+    b.add("b", "device", "shared", Some(10)).unwrap();
+    b.add("a", "email", "a@example.com", Some(1_000)).unwrap();
+    b.add("b", "email", "b@example.com", Some(1_000)).unwrap();
+    for s in ["x", "y"] {
+        b.add(s, "device", "other", Some(1_000)).unwrap();
+    }
+    let index = b.build().unwrap();
+    assert_eq!(index.components().len(), 2);
+    let mut u = index.updater();
+    u.expire_before(100);
+    let (next, changes) = u.finish().unwrap();
+    // a and b keep their emails but lose the only thing they shared.
+    assert_eq!(next.account_count(), 4);
+    assert_eq!(next.components().len(), 3);
+    assert_eq!(changes.relinked_accounts, 2);
+    assert_eq!(changes.split, vec![("a".to_string(), vec!["a".to_string(), "b".to_string()])]);
+}
