@@ -160,6 +160,132 @@ fn check_snapshot_bytes(bytes: &[u8]) {
     assert_eq!(snapshot::save(&back).expect("a reloaded index saves"), saved, "saving is canonical");
 }
 
+/// The policy of [`check_update`]: small caps (so hubs come and go), windows, an evidence
+/// group, automatic caps for payments (so caps move), and overrides.
+pub fn update_policy() -> LinkPolicy {
+    LinkPolicy::new()
+        .kind("device", KindPolicy::strong().max_accounts(4))
+        .kind("payment", KindPolicy::strong().hub_cap(sellerlink::policy::HubCap::Auto).window_secs(20))
+        .kind("wifi", KindPolicy::weak().max_accounts(5).group("net"))
+        .kind("ip", KindPolicy::weak().max_accounts(5).window_secs(10).group("net"))
+        .kind("address", KindPolicy::weak().max_accounts(3))
+        .custom_kinds(KindPolicy::weak().max_accounts(4))
+        .must_link("s1", "s9")
+        .cannot_link("s2", "s3")
+        .legitimate("wifi", "a4:2b:b0:00:00:01")
+}
+
+/// One fuzzed observation: account, kind, value, time.
+type UpdateObs = (String, &'static str, String, Option<i64>);
+
+/// Target `update`: bytes as a program of batches, removals, expiry and snapshot round trips,
+/// run as a build followed by updates; the result must partition the accounts (components and
+/// operators) exactly as one build from the surviving observations, and every change set must
+/// count no more re-linked accounts than there are.
+///
+/// Each 3-byte instruction `[op, x, y]`: `op % 8` below 5 adds an observation (account
+/// `x % 16`, kind `op`·`x` among six, value `y % 8`, time `y` unless `op & 8`), 5 ends the batch
+/// (an update), 6 removes account `x % 16` in the next update, 7 expires before `y` in the next
+/// update; `op & 0x80` with 5 also saves and reloads the index through a snapshot. Removals
+/// and expiry given before the first batch ends wait for the first update.
+pub fn check_update(data: &[u8]) {
+    const KINDS: [&str; 6] = ["device", "payment", "wifi", "ip", "address", "shop_tax_id"];
+    let policy = update_policy();
+    let mut live: Vec<UpdateObs> = Vec::new();
+    let mut batch: Vec<UpdateObs> = Vec::new();
+    let (mut removals, mut expiry): (Vec<String>, Option<i64>) = (Vec::new(), None);
+    let mut index: Option<Index> = None;
+    let finish = |index: &mut Option<Index>,
+                      batch: &mut Vec<UpdateObs>,
+                      removals: &mut Vec<String>,
+                      expiry: &mut Option<i64>,
+                      live: &mut Vec<UpdateObs>| {
+        let next = match index.take() {
+            None => {
+                let mut b = IndexBuilder::new().policy(policy.clone());
+                for (a, k, v, t) in batch.iter() {
+                    b.add(a, k, v, *t).expect("a generated observation is valid");
+                }
+                live.append(batch);
+                b.build().expect("a small index builds")
+            }
+            Some(old) => {
+                let mut u = old.updater();
+                for (a, k, v, t) in batch.iter() {
+                    u.add(a, k, v, *t).expect("a generated observation is valid");
+                }
+                // Removal takes accounts the old index has, with all their observations.
+                let gone: Vec<String> = removals.drain(..).filter(|r| u.remove_account(r)).collect();
+                live.append(batch);
+                live.retain(|o| !gone.contains(&o.0));
+                if let Some(c) = expiry.take() {
+                    u.expire_before(c);
+                    live.retain(|o| !matches!(o.3, Some(t) if t < c));
+                }
+                let (next, changes) = u.finish().expect("a small update finishes");
+                assert!(changes.relinked_accounts <= next.account_count(), "{changes:?}");
+                next
+            }
+        };
+        *index = Some(next);
+    };
+    for ins in data.chunks_exact(3) {
+        let (op, x, y) = (ins[0], ins[1], ins[2]);
+        match op % 8 {
+            0..=4 => {
+                let kind = KINDS[(usize::from(op % 8) + usize::from(x / 16)) % KINDS.len()];
+                let value = match kind {
+                    "wifi" => format!("a4:2b:b0:00:00:{:02x}", y % 8),
+                    "ip" => format!("10.0.0.{}", y % 8),
+                    _ => format!("v{}", y % 8),
+                };
+                let time = (op & 8 == 0).then_some(i64::from(y));
+                batch.push((format!("s{}", x % 16), kind, value, time));
+            }
+            5 => {
+                finish(&mut index, &mut batch, &mut removals, &mut expiry, &mut live);
+                if op & 0x80 != 0 {
+                    if let Some(i) = index.take() {
+                        let bytes = snapshot::save(&i).expect("an index saves");
+                        index = Some(snapshot::load(&bytes).expect("a saved index loads"));
+                    }
+                }
+            }
+            6 => removals.push(format!("s{}", x % 16)),
+            _ => expiry = Some(expiry.map_or(i64::from(y), |c| c.max(i64::from(y)))),
+        }
+    }
+    finish(&mut index, &mut batch, &mut removals, &mut expiry, &mut live);
+    let Some(index) = index else { return };
+    let mut b = IndexBuilder::new().policy(policy);
+    for (a, k, v, t) in &live {
+        b.add(a, k, v, *t).expect("a generated observation is valid");
+    }
+    let fresh = b.build().expect("a small index builds");
+    assert_eq!(index.account_count(), fresh.account_count(), "accounts: updates vs one build");
+    for level in [sellerlink::index::Level::Components, sellerlink::index::Level::Operators] {
+        assert_eq!(named_partition(&index, level), named_partition(&fresh, level), "{level:?}: updates vs one build");
+    }
+}
+
+/// A clustering as sorted lists of account names.
+fn named_partition(index: &Index, level: sellerlink::index::Level) -> Vec<Vec<String>> {
+    let c = index.clustering_at(level);
+    let mut out: Vec<Vec<String>> = (0..c.len())
+        .map(|k| {
+            let mut names: Vec<String> = c
+                .members(sellerlink::ClusterId::must(k))
+                .iter()
+                .map(|&a| index.account_name(sellerlink::AccountId::from_u32(a)).to_string())
+                .collect();
+            names.sort();
+            names
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 /// Replays every file of `fuzz/seeds/<target>/` and `tests/fuzz/<target>/` through `check`,
 /// naming each file that fails; returns how many files were replayed.
 fn replay(target: &str, check: fn(&[u8])) -> usize {
@@ -202,6 +328,11 @@ fn snapshot_decode_corpus_replays() {
         replay("snapshot_decode", check_snapshot) > 0,
         "no snapshot_decode inputs: fuzz/seeds/snapshot_decode/ is empty"
     );
+}
+
+#[test]
+fn update_corpus_replays() {
+    assert!(replay("update", check_update) > 0, "no update inputs: fuzz/seeds/update/ is empty");
 }
 
 #[test]
