@@ -191,7 +191,8 @@ pub fn read_csv_path(
 ) -> Result<IngestReport, IngestError> {
     let path = path.as_ref();
     let file = File::open(path).map_err(|source| IngestError::Io { path: path.to_path_buf(), source })?;
-    read_csv(BufReader::with_capacity(1 << 20, file), path, options, builder)
+    let size = file.metadata().ok().map(|m| m.len());
+    read_sized(BufReader::with_capacity(1 << 20, file), path, options, builder, size)
 }
 
 /// Reads observations from any reader; `path` names it in errors.
@@ -217,6 +218,18 @@ pub fn read_csv<R: Read + Send>(
     options: &CsvOptions,
     builder: &mut IndexBuilder,
 ) -> Result<IngestReport, IngestError> {
+    read_sized(reader, path, options, builder, None)
+}
+
+/// [`read_csv`], knowing the input's size in bytes when it is a file: then the first chunk's
+/// rows per byte and new strings per row size the builder's tables for the whole input.
+fn read_sized<R: Read + Send>(
+    reader: R,
+    path: impl AsRef<Path>,
+    options: &CsvOptions,
+    builder: &mut IndexBuilder,
+    size: Option<u64>,
+) -> Result<IngestReport, IngestError> {
     let path: PathBuf = path.as_ref().to_path_buf();
     // A producer thread reads, parses, checks and normalises; this thread interns, in order.
     let kinds = std::mem::take(&mut builder.kinds);
@@ -226,7 +239,7 @@ pub fn read_csv<R: Read + Send>(
     std::thread::scope(|scope| {
         let producer_path = path.clone();
         let producer = scope.spawn(move || produce(reader, producer_path, strict, chunk, kinds, tx));
-        let result = consume(rx, &path, options, builder);
+        let result = consume(rx, &path, options, builder, size);
         match producer.join() {
             Ok(kinds) => builder.kinds = kinds,
             // The producer cannot panic on input (every fault is a value); should it ever,
@@ -256,6 +269,8 @@ struct Batch {
     text: String,
     entries: Vec<Entry>,
     records: u64,
+    /// Input bytes the batch covers.
+    bytes: usize,
 }
 
 enum Entry {
@@ -268,15 +283,18 @@ fn consume(
     path: &Path,
     options: &CsvOptions,
     builder: &mut IndexBuilder,
+    size: Option<u64>,
 ) -> Result<IngestReport, IngestError> {
     let at = |line: u64| Location { path: path.to_path_buf(), line };
     let mut report = IngestReport::default();
+    let mut size = size;
     for msg in rx {
         let batch = match msg {
             Msg::Batch(b) => b,
             Msg::Fail(e) => return Err(e),
         };
         report.records += batch.records;
+        let before = (builder.accounts.len(), builder.artifacts.len());
         let text = &batch.text;
         let slice = |(a, b): (u32, u32)| &text[a as usize..b as usize];
         for entry in batch.entries {
@@ -298,6 +316,19 @@ fn consume(
                     check_limit(&report, options, &at, line)?;
                 }
             }
+        }
+        // After the first full chunk of a file: size the tables for the rest, at the rates of
+        // new accounts and artifacts per row seen so far (an upper bound: later rows repeat
+        // more). Bounded by one row per 16 bytes left, so the room is proportional to the file.
+        if let Some(total) = size.take().filter(|_| batch.bytes >= CHUNK / 2 && batch.records > 0) {
+            let left = total.saturating_sub(batch.bytes as u64);
+            let rows = (left as f64 * batch.records as f64 / batch.bytes as f64).min(left as f64 / 16.0);
+            let rate = |after: usize, before: usize| (after - before) as f64 / batch.records as f64;
+            builder.reserve(
+                rows as usize,
+                (rows * rate(builder.accounts.len(), before.0)) as usize,
+                (rows * rate(builder.artifacts.len(), before.1)) as usize,
+            );
         }
     }
     Ok(report)
@@ -322,7 +353,7 @@ fn produce<R: Read>(
     let mut line_base: u64 = 1;
     let mut cols: Option<Columns> = None;
     let mut scratch = String::new();
-    let mut record = csv::ByteRecord::new();
+    let (mut record, mut next) = (csv::ByteRecord::new(), csv::ByteRecord::new());
     let mut want = chunk;
     loop {
         while buf.len() < want && !eof {
@@ -338,27 +369,48 @@ fn produce<R: Read>(
                 }
             }
         }
-        // Record start offsets (and line numbers) in this chunk, by the csv parser.
+        // One pass of the csv parser over the chunk: a record is handled once the next one
+        // has parsed (so it is known to be whole), or at the end of the input; the last record
+        // of a chunk is otherwise carried into the next chunk.
         let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(&buf[..]);
-        let mut starts: Vec<(usize, u64)> = Vec::new();
+        let mut batch = Batch::default();
+        let mut fail = None;
+        let mut pending: Option<(usize, u64)> = None; // start byte and line of `record`
+        let mut handled = 0usize;
+        let mut consumed = 0usize;
         loop {
             let pos = rdr.position().clone();
-            match rdr.read_byte_record(&mut record) {
-                Ok(true) => starts.push((pos.byte() as usize, pos.line())),
-                _ => break,
+            let more = matches!(rdr.read_byte_record(&mut next), Ok(true));
+            if let Some((start, line)) = pending.take() {
+                if !more && !eof {
+                    consumed = start; // possibly cut short: the next chunk reads it again
+                    break;
+                }
+                let end = if more { pos.byte() as usize } else { buf.len() };
+                consumed = end;
+                if end - start > MAX_LINE {
+                    fail = Some(IngestError::Record {
+                        at: at(line_base + line - 1),
+                        reason: "line longer than 16 MiB".into(),
+                    });
+                    break;
+                }
+                handled += 1;
+                let line = line_base + line - 1;
+                if let Err(e) =
+                    handle(&record, line, &mut cols, &mut kinds, &mut scratch, &mut batch, strict, &at)
+                {
+                    fail = Some(e);
+                    break;
+                }
             }
+            if !more {
+                break;
+            }
+            std::mem::swap(&mut record, &mut next);
+            pending = Some((pos.byte() as usize, pos.line()));
         }
-        // Keep every record but the last unless this is the end of the input.
-        let keep = if eof { starts.len() } else { starts.len().saturating_sub(1) };
-        let span = |i: usize| starts.get(i + 1).map_or(buf.len(), |s| s.0) - starts[i].0;
-        if let Some(i) = (0..keep).find(|&i| span(i) > MAX_LINE) {
-            let _ = tx.send(Msg::Fail(IngestError::Record {
-                at: at(line_base + starts[i].1 - 1),
-                reason: "line longer than 16 MiB".into(),
-            }));
-            return kinds;
-        }
-        if keep == 0 && !eof {
+        if handled == 0 && fail.is_none() && !eof {
             if buf.len() > MAX_LINE {
                 let _ = tx.send(Msg::Fail(IngestError::Record {
                     at: at(line_base),
@@ -370,52 +422,8 @@ fn produce<R: Read>(
             continue;
         }
         want = chunk;
-        let consumed = if keep < starts.len() { starts[keep].0 } else { buf.len() };
-        let mut batch = Batch::default();
-        let mut rdr =
-            csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(&buf[..consumed]);
-        let mut fail = None;
-        for _ in 0..keep {
-            let line = line_base + rdr.position().line() - 1;
-            if !matches!(rdr.read_byte_record(&mut record), Ok(true)) {
-                break;
-            }
-            if record.len() == 1 && record.get(0).is_some_and(|f| f.iter().all(u8::is_ascii_whitespace)) {
-                continue; // blank line
-            }
-            let Some(c) = &cols else {
-                match Columns::from_header(&record) {
-                    Ok(c) => cols = Some(c),
-                    Err(reason) => fail = Some(IngestError::Header { at: at(line), reason }),
-                }
-                if fail.is_some() {
-                    break;
-                }
-                continue;
-            };
-            batch.records += 1;
-            match c.prepare(&record, &mut kinds, &mut scratch, &mut batch.text) {
-                Ok((account, value, raw, kind, time)) => {
-                    batch.entries.push(Entry::Obs { line, account, value, raw, kind, time })
-                }
-                Err(fault) => {
-                    let (reason, err) = match fault {
-                        Fault::Record(r) => {
-                            (r.to_string(), IngestError::Record { at: at(line), reason: r.to_string() })
-                        }
-                        Fault::Observation(o) => {
-                            (o.reason(), IngestError::Observation { at: at(line), source: o })
-                        }
-                    };
-                    if strict {
-                        fail = Some(err);
-                        break;
-                    }
-                    batch.entries.push(Entry::Reject { line, reason, message: err.to_string() });
-                }
-            }
-        }
-        if cols.is_none() && fail.is_none() && eof && keep == starts.len() {
+        batch.bytes = consumed;
+        if cols.is_none() && fail.is_none() && eof {
             fail = Some(IngestError::Header {
                 at: at(1),
                 reason: "empty file: expected account,kind,value[,timestamp]".into(),
@@ -430,10 +438,53 @@ fn produce<R: Read>(
         }
         line_base += buf[..consumed].iter().filter(|&&b| b == b'\n').count() as u64;
         buf.drain(..consumed);
-        if eof && buf.is_empty() {
-            return kinds;
+        if eof {
+            return kinds; // every record was handled
         }
     }
+}
+
+/// Handles one whole record of a chunk: the header, a blank line, an observation or a
+/// rejection (added to `batch`); the error that ends the read, if any.
+#[allow(clippy::too_many_arguments)]
+fn handle(
+    record: &csv::ByteRecord,
+    line: u64,
+    cols: &mut Option<Columns>,
+    kinds: &mut crate::kind::Kinds,
+    scratch: &mut String,
+    batch: &mut Batch,
+    strict: bool,
+    at: &impl Fn(u64) -> Location,
+) -> Result<(), IngestError> {
+    if record.len() == 1 && record.get(0).is_some_and(|f| f.iter().all(u8::is_ascii_whitespace)) {
+        return Ok(()); // blank line
+    }
+    let Some(c) = cols.as_ref() else {
+        *cols = Some(
+            Columns::from_header(record).map_err(|reason| IngestError::Header { at: at(line), reason })?,
+        );
+        return Ok(());
+    };
+    batch.records += 1;
+    match c.prepare(record, kinds, scratch, &mut batch.text) {
+        Ok((account, value, raw, kind, time)) => {
+            batch.entries.push(Entry::Obs { line, account, value, raw, kind, time })
+        }
+        Err(fault) => {
+            let (reason, err) = match fault {
+                Fault::Record(r) => {
+                    (r.to_string(), IngestError::Record { at: at(line), reason: r.to_string() })
+                }
+                Fault::Observation(o) => (o.reason(), IngestError::Observation { at: at(line), source: o }),
+            };
+            if strict {
+                return Err(err);
+            }
+            batch.entries.push(Entry::Reject { line, reason, message: err.to_string() });
+        }
+    }
+    Ok(())
 }
 
 fn check_limit(

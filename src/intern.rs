@@ -110,17 +110,47 @@ impl Interner {
         Some(id)
     }
 
-    /// Rebuilds the interner with ids in the order given by `order` (a permutation of
-    /// `0..len`), returning it; `order[new] = old`.
+    /// Rebuilds the interner with ids in the order given by `order` (distinct ids; `order[new]
+    /// = old`), dropping ids it leaves out, and returns it. The strings are copied in the new
+    /// order; the hash table is kept and its ids rewritten in place (no string is hashed again).
+    ///
+    /// # Panics
+    ///
+    /// Panics when `order` names an id that is out of range.
     pub fn permuted(&self, order: &[u32]) -> Interner {
+        let mut new_of_old = vec![u32::MAX; self.len()];
         let mut out = Self::with_tags(self.tagged);
-        out.arena.reserve(self.arena.len());
-        out.ends.reserve(self.len());
-        for &old in order {
-            let fresh = out.intern(self.tag(old), self.get(old));
-            debug_assert!(fresh.is_some());
+        out.arena.reserve(order.iter().map(|&old| self.get(old).len()).sum());
+        out.ends.reserve(order.len());
+        for (new, &old) in order.iter().enumerate() {
+            new_of_old[old as usize] = new as u32;
+            out.arena.push_str(self.get(old));
+            out.ends.push(out.arena.len() as u64);
+            if self.tagged {
+                out.tags.push(self.tags[old as usize]);
+            }
+        }
+        out.table = self.table.clone();
+        if order.len() < self.len() {
+            out.table.retain(|id| new_of_old[*id as usize] != u32::MAX);
+        }
+        for id in out.table.iter_mut() {
+            *id = new_of_old[*id as usize];
         }
         out
+    }
+
+    /// Makes room for `additional` more strings of `bytes` bytes in all, so that the table does
+    /// not grow (and rehash every string) while they are interned.
+    pub fn reserve(&mut self, additional: usize, bytes: usize) {
+        self.arena.reserve(bytes);
+        self.ends.reserve(additional);
+        if self.tagged {
+            self.tags.reserve(additional);
+        }
+        let Self { arena, ends, tags, tagged, table, hasher } = self;
+        let view = View { arena, ends, tags, tagged: *tagged, hasher };
+        table.reserve(additional, |&other| view.rehash(other));
     }
 
     /// Bytes held (arena, offsets, tags and table), for memory accounting.
@@ -235,5 +265,18 @@ mod tests {
         assert_eq!(p.get(0), "9999");
         assert_eq!(p.tag(0), 9999 % 3);
         assert_eq!(p.find(0, "0"), Some(9999));
+        for n in 0..10_000u32 {
+            assert_eq!(p.find(n % 3, &n.to_string()), Some(9999 - n));
+        }
+        // Leaving ids out drops them: the odd numbers, in reverse.
+        let odd: Vec<u32> = (0..10_000u32).rev().filter(|n| n % 2 == 1).collect();
+        let mut q = i.permuted(&odd);
+        assert_eq!(q.len(), 5_000);
+        assert_eq!(q.find(1, "1"), Some(4_999));
+        assert_eq!(q.find(0, "0"), None);
+        assert_eq!(q.find(2, "2"), None);
+        // And the result interns on as usual.
+        assert_eq!(q.intern(0, "0"), Some(5_000));
+        assert_eq!(q.find(0, "0"), Some(5_000));
     }
 }

@@ -196,10 +196,10 @@ pub fn check_update(data: &[u8]) {
     let (mut removals, mut expiry): (Vec<String>, Option<i64>) = (Vec::new(), None);
     let mut index: Option<Index> = None;
     let finish = |index: &mut Option<Index>,
-                      batch: &mut Vec<UpdateObs>,
-                      removals: &mut Vec<String>,
-                      expiry: &mut Option<i64>,
-                      live: &mut Vec<UpdateObs>| {
+                  batch: &mut Vec<UpdateObs>,
+                  removals: &mut Vec<String>,
+                  expiry: &mut Option<i64>,
+                  live: &mut Vec<UpdateObs>| {
         let next = match index.take() {
             None => {
                 let mut b = IndexBuilder::new().policy(policy.clone());
@@ -264,7 +264,11 @@ pub fn check_update(data: &[u8]) {
     let fresh = b.build().expect("a small index builds");
     assert_eq!(index.account_count(), fresh.account_count(), "accounts: updates vs one build");
     for level in [sellerlink::index::Level::Components, sellerlink::index::Level::Operators] {
-        assert_eq!(named_partition(&index, level), named_partition(&fresh, level), "{level:?}: updates vs one build");
+        assert_eq!(
+            named_partition(&index, level),
+            named_partition(&fresh, level),
+            "{level:?}: updates vs one build"
+        );
     }
 }
 
