@@ -42,6 +42,7 @@ pub struct CsvOptions {
     lenient: bool,
     max_rejections: Option<u64>,
     chunk: Option<usize>,
+    size: Option<u64>,
 }
 
 impl CsvOptions {
@@ -53,7 +54,7 @@ impl CsvOptions {
     /// assert!(!sellerlink::ingest::CsvOptions::strict().is_lenient());
     /// ```
     pub fn strict() -> Self {
-        Self { lenient: false, max_rejections: None, chunk: None }
+        Self { lenient: false, ..Self::default() }
     }
 
     /// Lenient: bad lines are skipped, counted and reported.
@@ -64,7 +65,7 @@ impl CsvOptions {
     /// assert!(sellerlink::ingest::CsvOptions::lenient().is_lenient());
     /// ```
     pub fn lenient() -> Self {
-        Self { lenient: true, max_rejections: None, chunk: None }
+        Self { lenient: true, ..Self::default() }
     }
 
     /// In lenient mode, give up after this many rejections.
@@ -91,6 +92,22 @@ impl CsvOptions {
     /// ```
     pub fn chunk_size(mut self, bytes: usize) -> Self {
         self.chunk = Some(bytes.max(1));
+        self
+    }
+
+    /// The input's size in bytes, when known ([`read_csv_path`] takes it from the file): the
+    /// first chunk's rows per byte and new accounts and artifacts per row then size the
+    /// builder's tables for the whole input, so that they do not grow and rehash on the way.
+    /// Room reserved is bounded by one row per 16 bytes of input.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let o = sellerlink::ingest::CsvOptions::strict().size_hint(1 << 30);
+    /// # let _ = o;
+    /// ```
+    pub fn size_hint(mut self, bytes: u64) -> Self {
+        self.size = Some(bytes);
         self
     }
 
@@ -191,8 +208,11 @@ pub fn read_csv_path(
 ) -> Result<IngestReport, IngestError> {
     let path = path.as_ref();
     let file = File::open(path).map_err(|source| IngestError::Io { path: path.to_path_buf(), source })?;
-    let size = file.metadata().ok().map(|m| m.len());
-    read_sized(BufReader::with_capacity(1 << 20, file), path, options, builder, size)
+    let mut options = options.clone();
+    if options.size.is_none() {
+        options.size = file.metadata().ok().map(|m| m.len());
+    }
+    read_csv(BufReader::with_capacity(1 << 20, file), path, &options, builder)
 }
 
 /// Reads observations from any reader; `path` names it in errors.
@@ -218,18 +238,6 @@ pub fn read_csv<R: Read + Send>(
     options: &CsvOptions,
     builder: &mut IndexBuilder,
 ) -> Result<IngestReport, IngestError> {
-    read_sized(reader, path, options, builder, None)
-}
-
-/// [`read_csv`], knowing the input's size in bytes when it is a file: then the first chunk's
-/// rows per byte and new strings per row size the builder's tables for the whole input.
-fn read_sized<R: Read + Send>(
-    reader: R,
-    path: impl AsRef<Path>,
-    options: &CsvOptions,
-    builder: &mut IndexBuilder,
-    size: Option<u64>,
-) -> Result<IngestReport, IngestError> {
     let path: PathBuf = path.as_ref().to_path_buf();
     // A producer thread reads, parses, checks and normalises; this thread interns, in order.
     let kinds = std::mem::take(&mut builder.kinds);
@@ -239,7 +247,7 @@ fn read_sized<R: Read + Send>(
     std::thread::scope(|scope| {
         let producer_path = path.clone();
         let producer = scope.spawn(move || produce(reader, producer_path, strict, chunk, kinds, tx));
-        let result = consume(rx, &path, options, builder, size);
+        let result = consume(rx, &path, options, builder);
         match producer.join() {
             Ok(kinds) => builder.kinds = kinds,
             // The producer cannot panic on input (every fault is a value); should it ever,
@@ -283,11 +291,10 @@ fn consume(
     path: &Path,
     options: &CsvOptions,
     builder: &mut IndexBuilder,
-    size: Option<u64>,
 ) -> Result<IngestReport, IngestError> {
     let at = |line: u64| Location { path: path.to_path_buf(), line };
     let mut report = IngestReport::default();
-    let mut size = size;
+    let mut size = options.size;
     for msg in rx {
         let batch = match msg {
             Msg::Batch(b) => b,

@@ -38,7 +38,7 @@ pub fn load(
     );
     bar.set_message(path.display().to_string());
     let reader = bar.wrap_read(BufReader::with_capacity(1 << 20, file));
-    let options = if strict { CsvOptions::strict() } else { CsvOptions::lenient() };
+    let options = if strict { CsvOptions::strict() } else { CsvOptions::lenient() }.size_hint(size);
     let report = read_csv(reader, path, &options, builder).map_err(|e| e.to_string())?;
     bar.finish_and_clear();
     if report.rejected > 0 {
