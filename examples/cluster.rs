@@ -98,6 +98,10 @@ fn main() {
             };
             let file = std::fs::File::open(input)
                 .unwrap_or_else(|e| common::fail(format!("{}: {e}", input.display())));
+            let options = match file.metadata() {
+                Ok(m) => options.size_hint(m.len()),
+                Err(_) => options,
+            };
             report = updater
                 .read_csv(std::io::BufReader::new(file), input, &options)
                 .unwrap_or_else(|e| common::fail(e));
@@ -149,10 +153,17 @@ fn main() {
         }
     }
     if let Some(c) = &changes {
-        json["update"] = serde_json::json!({
+        let mut update = serde_json::json!({
             "appeared": c.appeared.len(), "merged": c.merged.len(), "split": c.split.len(),
             "joined": c.joined.len(), "removed_accounts": c.removed_accounts,
+            "relinked_accounts": c.relinked_accounts,
+            "recomputed_components": c.recomputed_components, "kept_components": c.kept_components,
         });
+        // The stages inside the update, as for a build.
+        for (stage, t) in &index.stats().timings {
+            update[format!("{stage}_ms")] = serde_json::json!(common::ms(*t));
+        }
+        json["update"] = update;
     }
     json["write_ms"] = serde_json::json!(common::ms(write_time));
     json["total_ms"] = serde_json::json!(common::ms(total.elapsed()));

@@ -302,34 +302,58 @@ impl IndexBuilder {
     }
 }
 
-/// Sorts ids by their names. Each id is keyed by the 8 bytes that follow the names' common
-/// prefix (zero-padded, big-endian: key order never contradicts name order), so that most
-/// comparisons are one integer compare on a contiguous array; equal keys compare whole names.
+/// Sorts ids by their names, as a multikey sort: ids are sorted by the first 8 bytes of their
+/// names (zero-padded, big-endian, so key order never contradicts name order) in one
+/// contiguous array, then each run of equal keys by the next 8 bytes, and so on. Most
+/// comparisons are integer compares, and names are read in order of the array, not at random
+/// from inside a comparison.
 fn sort_by_name(order: &mut [u32], names: &Interner) {
-    let Some(&first) = order.first() else { return };
-    let first = names.get(first).as_bytes();
-    let common = order.iter().fold(first.len(), |n, &a| {
-        let s = names.get(a).as_bytes();
-        n.min(s.iter().zip(first).take_while(|(x, y)| x == y).count())
-    });
-    let key = |a: u32| {
-        let rest = names.get(a).as_bytes().get(common..).unwrap_or(&[]);
-        let mut b = [0u8; 8];
-        let n = rest.len().min(8);
-        b[..n].copy_from_slice(&rest[..n]);
-        u64::from_be_bytes(b)
-    };
-    let mut keyed: Vec<(u64, u32)> = order.iter().map(|&a| (key(a), a)).collect();
-    let cmp = |x: &(u64, u32), y: &(u64, u32)| x.0.cmp(&y.0).then_with(|| names.get(x.1).cmp(names.get(y.1)));
+    let mut keyed: Vec<(u64, u32)> = order.iter().map(|&a| (name_key(names.get(a), 0), a)).collect();
     #[cfg(feature = "rayon")]
     {
         use rayon::slice::ParallelSliceMut;
-        keyed.par_sort_unstable_by(cmp);
+        keyed.par_sort_unstable();
     }
     #[cfg(not(feature = "rayon"))]
-    keyed.sort_unstable_by(cmp);
+    keyed.sort_unstable();
+    refine_runs(&mut keyed, 0, names);
     for (slot, (_, a)) in order.iter_mut().zip(keyed) {
         *slot = a;
+    }
+}
+
+/// Bytes `at..at + 8` of `name`, zero-padded, as a big-endian integer.
+fn name_key(name: &str, at: usize) -> u64 {
+    let rest = name.as_bytes().get(at..).unwrap_or(&[]);
+    let mut b = [0u8; 8];
+    let n = rest.len().min(8);
+    b[..n].copy_from_slice(&rest[..n]);
+    u64::from_be_bytes(b)
+}
+
+/// Orders each run of equal keys (names equal up to `depth + 8` bytes) by the following bytes.
+fn refine_runs(keyed: &mut [(u64, u32)], depth: usize, names: &Interner) {
+    let mut i = 0;
+    while i < keyed.len() {
+        let mut j = i + 1;
+        while j < keyed.len() && keyed[j].0 == keyed[i].0 {
+            j += 1;
+        }
+        if j - i > 1 {
+            let run = &mut keyed[i..j];
+            let next = depth + 8;
+            if run.iter().all(|&(_, a)| names.get(a).len() <= next) {
+                // Padding hides the rest (only a name with trailing NULs can get here).
+                run.sort_unstable_by(|x, y| names.get(x.1).cmp(names.get(y.1)));
+            } else {
+                for x in run.iter_mut() {
+                    x.0 = name_key(names.get(x.1), next);
+                }
+                run.sort_unstable();
+                refine_runs(run, next, names);
+            }
+        }
+        i = j;
     }
 }
 
@@ -368,6 +392,12 @@ mod tests {
             "store-12345678",
             "store-1234567",
             "Store-1",
+            "a-very-long-common-prefix-of-many-bytes-1",
+            "a-very-long-common-prefix-of-many-bytes-10",
+            "a-very-long-common-prefix-of-many-bytes-",
+            "a-very-long-common-prefix-of-many-bytes-0\u{0}",
+            "a-very-long-common-prefix-of-many-bytes-0",
+            "b",
         ];
         for w in words {
             names.intern(0, w);
@@ -383,5 +413,26 @@ mod tests {
         sort_by_name(&mut one, &names);
         assert_eq!(one, vec![3]);
         sort_by_name(&mut [], &names);
+    }
+
+    #[test]
+    fn sort_by_name_equals_string_order_on_many_shared_prefixes() {
+        // Names from a 3-letter alphabet, 0 to 40 long: long runs of equal 8-byte keys.
+        let mut names = Interner::new();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..5_000 {
+            let len = (next() % 41) as usize;
+            let name: String = (0..len).map(|_| ['a', 'b', 'é'][(next() % 3) as usize]).collect();
+            names.intern(0, &name);
+        }
+        let mut order: Vec<u32> = (0..names.len() as u32).collect();
+        sort_by_name(&mut order, &names);
+        assert!(order.windows(2).all(|w| names.get(w[0]) < names.get(w[1])));
     }
 }

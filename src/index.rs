@@ -250,18 +250,21 @@ impl Index {
 
     pub(crate) fn build_bitmaps(&mut self) {
         let g = &self.graph;
-        let mut kind_accounts = vec![RoaringBitmap::new(); self.kinds.len()];
-        for a in 0..g.account_count() {
-            let arts = g.artifacts_of(AccountId::must(a));
-            let mut last = u32::MAX;
-            for &f in arts {
-                let k = g.art_kind[f as usize].as_u32();
-                if k != last {
-                    kind_accounts[k as usize].insert(a as u32);
-                    last = k;
-                }
+        // Per kind, a plain bitset over accounts (n/8 bytes), filled artifact by artifact (in
+        // array order) and then compressed: no random reads of artifact kinds per account.
+        let mut bits: Vec<Vec<u8>> = vec![Vec::new(); self.kinds.len()];
+        for f in 0..g.artifact_count() {
+            let set = &mut bits[g.art_kind[f].as_usize()];
+            if set.is_empty() {
+                set.resize(g.account_count().div_ceil(8), 0);
+            }
+            for &a in g.accounts_of(ArtifactId::from_u32(f as u32)) {
+                set[a as usize / 8] |= 1 << (a % 8);
             }
         }
+        let kind_accounts: Vec<RoaringBitmap> =
+            bits.iter().map(|b| RoaringBitmap::from_lsb0_bytes(0, b)).collect();
+        drop(bits);
         let mut big = AHashMap::new();
         for f in 0..g.artifact_count() as u32 {
             if g.degree(ArtifactId::from_u32(f)) >= BITMAP_MIN_DEGREE {

@@ -120,7 +120,11 @@ impl Interner {
     pub fn permuted(&self, order: &[u32]) -> Interner {
         let mut new_of_old = vec![u32::MAX; self.len()];
         let mut out = Self::with_tags(self.tagged);
-        out.arena.reserve(order.iter().map(|&old| self.get(old).len()).sum());
+        out.arena.reserve(if order.len() == self.len() {
+            self.arena.len()
+        } else {
+            order.iter().map(|&old| self.get(old).len()).sum()
+        });
         out.ends.reserve(order.len());
         for (new, &old) in order.iter().enumerate() {
             new_of_old[old as usize] = new as u32;
