@@ -157,6 +157,11 @@ impl Interner {
         table.reserve(additional, |&other| view.rehash(other));
     }
 
+    /// The arena, the end offset of each string and the tags (empty when untagged), as stored.
+    pub(crate) fn raw_parts(&self) -> (&str, &[u64], &[u32]) {
+        (&self.arena, &self.ends, &self.tags)
+    }
+
     /// Bytes held (arena, offsets, tags and table), for memory accounting.
     pub fn heap_bytes(&self) -> usize {
         self.arena.capacity()

@@ -24,6 +24,9 @@
 //! the text rule until the caller registers the closure again with
 //! [`Index::set_normalizer`](crate::Index::set_normalizer).
 
+use std::borrow::Cow;
+use std::io::{Seek, SeekFrom, Write};
+
 use roaring::RoaringBitmap;
 use serde::{Deserialize, Serialize};
 
@@ -111,25 +114,27 @@ struct Payload<'a> {
     artifacts: Strings<'a>,
     #[serde(borrow)]
     first_written: Strings<'a>,
-    art_tags: Vec<u32>,
-    art_off: Vec<u32>,
-    art_acc: Vec<u32>,
-    ev_off: Vec<u32>,
-    ev_acc: Vec<u32>,
-    ev_time: Vec<i64>,
-    caps: Vec<u32>,
+    art_tags: Cow<'a, [u32]>,
+    art_off: Cow<'a, [u32]>,
+    art_acc: Cow<'a, [u32]>,
+    ev_off: Cow<'a, [u32]>,
+    ev_acc: Cow<'a, [u32]>,
+    ev_time: Cow<'a, [i64]>,
+    caps: Cow<'a, [u32]>,
     hubs: &'a [u8],
-    confirmed: Vec<u64>,
-    components: Vec<u32>,
-    operator_labels: Option<Vec<u32>>,
-    operator_confidence: Vec<f32>,
+    confirmed: Cow<'a, [u64]>,
+    components: Cow<'a, [u32]>,
+    operator_labels: Option<Cow<'a, [u32]>>,
+    operator_confidence: Cow<'a, [f32]>,
     observations: u64,
 }
 
+/// Strings as an arena and end offsets: borrowed from the index when saving (sequences of
+/// numbers are `Cow`s for the same reason: saving copies nothing), owned when loading.
 #[derive(Serialize, Deserialize)]
 struct Strings<'a> {
     arena: &'a str,
-    ends: Vec<u64>,
+    ends: Cow<'a, [u64]>,
 }
 
 /// The most bytes an encoded policy may claim (it holds a few dozen short strings).
@@ -164,13 +169,29 @@ struct OperatorsConfig {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn save(index: &Index) -> Result<Vec<u8>, SnapshotError> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    write_snapshot(index, &mut out, |e| SnapshotError::Encode(e.to_string()))?;
+    Ok(out.into_inner())
+}
+
+/// Writes the header and payload to `w`, streaming: the payload borrows the index's arrays and
+/// goes through a checksumming writer, then the header's length and checksum are written in
+/// place. Memory beyond the index: a few small encoded parts.
+fn write_snapshot<W: Write + Seek>(
+    index: &Index,
+    w: &mut W,
+    io: impl Fn(std::io::Error) -> SnapshotError,
+) -> Result<(), SnapshotError> {
     let g = &index.graph;
-    let encode_err = |e: bincode::error::EncodeError| SnapshotError::Encode(e.to_string());
+    let encode_err = |e: bincode::error::EncodeError| match e {
+        bincode::error::EncodeError::Io { inner, .. } => io(inner),
+        e => SnapshotError::Encode(e.to_string()),
+    };
     let mut hubs = Vec::new();
     index.hubs.serialize_into(&mut hubs).map_err(|e| SnapshotError::Encode(e.to_string()))?;
     let policy = bincode::serde::encode_to_vec(&index.policy, policy_config()).map_err(encode_err)?;
-    let (acc_arena, acc_ends) = strings(&index.accounts);
-    let (art_arena, art_ends) = strings(&index.artifacts);
+    let (acc_arena, acc_ends, _) = index.accounts.raw_parts();
+    let (art_arena, art_ends, art_tags) = index.artifacts.raw_parts();
     let payload = Payload {
         kinds: index.kinds.iter().map(|(k, n)| (n, index.kinds.normalizer(k).name())).collect(),
         policy: &policy,
@@ -178,36 +199,64 @@ pub fn save(index: &Index) -> Result<Vec<u8>, SnapshotError> {
             let (resolution, quality, seed, cross_floor) = o.parts();
             OperatorsConfig { resolution, quality, seed, cross_floor }
         }),
-        accounts: Strings { arena: &acc_arena, ends: acc_ends },
-        artifacts: Strings { arena: &art_arena, ends: art_ends },
-        first_written: Strings { arena: &index.first_written.arena, ends: index.first_written.ends.clone() },
-        art_tags: (0..index.artifacts.len() as u32).map(|f| index.artifacts.tag(f)).collect(),
-        art_off: g.art_off.clone(),
-        art_acc: g.art_acc.clone(),
-        ev_off: g.ev_off.clone(),
-        ev_acc: g.ev_acc.clone(),
-        ev_time: g.ev_time.clone(),
-        caps: index.resolved.cap.clone(),
+        accounts: Strings { arena: acc_arena, ends: Cow::Borrowed(acc_ends) },
+        artifacts: Strings { arena: art_arena, ends: Cow::Borrowed(art_ends) },
+        first_written: Strings {
+            arena: &index.first_written.arena,
+            ends: Cow::Borrowed(&index.first_written.ends),
+        },
+        art_tags: Cow::Borrowed(art_tags),
+        art_off: Cow::Borrowed(&g.art_off),
+        art_acc: Cow::Borrowed(&g.art_acc),
+        ev_off: Cow::Borrowed(&g.ev_off),
+        ev_acc: Cow::Borrowed(&g.ev_acc),
+        ev_time: Cow::Borrowed(&g.ev_time),
+        caps: Cow::Borrowed(&index.resolved.cap),
         hubs: &hubs,
-        confirmed: index.confirmed.clone(),
-        components: index.components.labels().to_vec(),
-        operator_labels: index.operators.as_ref().map(|o| o.clustering.labels().to_vec()),
-        operator_confidence: index.operators.as_ref().map(|o| o.confidence.clone()).unwrap_or_default(),
+        confirmed: Cow::Borrowed(&index.confirmed),
+        components: Cow::Borrowed(index.components.labels()),
+        operator_labels: index.operators.as_ref().map(|o| Cow::Borrowed(o.clustering.labels())),
+        operator_confidence: Cow::Borrowed(index.operators.as_ref().map_or(&[][..], |o| &o.confidence)),
         observations: index.stats.observations,
     };
-    let body = bincode::serde::encode_to_vec(&payload, bincode::config::standard()).map_err(encode_err)?;
-    let mut out = Vec::with_capacity(HEADER + body.len());
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    out.extend_from_slice(&[0; 4]);
-    out.extend_from_slice(&(body.len() as u64).to_le_bytes());
-    out.extend_from_slice(&fnv1a(&body).to_le_bytes());
-    out.extend_from_slice(&body);
-    Ok(out)
+    let start = w.stream_position().map_err(&io)?;
+    w.write_all(MAGIC).map_err(&io)?;
+    w.write_all(&FORMAT_VERSION.to_le_bytes()).map_err(&io)?;
+    w.write_all(&[0; 20]).map_err(&io)?; // reserved, then length and checksum, written below
+    let mut body = Checksummed { inner: &mut *w, len: 0, hash: FNV_OFFSET };
+    bincode::serde::encode_into_std_write(&payload, &mut body, bincode::config::standard())
+        .map_err(encode_err)?;
+    let (len, hash) = (body.len, body.hash);
+    let end = w.stream_position().map_err(&io)?;
+    w.seek(SeekFrom::Start(start + 16)).map_err(&io)?;
+    w.write_all(&len.to_le_bytes()).map_err(&io)?;
+    w.write_all(&hash.to_le_bytes()).map_err(&io)?;
+    w.seek(SeekFrom::Start(end)).map_err(&io)?;
+    w.flush().map_err(&io)
 }
 
-/// Writes a snapshot file (via a temporary file and a rename, so a crash never leaves half a
-/// snapshot under the final name).
+/// A writer that counts and checksums (FNV-1a 64) what passes through it.
+struct Checksummed<W> {
+    inner: W,
+    len: u64,
+    hash: u64,
+}
+
+impl<W: Write> Write for Checksummed<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hash = fnv1a_from(self.hash, &buf[..n]);
+        self.len += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Writes a snapshot file, streaming (no copy of the index in memory), via a temporary file
+/// and a rename, so a crash never leaves half a snapshot under the final name.
 ///
 /// # Errors
 ///
@@ -222,10 +271,12 @@ pub fn save(index: &Index) -> Result<Vec<u8>, SnapshotError> {
 /// ```
 pub fn save_path(index: &Index, path: impl AsRef<std::path::Path>) -> Result<(), SnapshotError> {
     let path = path.as_ref();
-    let bytes = save(index)?;
     let tmp = path.with_extension("snap.tmp");
     let io = |source| SnapshotError::Io { path: path.to_path_buf(), source };
-    std::fs::write(&tmp, &bytes).map_err(io)?;
+    let file = std::fs::File::create(&tmp).map_err(io)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    write_snapshot(index, &mut out, io)?;
+    out.into_inner().map_err(|e| io(e.into_error()))?.sync_all().map_err(io)?;
     std::fs::rename(&tmp, path).map_err(io)
 }
 
@@ -333,7 +384,7 @@ fn rebuild(p: Payload<'_>) -> Result<Index, SnapshotError> {
     let accounts = interner(&p.accounts, None)?;
     let artifacts = interner(&p.artifacts, Some((&p.art_tags, kinds.len())))?;
     let (n_acc, n_art) = (accounts.len(), artifacts.len());
-    let first_written = str_list(&p.first_written, n_art)?;
+    let first_written = str_list(p.first_written, n_art)?;
 
     // Artifact side of the graph.
     check_offsets(&p.art_off, n_art, p.art_acc.len(), "artifact offsets")?;
@@ -374,12 +425,12 @@ fn rebuild(p: Payload<'_>) -> Result<Index, SnapshotError> {
     let graph = Graph {
         acc_off,
         acc_art,
-        art_off: p.art_off,
-        art_acc: p.art_acc,
+        art_off: p.art_off.into_owned(),
+        art_acc: p.art_acc.into_owned(),
         art_kind,
-        ev_off: p.ev_off,
-        ev_acc: p.ev_acc,
-        ev_time: p.ev_time,
+        ev_off: p.ev_off.into_owned(),
+        ev_acc: p.ev_acc.into_owned(),
+        ev_time: p.ev_time.into_owned(),
     };
 
     // Policy as resolved at build time: caps saved, the rest derived from the policy.
@@ -387,7 +438,7 @@ fn rebuild(p: Payload<'_>) -> Result<Index, SnapshotError> {
         return Err(invalid("hub caps"));
     }
     let mut resolved = Resolved::new(&graph, &kinds, &policy);
-    resolved.cap = p.caps;
+    resolved.cap = p.caps.into_owned();
     let hubs = RoaringBitmap::deserialize_from(p.hubs).map_err(|_| invalid("hub bitmap"))?;
     if hubs.max().is_some_and(|f| f as usize >= n_art) {
         return Err(invalid("hub ids"));
@@ -401,16 +452,16 @@ fn rebuild(p: Payload<'_>) -> Result<Index, SnapshotError> {
     {
         return Err(invalid("confirmed groups"));
     }
-    let components = clustering(p.components, n_acc, "component labels")?;
+    let components = clustering(p.components.into_owned(), n_acc, "component labels")?;
     let operators = match p.operator_labels {
         None => None,
         Some(labels) => {
-            let c = clustering(labels, n_acc, "operator labels")?;
+            let c = clustering(labels.into_owned(), n_acc, "operator labels")?;
             if p.operator_confidence.len() != c.len() || p.operator_confidence.iter().any(|x| !x.is_finite())
             {
                 return Err(invalid("operator confidence"));
             }
-            Some(OperatorClustering { clustering: c, confidence: p.operator_confidence })
+            Some(OperatorClustering { clustering: c, confidence: p.operator_confidence.into_owned() })
         }
     };
     let operator_config =
@@ -424,7 +475,7 @@ fn rebuild(p: Payload<'_>) -> Result<Index, SnapshotError> {
         graph,
         resolved,
         hubs,
-        confirmed: p.confirmed,
+        confirmed: p.confirmed.into_owned(),
         decisions,
         components,
         operators,
@@ -459,12 +510,12 @@ fn clustering(labels: Vec<u32>, n: usize, what: &'static str) -> Result<Clusteri
     Ok(c)
 }
 
-fn str_list(s: &Strings<'_>, n: usize) -> Result<StrList, SnapshotError> {
+fn str_list(s: Strings<'_>, n: usize) -> Result<StrList, SnapshotError> {
     if s.ends.len() != n {
         return Err(invalid("first-written values"));
     }
     let mut start = 0usize;
-    for &end in &s.ends {
+    for &end in s.ends.iter() {
         let end = usize::try_from(end).map_err(|_| invalid("first-written offsets"))?;
         if end < start || end > s.arena.len() || !s.arena.is_char_boundary(end) {
             return Err(invalid("first-written offsets"));
@@ -474,17 +525,7 @@ fn str_list(s: &Strings<'_>, n: usize) -> Result<StrList, SnapshotError> {
     if start != s.arena.len() {
         return Err(invalid("first-written arena"));
     }
-    Ok(StrList { arena: s.arena.to_string(), ends: s.ends.clone() })
-}
-
-fn strings(i: &Interner) -> (String, Vec<u64>) {
-    let mut arena = String::new();
-    let mut ends = Vec::with_capacity(i.len());
-    for id in 0..i.len() as u32 {
-        arena.push_str(i.get(id));
-        ends.push(arena.len() as u64);
-    }
-    (arena, ends)
+    Ok(StrList { arena: s.arena.to_string(), ends: s.ends.into_owned() })
 }
 
 fn interner(s: &Strings<'_>, tags: Option<(&[u32], usize)>) -> Result<Interner, SnapshotError> {
@@ -497,6 +538,8 @@ fn interner(s: &Strings<'_>, tags: Option<(&[u32], usize)>) -> Result<Interner, 
             return Err(invalid("artifact kinds"));
         }
     }
+    // Sized by what the input holds (the offsets are already in memory; the arena is its bytes).
+    out.reserve(s.ends.len(), s.arena.len());
     let mut start = 0usize;
     for (i, &end) in s.ends.iter().enumerate() {
         let end = usize::try_from(end).map_err(|_| invalid("string offsets"))?;
@@ -522,7 +565,13 @@ fn interner(s: &Strings<'_>, tags: Option<(&[u32], usize)>) -> Result<Interner, 
 
 /// FNV-1a, 64-bit: a stable checksum (unlike process-keyed hashers).
 fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    fnv1a_from(FNV_OFFSET, bytes)
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a 64 continued from state `h` over `bytes`.
+fn fnv1a_from(mut h: u64, bytes: &[u8]) -> u64 {
     for &b in bytes {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
