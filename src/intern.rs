@@ -157,6 +157,60 @@ impl Interner {
         table.reserve(additional, |&other| view.rehash(other));
     }
 
+    /// An interner over strings given as an arena and end offsets (and, when `tags` is `Some`,
+    /// a tag per string), ids in that order; `None` when an offset is out of order, out of
+    /// range or not on a character boundary, or when two strings (with their tags) are equal.
+    ///
+    /// Faster than interning one by one: every string is hashed in arena order, the hashes are
+    /// sorted by table bucket (so the table fills front to back instead of at random) and
+    /// equal strings are found as neighbours in that order, so no insert has to look first.
+    pub(crate) fn from_parts(arena: String, ends: Vec<u64>, tags: Option<Vec<u32>>) -> Option<Interner> {
+        let n = ends.len();
+        if u32::try_from(n).ok().is_none_or(|n| n >= u32::MAX - 1)
+            || tags.as_ref().is_some_and(|t| t.len() != n)
+        {
+            return None;
+        }
+        let mut start = 0usize;
+        for &end in &ends {
+            let end = usize::try_from(end).ok()?;
+            if end < start || end > arena.len() || !arena.is_char_boundary(end) {
+                return None;
+            }
+            start = end;
+        }
+        if start != arena.len() {
+            return None;
+        }
+        let tagged = tags.is_some();
+        let mut out = Self::with_tags(tagged);
+        out.table.reserve(n, |_| 0);
+        let (arena, ends, tags) = (arena, ends, tags.unwrap_or_default());
+        let mask = (out.table.capacity() as u64 * 8 / 7).next_power_of_two().saturating_sub(1);
+        let view = View { arena: &arena, ends: &ends, tags: &tags, tagged, hasher: &out.hasher };
+        let mut hashed: Vec<(u64, u64, u32)> = (0..n as u32)
+            .map(|id| {
+                let h = view.rehash(id);
+                (h & mask, h, id)
+            })
+            .collect();
+        sort_hashed(&mut hashed);
+        let string = |id: u32| view.string(id);
+        for w in hashed.windows(2) {
+            if w[0].1 == w[1].1 && string(w[0].2) == string(w[1].2) {
+                return None;
+            }
+        }
+        for &(_, h, id) in &hashed {
+            out.table.insert_unique(h, id, |&other| view.rehash(other));
+        }
+        drop(hashed);
+        out.arena = arena;
+        out.ends = ends;
+        out.tags = tags;
+        Some(out)
+    }
+
     /// The arena, the end offset of each string and the tags (empty when untagged), as stored.
     pub(crate) fn raw_parts(&self) -> (&str, &[u64], &[u32]) {
         (&self.arena, &self.ends, &self.tags)
@@ -224,12 +278,26 @@ struct View<'a> {
 }
 
 impl View<'_> {
-    fn rehash(&self, id: u32) -> u64 {
+    fn string(&self, id: u32) -> (u32, &str) {
         let i = id as usize;
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        let s = &self.arena[start..self.ends[i] as usize];
-        if self.tagged { self.hasher.hash_one((self.tags[i], s)) } else { self.hasher.hash_one(s) }
+        (if self.tagged { self.tags[i] } else { 0 }, &self.arena[start..self.ends[i] as usize])
     }
+
+    fn rehash(&self, id: u32) -> u64 {
+        let (tag, s) = self.string(id);
+        if self.tagged { self.hasher.hash_one((tag, s)) } else { self.hasher.hash_one(s) }
+    }
+}
+
+fn sort_hashed(v: &mut [(u64, u64, u32)]) {
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::slice::ParallelSliceMut;
+        v.par_sort_unstable();
+    }
+    #[cfg(not(feature = "rayon"))]
+    v.sort_unstable();
 }
 
 #[cfg(test)]
@@ -258,6 +326,33 @@ mod tests {
         assert_eq!(i.tag(b), 2);
         assert_eq!(i.find(1, "x"), Some(a));
         assert_eq!(i.find(3, "x"), None);
+    }
+
+    #[test]
+    fn from_parts_equals_interning_and_refuses_bad_parts() {
+        let mut i = Interner::tagged();
+        for n in 0..5_000u32 {
+            i.intern(n % 4, &format!("v{}", n / 2));
+        }
+        let (arena, ends, tags) = i.raw_parts();
+        let built = Interner::from_parts(arena.to_string(), ends.to_vec(), Some(tags.to_vec())).unwrap();
+        assert_eq!(built.len(), i.len());
+        for id in 0..i.len() as u32 {
+            assert_eq!(built.find(i.tag(id), i.get(id)), Some(id));
+        }
+        assert_eq!(built.find(9, "v1"), None);
+        // The same text under one tag twice: refused.
+        assert!(Interner::from_parts("abab".into(), vec![2, 4], Some(vec![1, 1])).is_none());
+        assert!(Interner::from_parts("abab".into(), vec![2, 4], Some(vec![1, 2])).is_some());
+        assert!(Interner::from_parts("abab".into(), vec![2, 4], None).is_none());
+        // Offsets out of order, past the end, short of the end, inside a character; tags miscounted.
+        assert!(Interner::from_parts("abcd".into(), vec![3, 2, 4], None).is_none());
+        assert!(Interner::from_parts("abcd".into(), vec![2, 5], None).is_none());
+        assert!(Interner::from_parts("abcd".into(), vec![2, 3], None).is_none());
+        assert!(Interner::from_parts("é".into(), vec![1, 2], None).is_none());
+        assert!(Interner::from_parts("ab".into(), vec![1, 2], Some(vec![0])).is_none());
+        let mut empty = Interner::from_parts(String::new(), Vec::new(), None).unwrap();
+        assert_eq!(empty.intern(0, "x"), Some(0));
     }
 
     #[test]

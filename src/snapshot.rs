@@ -381,8 +381,8 @@ fn rebuild(p: Payload<'_>) -> Result<Index, SnapshotError> {
             return Err(invalid("kind order"));
         }
     }
-    let accounts = interner(&p.accounts, None)?;
-    let artifacts = interner(&p.artifacts, Some((&p.art_tags, kinds.len())))?;
+    let accounts = interner(p.accounts, None)?;
+    let artifacts = interner(p.artifacts, Some((&p.art_tags, kinds.len())))?;
     let (n_acc, n_art) = (accounts.len(), artifacts.len());
     let first_written = str_list(p.first_written, n_art)?;
 
@@ -528,39 +528,17 @@ fn str_list(s: Strings<'_>, n: usize) -> Result<StrList, SnapshotError> {
     Ok(StrList { arena: s.arena.to_string(), ends: s.ends.into_owned() })
 }
 
-fn interner(s: &Strings<'_>, tags: Option<(&[u32], usize)>) -> Result<Interner, SnapshotError> {
-    let mut out = match tags {
-        Some(_) => Interner::tagged(),
-        None => Interner::new(),
+fn interner(s: Strings<'_>, tags: Option<(&[u32], usize)>) -> Result<Interner, SnapshotError> {
+    let tags = match tags {
+        Some((t, kinds)) => {
+            if t.len() != s.ends.len() || t.iter().any(|&k| k as usize >= kinds) {
+                return Err(invalid("artifact kinds"));
+            }
+            Some(t.to_vec())
+        }
+        None => None,
     };
-    if let Some((t, _)) = tags {
-        if t.len() != s.ends.len() {
-            return Err(invalid("artifact kinds"));
-        }
-    }
-    // Sized by what the input holds (the offsets are already in memory; the arena is its bytes).
-    out.reserve(s.ends.len(), s.arena.len());
-    let mut start = 0usize;
-    for (i, &end) in s.ends.iter().enumerate() {
-        let end = usize::try_from(end).map_err(|_| invalid("string offsets"))?;
-        if end < start || end > s.arena.len() || !s.arena.is_char_boundary(end) {
-            return Err(invalid("string offsets"));
-        }
-        let tag = match tags {
-            Some((t, kinds)) if (t[i] as usize) < kinds => t[i],
-            Some(_) => return Err(invalid("artifact kinds")),
-            None => 0,
-        };
-        let id = out.intern(tag, &s.arena[start..end]).ok_or(invalid("too many strings"))?;
-        if id as usize != i {
-            return Err(invalid("duplicate strings"));
-        }
-        start = end;
-    }
-    if start != s.arena.len() {
-        return Err(invalid("string arena"));
-    }
-    Ok(out)
+    Interner::from_parts(s.arena.to_string(), s.ends.into_owned(), tags).ok_or(invalid("strings"))
 }
 
 /// FNV-1a, 64-bit: a stable checksum (unlike process-keyed hashers).
