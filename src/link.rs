@@ -479,7 +479,15 @@ pub fn relink(
             }
         }
     }
+    let old_degree = |f: crate::ArtifactId| {
+        if f.as_usize() < prior.graph.artifact_count() { prior.graph.degree(f) } else { 0 }
+    };
     for f in prior.touched.iter().map(crate::ArtifactId::from_u32) {
+        // A hub before and after (caps are unchanged) links nobody either way.
+        let cap = graph.art_kind.get(f.as_usize()).map_or(u32::MAX, |k| resolved.cap[k.as_usize()]);
+        if suppressed(f.as_u32()) && (old_degree(f) > cap || decisions.legitimate.contains(f.as_u32())) {
+            continue;
+        }
         if f.as_usize() < graph.artifact_count() {
             for &a in graph.accounts_of(f) {
                 mark(a, &mut in_set, &mut stack);
