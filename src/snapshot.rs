@@ -15,8 +15,9 @@
 //! configuration, the interned strings, the artifact side of the graph (accounts and timed uses
 //! per artifact), the hub set in Roaring's portable format, and both clusterings. Everything
 //! derivable is rebuilt on load rather than trusted: the account side of the graph, the hash
-//! tables of the interners, the per-kind bitmaps. Loading checks the header, the checksum, and
-//! then every length, offset, id, sort order and UTF-8 boundary before use: any byte string
+//! tables of the interners, the per-kind bitmaps. Loading checks the header, then every length,
+//! offset, id, sort order and UTF-8 boundary before use (with the checksum computed alongside;
+//! a mismatch is reported whatever the payload decodes to): any byte string
 //! yields the original index or a [`SnapshotError`], never a panic, and no allocation is larger
 //! than the bytes given justify.
 //!
@@ -339,16 +340,22 @@ pub fn load(bytes: &[u8]) -> Result<Index, SnapshotError> {
     if body.len() as u64 > len {
         return Err(SnapshotError::Trailing(body.len() as u64 - len));
     }
-    if fnv1a(body) != word(24) {
+    // The checksum runs beside decoding: the decoder is safe on any bytes (it is fuzzed so),
+    // and a mismatch wins over whatever decoding made of them.
+    let decode = || {
+        let (payload, used): (Payload<'_>, usize) =
+            bincode::serde::borrow_decode_from_slice(body, bincode::config::standard())
+                .map_err(|e| SnapshotError::Decode(e.to_string()))?;
+        if used != body.len() {
+            return Err(SnapshotError::Trailing((body.len() - used) as u64));
+        }
+        rebuild(payload)
+    };
+    let (sum, index) = join(|| fnv1a(body), decode);
+    if sum != word(24) {
         return Err(SnapshotError::Checksum);
     }
-    let (payload, used): (Payload<'_>, usize) =
-        bincode::serde::borrow_decode_from_slice(body, bincode::config::standard())
-            .map_err(|e| SnapshotError::Decode(e.to_string()))?;
-    if used != body.len() {
-        return Err(SnapshotError::Trailing((body.len() - used) as u64));
-    }
-    rebuild(payload)
+    index
 }
 
 fn invalid(what: &'static str) -> SnapshotError {
@@ -381,9 +388,12 @@ fn rebuild(p: Payload<'_>) -> Result<Index, SnapshotError> {
             return Err(invalid("kind order"));
         }
     }
-    let accounts = interner(p.accounts, None)?;
-    let artifacts = interner(p.artifacts, Some((&p.art_tags, kinds.len())))?;
-    let (n_acc, n_art) = (accounts.len(), artifacts.len());
+    // The two interners are independent: build them side by side.
+    let (n_acc, n_art) = (p.accounts.ends.len(), p.artifacts.ends.len());
+    let (kind_count, art_tags) = (kinds.len(), &p.art_tags);
+    let (accounts, artifacts) =
+        join(|| interner(p.accounts, None), || interner(p.artifacts, Some((art_tags, kind_count))));
+    let (accounts, artifacts) = (accounts?, artifacts?);
     let first_written = str_list(p.first_written, n_art)?;
 
     // Artifact side of the graph.
@@ -486,6 +496,14 @@ fn rebuild(p: Payload<'_>) -> Result<Index, SnapshotError> {
     };
     index.build_bitmaps();
     Ok(index)
+}
+
+/// Runs two closures, in parallel when the `rayon` feature is on.
+fn join<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
+    #[cfg(feature = "rayon")]
+    return rayon::join(a, b);
+    #[cfg(not(feature = "rayon"))]
+    (a(), b())
 }
 
 fn check_offsets(off: &[u32], n: usize, len: usize, what: &'static str) -> Result<(), SnapshotError> {
