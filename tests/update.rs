@@ -6,6 +6,51 @@ use sellerlink::index::Level;
 
 use crate::linking::{Obs, build, obs_strategy, partition, test_policy};
 
+/// Builds from the first batch, adds each later batch as an update, then removes accounts and
+/// expires in one last update. Returns the index and the observations that survive, and
+/// checks every change set's re-link count on the way.
+fn run_updates(
+    obs: &[Obs],
+    cuts: Vec<usize>,
+    remove: &[u32],
+    expire: Option<i64>,
+    policy: &sellerlink::policy::LinkPolicy,
+) -> (sellerlink::Index, Vec<Obs>) {
+    let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(obs.len())).collect();
+    cuts.sort_unstable();
+    cuts.push(obs.len());
+    let mut b = IndexBuilder::new().policy(policy.clone());
+    for (a, k, v, t) in &obs[..cuts[0]] {
+        b.add(a, k, v, *t).unwrap();
+    }
+    let mut index = b.build().unwrap();
+    for w in cuts.windows(2) {
+        let mut u = index.updater();
+        for (a, k, v, t) in &obs[w[0]..w[1]] {
+            u.add(a, k, v, *t).unwrap();
+        }
+        let (next, changes) = u.finish().unwrap();
+        assert!(changes.relinked_accounts <= next.account_count(), "{changes:?}");
+        index = next;
+    }
+    let removed: Vec<String> = remove.iter().map(|r| format!("acct{r}")).collect();
+    let mut u = index.updater();
+    for r in &removed {
+        u.remove_account(r);
+    }
+    if let Some(c) = expire {
+        u.expire_before(c);
+    }
+    let (index, _) = u.finish().unwrap();
+    let survivors = obs
+        .iter()
+        .filter(|o| !removed.contains(&o.0))
+        .filter(|o| !matches!((expire, o.3), (Some(c), Some(t)) if t < c))
+        .cloned()
+        .collect();
+    (index, survivors)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(120))]
 
@@ -17,39 +62,8 @@ proptest! {
         expire in prop::option::of(0i64..60),
     ) {
         let policy = test_policy();
-        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(obs.len())).collect();
-        cuts.sort_unstable();
-        cuts.push(obs.len());
-        // Batch 0 is a fresh build; later batches are updates.
-        let mut b = IndexBuilder::new().policy(policy.clone());
-        for (a, k, v, t) in &obs[..cuts[0]] {
-            b.add(a, k, v, *t).unwrap();
-        }
-        let mut index = b.build().unwrap();
-        for w in cuts.windows(2) {
-            let mut u = index.updater();
-            for (a, k, v, t) in &obs[w[0]..w[1]] {
-                u.add(a, k, v, *t).unwrap();
-            }
-            index = u.finish().unwrap().0;
-        }
-        // Then removals and expiry in one last update.
-        let removed: Vec<String> = remove.iter().map(|r| format!("acct{r}")).collect();
-        let mut u = index.updater();
-        for r in &removed {
-            u.remove_account(r);
-        }
-        if let Some(c) = expire {
-            u.expire_before(c);
-        }
-        let (index, _) = u.finish().unwrap();
-
-        let survivors: Vec<Obs> = obs
-            .iter()
-            .filter(|o| !removed.contains(&o.0))
-            .filter(|o| !matches!((expire, o.3), (Some(c), Some(t)) if t < c))
-            .cloned()
-            .collect();
+        // Batch 0 is a fresh build; later batches are updates; then removals and expiry.
+        let (index, survivors) = run_updates(&obs, cuts, &remove, expire, &policy);
         let fresh = build(&survivors, &policy, true);
         prop_assert_eq!(index.account_count(), fresh.account_count());
         for level in [Level::Components, Level::Operators] {
@@ -218,38 +232,7 @@ proptest! {
             .must_link("acct1", "acct50")
             .must_link("acct7", "acct33")
             .legitimate("wifi", &crate::linking::value_for("wifi", 3));
-        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(obs.len())).collect();
-        cuts.sort_unstable();
-        cuts.push(obs.len());
-        let mut b = IndexBuilder::new().policy(policy.clone());
-        for (a, k, v, t) in &obs[..cuts[0]] {
-            b.add(a, k, v, *t).unwrap();
-        }
-        let mut index = b.build().unwrap();
-        for w in cuts.windows(2) {
-            let mut u = index.updater();
-            for (a, k, v, t) in &obs[w[0]..w[1]] {
-                u.add(a, k, v, *t).unwrap();
-            }
-            let (next, changes) = u.finish().unwrap();
-            prop_assert!(changes.relinked_accounts <= next.account_count());
-            index = next;
-        }
-        let removed: Vec<String> = remove.iter().map(|r| format!("acct{r}")).collect();
-        let mut u = index.updater();
-        for r in &removed {
-            u.remove_account(r);
-        }
-        if let Some(c) = expire {
-            u.expire_before(c);
-        }
-        let (index, _) = u.finish().unwrap();
-        let survivors: Vec<Obs> = obs
-            .iter()
-            .filter(|o| !removed.contains(&o.0))
-            .filter(|o| !matches!((expire, o.3), (Some(c), Some(t)) if t < c))
-            .cloned()
-            .collect();
+        let (index, survivors) = run_updates(&obs, cuts, &remove, expire, &policy);
         let fresh = build(&survivors, &policy, true);
         prop_assert_eq!(index.account_count(), fresh.account_count());
         for level in [Level::Components, Level::Operators] {
