@@ -10,7 +10,7 @@
 //! artifacts gained or lost a use or that lost a member, closed over group corroboration
 //! ([`crate::link::relink`] says exactly); every other account keeps its component, and when a
 //! hub cap moves everything is re-linked. Community detection, the expensive stage, runs again
-//! only for components that are new or whose accounts use a touched artifact. Every other
+//! only for components that are new or whose accounts use or used a touched artifact. Every other
 //! component keeps its operators. Automatic hub caps that move make every component count as
 //! touched. The result partitions the accounts exactly as one build from the same
 //! observations would, and [`ChangeSet`] counts what was re-linked and recomputed.
@@ -275,7 +275,8 @@ impl Updater<'_> {
 }
 
 /// The old operators of a component, when the update left it alone: it existed before with
-/// the same members, none of its accounts uses a touched artifact, and no hub cap moved.
+/// the same members, none of its accounts uses or used a touched artifact, and no hub cap
+/// moved.
 fn reuse_component(
     old: &Index,
     old_ops: Option<&crate::operators::OperatorClustering>,
@@ -290,10 +291,14 @@ fn reuse_component(
     }
     let mut old_ids = Vec::with_capacity(members.len());
     for &m in members {
-        if next.graph.artifacts_of(AccountId::from_u32(m)).iter().any(|&f| touched.contains(f)) {
+        let old_id = old.account(next.accounts.get(m))?;
+        // Touched as used now, or as used before (expiry can take an artifact away whole).
+        let uses_touched =
+            |g: &crate::graph::Graph, a: AccountId| g.artifacts_of(a).iter().any(|&f| touched.contains(f));
+        if uses_touched(&next.graph, AccountId::from_u32(m)) || uses_touched(&old.graph, old_id) {
             return None;
         }
-        old_ids.push(old.account(next.accounts.get(m))?);
+        old_ids.push(old_id);
     }
     let comp = old.components.cluster_of(old_ids[0])?;
     if old.components.size(comp) != members.len()
@@ -320,11 +325,13 @@ fn reuse_component(
 fn change_set(old: &Index, next: &Index, touched: &RoaringBitmap, removed_accounts: usize) -> ChangeSet {
     let mut cs = ChangeSet { removed_accounts, ..ChangeSet::default() };
     let (old_c, new_c) = (old.clustering(), next.clustering());
+    let uses_touched =
+        |g: &crate::graph::Graph, a: AccountId| g.artifacts_of(a).iter().any(|&f| touched.contains(f));
     let touches = |c: ClusterId| {
-        new_c
-            .members(c)
-            .iter()
-            .any(|&m| next.graph.artifacts_of(AccountId::from_u32(m)).iter().any(|&f| touched.contains(f)))
+        new_c.members(c).iter().any(|&m| {
+            uses_touched(&next.graph, AccountId::from_u32(m))
+                || old.account(next.accounts.get(m)).is_some_and(|o| uses_touched(&old.graph, o))
+        })
     };
     // Old cluster of each surviving account, by name.
     let old_of = |m: u32| old.account(next.accounts.get(m)).and_then(|a| old_c.cluster_of(a));

@@ -179,8 +179,8 @@ pub fn update_policy() -> LinkPolicy {
 type UpdateObs = (String, &'static str, String, Option<i64>);
 
 /// Target `update`: bytes as a program of batches, removals, expiry and snapshot round trips,
-/// run as a build followed by updates; the result must partition the accounts (components and
-/// operators) exactly as one build from the surviving observations, and every change set must
+/// run as a build followed by updates; after every update the index must partition the accounts
+/// (components and operators) exactly as one build from the surviving observations, and every change set must
 /// count no more re-linked accounts than there are.
 ///
 /// Each 3-byte instruction `[op, x, y]`: `op % 8` below 5 adds an observation (account
@@ -229,6 +229,7 @@ pub fn check_update(data: &[u8]) {
         };
         *index = Some(next);
     };
+    let mut step = 0;
     for ins in data.chunks_exact(3) {
         let (op, x, y) = (ins[0], ins[1], ins[2]);
         match op % 8 {
@@ -250,24 +251,34 @@ pub fn check_update(data: &[u8]) {
                         index = Some(snapshot::load(&bytes).expect("a saved index loads"));
                     }
                 }
+                if let Some(index) = &index {
+                    assert_same_as_one_build(index, &live, &policy, &format!("after update {step}"));
+                }
+                step += 1;
             }
             6 => removals.push(format!("s{}", x % 16)),
             _ => expiry = Some(expiry.map_or(i64::from(y), |c| c.max(i64::from(y)))),
         }
     }
     finish(&mut index, &mut batch, &mut removals, &mut expiry, &mut live);
-    let Some(index) = index else { return };
-    let mut b = IndexBuilder::new().policy(policy);
-    for (a, k, v, t) in &live {
+    if let Some(index) = &index {
+        assert_same_as_one_build(index, &live, &policy, "at the end");
+    }
+}
+
+/// Checks `index` against one build of `live`: the same accounts, components and operators.
+fn assert_same_as_one_build(index: &Index, live: &[UpdateObs], policy: &LinkPolicy, when: &str) {
+    let mut b = IndexBuilder::new().policy(policy.clone());
+    for (a, k, v, t) in live {
         b.add(a, k, v, *t).expect("a generated observation is valid");
     }
     let fresh = b.build().expect("a small index builds");
-    assert_eq!(index.account_count(), fresh.account_count(), "accounts: updates vs one build");
+    assert_eq!(index.account_count(), fresh.account_count(), "accounts {when}: updates vs one build");
     for level in [sellerlink::index::Level::Components, sellerlink::index::Level::Operators] {
         assert_eq!(
-            named_partition(&index, level),
+            named_partition(index, level),
             named_partition(&fresh, level),
-            "{level:?}: updates vs one build"
+            "{level:?} {when}: updates vs one build"
         );
     }
 }
