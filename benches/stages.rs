@@ -32,7 +32,8 @@ fn csv_of(obs: u64) -> Vec<u8> {
 
 fn builder_of(csv: &[u8]) -> IndexBuilder {
     let mut b = IndexBuilder::new();
-    read_csv(csv, "bench.csv", &CsvOptions::strict(), &mut b).expect("valid synthetic data");
+    read_csv(csv, "bench.csv", &CsvOptions::strict().size_hint(csv.len() as u64), &mut b)
+        .expect("valid synthetic data");
     b
 }
 
