@@ -171,8 +171,8 @@ impl IndexBuilder {
     /// ```
     pub fn reserve(&mut self, observations: usize, accounts: usize, artifacts: usize) {
         self.edges.reserve(observations);
-        self.accounts.reserve(accounts, 0);
-        self.artifacts.reserve(artifacts, 0);
+        self.accounts.reserve(accounts);
+        self.artifacts.reserve(artifacts);
     }
 
     /// Number of observations accepted so far (duplicates included).
@@ -309,13 +309,7 @@ impl IndexBuilder {
 /// from inside a comparison.
 fn sort_by_name(order: &mut [u32], names: &Interner) {
     let mut keyed: Vec<(u64, u32)> = order.iter().map(|&a| (name_key(names.get(a), 0), a)).collect();
-    #[cfg(feature = "rayon")]
-    {
-        use rayon::slice::ParallelSliceMut;
-        keyed.par_sort_unstable();
-    }
-    #[cfg(not(feature = "rayon"))]
-    keyed.sort_unstable();
+    crate::graph::sort_unstable(&mut keyed);
     refine_runs(&mut keyed, 0, names);
     for (slot, (_, a)) in order.iter_mut().zip(keyed) {
         *slot = a;

@@ -254,14 +254,16 @@ fn dedup_tail(v: &mut Vec<u32>, from: usize) {
     v.truncate(w);
 }
 
-fn sort_unstable(edges: &mut [Edge]) {
+/// Sorts a slice, in parallel when the `rayon` feature is on: the one place the crate chooses
+/// between the two (edges here, weak pairs in linking, names and hashes in interning).
+pub(crate) fn sort_unstable<T: Ord + Send>(v: &mut [T]) {
     #[cfg(feature = "rayon")]
     {
         use rayon::slice::ParallelSliceMut;
-        edges.par_sort_unstable();
+        v.par_sort_unstable();
     }
     #[cfg(not(feature = "rayon"))]
-    edges.sort_unstable();
+    v.sort_unstable();
 }
 
 #[cfg(test)]

@@ -144,10 +144,9 @@ impl Interner {
         out
     }
 
-    /// Makes room for `additional` more strings of `bytes` bytes in all, so that the table does
-    /// not grow (and rehash every string) while they are interned.
-    pub fn reserve(&mut self, additional: usize, bytes: usize) {
-        self.arena.reserve(bytes);
+    /// Makes room for `additional` more strings, so that the table does not grow (and rehash
+    /// every string) while they are interned. The arena grows as text arrives.
+    pub fn reserve(&mut self, additional: usize) {
         self.ends.reserve(additional);
         if self.tagged {
             self.tags.reserve(additional);
@@ -171,15 +170,7 @@ impl Interner {
         {
             return None;
         }
-        let mut start = 0usize;
-        for &end in &ends {
-            let end = usize::try_from(end).ok()?;
-            if end < start || end > arena.len() || !arena.is_char_boundary(end) {
-                return None;
-            }
-            start = end;
-        }
-        if start != arena.len() {
+        if !ends_fit(&arena, &ends) {
             return None;
         }
         let tagged = tags.is_some();
@@ -194,7 +185,7 @@ impl Interner {
                 (h & mask, h, id)
             })
             .collect();
-        sort_hashed(&mut hashed);
+        crate::graph::sort_unstable(&mut hashed);
         let string = |id: u32| view.string(id);
         for w in hashed.windows(2) {
             if w[0].1 == w[1].1 && string(w[0].2) == string(w[1].2) {
@@ -229,6 +220,20 @@ impl Default for Interner {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// True when `ends` cut `arena` into strings: offsets in order, on character boundaries, the
+/// last at the arena's end (for an interner's or a [`StrList`]'s parts read from outside).
+pub(crate) fn ends_fit(arena: &str, ends: &[u64]) -> bool {
+    let mut start = 0usize;
+    for &end in ends {
+        let Ok(end) = usize::try_from(end) else { return false };
+        if end < start || end > arena.len() || !arena.is_char_boundary(end) {
+            return false;
+        }
+        start = end;
+    }
+    start == arena.len()
 }
 
 /// An append-only list of strings in one arena (no lookup by text): 8 bytes per entry plus
@@ -288,16 +293,6 @@ impl View<'_> {
         let (tag, s) = self.string(id);
         if self.tagged { self.hasher.hash_one((tag, s)) } else { self.hasher.hash_one(s) }
     }
-}
-
-fn sort_hashed(v: &mut [(u64, u64, u32)]) {
-    #[cfg(feature = "rayon")]
-    {
-        use rayon::slice::ParallelSliceMut;
-        v.par_sort_unstable();
-    }
-    #[cfg(not(feature = "rayon"))]
-    v.sort_unstable();
 }
 
 #[cfg(test)]

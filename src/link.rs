@@ -361,7 +361,7 @@ fn link_core(
             pairs.extend(local.iter().map(|&p| (p, key)));
         }
     }
-    sort_pairs(&mut pairs);
+    crate::graph::sort_unstable(&mut pairs);
     pairs.dedup();
     let need = resolved.corroboration as usize;
     let mut i = 0;
@@ -762,14 +762,4 @@ pub(crate) fn evidence_key(resolved: &Resolved, kind: usize, artifact: u32) -> u
         Some(g) => u32::MAX - g,
         None => artifact,
     }
-}
-
-fn sort_pairs(v: &mut [(u64, u32)]) {
-    #[cfg(feature = "rayon")]
-    {
-        use rayon::slice::ParallelSliceMut;
-        v.par_sort_unstable();
-    }
-    #[cfg(not(feature = "rayon"))]
-    v.sort_unstable();
 }

@@ -532,16 +532,8 @@ fn str_list(s: Strings<'_>, n: usize) -> Result<StrList, SnapshotError> {
     if s.ends.len() != n {
         return Err(invalid("first-written values"));
     }
-    let mut start = 0usize;
-    for &end in s.ends.iter() {
-        let end = usize::try_from(end).map_err(|_| invalid("first-written offsets"))?;
-        if end < start || end > s.arena.len() || !s.arena.is_char_boundary(end) {
-            return Err(invalid("first-written offsets"));
-        }
-        start = end;
-    }
-    if start != s.arena.len() {
-        return Err(invalid("first-written arena"));
+    if !crate::intern::ends_fit(s.arena, &s.ends) {
+        return Err(invalid("first-written offsets"));
     }
     Ok(StrList { arena: s.arena.to_string(), ends: s.ends.into_owned() })
 }

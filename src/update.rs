@@ -292,10 +292,7 @@ fn reuse_component(
     let mut old_ids = Vec::with_capacity(members.len());
     for &m in members {
         let old_id = old.account(next.accounts.get(m))?;
-        // Touched as used now, or as used before (expiry can take an artifact away whole).
-        let uses_touched =
-            |g: &crate::graph::Graph, a: AccountId| g.artifacts_of(a).iter().any(|&f| touched.contains(f));
-        if uses_touched(&next.graph, AccountId::from_u32(m)) || uses_touched(&old.graph, old_id) {
+        if reaches_touched(old, next, touched, m, Some(old_id)) {
             return None;
         }
         old_ids.push(old_id);
@@ -322,16 +319,27 @@ fn reuse_component(
     Some(Solved { labels, confidence })
 }
 
+/// True when account `m` of `next` uses a touched artifact, or used one in `old` as `old_id`
+/// (expiry can take an artifact away from an account altogether).
+fn reaches_touched(
+    old: &Index,
+    next: &Index,
+    touched: &RoaringBitmap,
+    m: u32,
+    old_id: Option<AccountId>,
+) -> bool {
+    let uses = |g: &crate::graph::Graph, a: AccountId| g.artifacts_of(a).iter().any(|&f| touched.contains(f));
+    uses(&next.graph, AccountId::from_u32(m)) || old_id.is_some_and(|o| uses(&old.graph, o))
+}
+
 fn change_set(old: &Index, next: &Index, touched: &RoaringBitmap, removed_accounts: usize) -> ChangeSet {
     let mut cs = ChangeSet { removed_accounts, ..ChangeSet::default() };
     let (old_c, new_c) = (old.clustering(), next.clustering());
-    let uses_touched =
-        |g: &crate::graph::Graph, a: AccountId| g.artifacts_of(a).iter().any(|&f| touched.contains(f));
     let touches = |c: ClusterId| {
-        new_c.members(c).iter().any(|&m| {
-            uses_touched(&next.graph, AccountId::from_u32(m))
-                || old.account(next.accounts.get(m)).is_some_and(|o| uses_touched(&old.graph, o))
-        })
+        new_c
+            .members(c)
+            .iter()
+            .any(|&m| reaches_touched(old, next, touched, m, old.account(next.accounts.get(m))))
     };
     // Old cluster of each surviving account, by name.
     let old_of = |m: u32| old.account(next.accounts.get(m)).and_then(|a| old_c.cluster_of(a));
