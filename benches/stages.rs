@@ -12,7 +12,7 @@ use sellerlink::explain::explain;
 use sellerlink::index::Via;
 use sellerlink::ingest::{CsvOptions, read_csv};
 use sellerlink::normalize::Normalizer;
-use sellerlink::synth::Marketplace;
+use sellerlink_synth::Marketplace;
 use sellerlink::{AccountId, ClusterId, Index, IndexBuilder, link, snapshot};
 
 fn sizes() -> Vec<u64> {
@@ -26,7 +26,7 @@ fn sizes() -> Vec<u64> {
 fn csv_of(obs: u64) -> Vec<u8> {
     let records = Marketplace::new().accounts(obs * 10 / 56).seed(obs).records();
     let mut out = Vec::new();
-    sellerlink::synth::write_csv(records, &mut out, std::io::sink()).expect("in-memory write");
+    sellerlink_synth::write_csv(records, &mut out, std::io::sink()).expect("in-memory write");
     out
 }
 

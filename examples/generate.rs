@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
-use sellerlink::synth::{Marketplace, write_csv};
+use sellerlink_synth::{Marketplace, write_csv};
 
 /// Command-line options.
 #[derive(Parser, Debug)]

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Parser;
-use sellerlink::synth::{Marketplace, write_csv};
+use sellerlink_synth::{Marketplace, write_csv};
 use sellerlink::{Index, IndexBuilder};
 
 #[derive(Parser, Debug)]

@@ -53,8 +53,7 @@
 //! [`builder`] drives stages 1–6; [`ingest`] feeds it from CSV. On the built index:
 //! [`report`] (ring reports), [`explain`] (evidence chains), [`expand`] (seed expansion),
 //! [`export`] (JSON, DOT, Neo4j and Gephi CSV), [`snapshot`] (save and load), [`update`]
-//! (incremental updates with change sets), [`score`] (quality against ground truth) and, with
-//! the `synth` feature, `synth` (the seeded synthetic marketplace). [`time`] parses and formats
+//! (incremental updates with change sets) and [`score`] (quality against ground truth). [`time`] parses and formats
 //! timestamps; [`error`] holds the error types.
 //!
 //! ## API themes
@@ -68,8 +67,6 @@
 //! ## Crate features
 //!
 //! - `rayon` (default): parallel sorting and per-component community detection.
-//! - `synth` (default): the seeded synthetic marketplace used for tests, the sample data and
-//!   benchmarks.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -95,8 +92,6 @@ pub mod report;
 pub mod score;
 pub mod set;
 pub mod snapshot;
-#[cfg(feature = "synth")]
-pub mod synth;
 pub mod time;
 pub mod update;
 

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use sellerlink::expand::Expand;
-use sellerlink::synth::{Marketplace, Role};
+use sellerlink_synth::{Marketplace, Role};
 use sellerlink::{AccountId, IndexBuilder};
 
 #[test]

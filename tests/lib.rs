@@ -3,7 +3,6 @@
 // Test helpers outside #[test] functions unwrap on fixtures they build themselves.
 #![allow(clippy::unwrap_used)]
 
-#[cfg(feature = "synth")]
 mod expand;
 mod explain;
 mod fuzz_replay;
@@ -15,6 +14,4 @@ mod normalize;
 mod overrides;
 mod score;
 mod snapshot;
-#[cfg(feature = "synth")]
-mod synth;
 mod update;

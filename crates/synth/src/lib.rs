@@ -115,7 +115,7 @@ use std::net::Ipv6Addr;
 /// # Examples
 ///
 /// ```
-/// use sellerlink::synth::{Marketplace, PERIOD_SECONDS, PERIOD_START};
+/// use sellerlink_synth::{Marketplace, PERIOD_SECONDS, PERIOD_START};
 /// for r in Marketplace::new().accounts(50).records() {
 ///     if let Some(t) = r.timestamp {
 ///         assert!((PERIOD_START..PERIOD_START + PERIOD_SECONDS).contains(&t));
@@ -129,7 +129,7 @@ pub const PERIOD_START: i64 = 1_704_067_200;
 /// # Examples
 ///
 /// ```
-/// assert_eq!(sellerlink::synth::PERIOD_SECONDS, 90 * 86_400);
+/// assert_eq!(sellerlink_synth::PERIOD_SECONDS, 90 * 86_400);
 /// ```
 pub const PERIOD_SECONDS: i64 = 90 * DAY;
 
@@ -138,9 +138,9 @@ pub const PERIOD_SECONDS: i64 = 90 * DAY;
 /// # Examples
 ///
 /// ```
-/// use sellerlink::synth::{KINDS, Marketplace};
+/// use sellerlink_synth::{KINDS, Marketplace};
 /// assert!(Marketplace::new().accounts(100).records().all(|r| {
-///     KINDS.contains(&r.kind) || r.kind == sellerlink::synth::CUSTOM_KIND
+///     KINDS.contains(&r.kind) || r.kind == sellerlink_synth::CUSTOM_KIND
 /// }));
 /// ```
 pub const KINDS: [&str; 8] = ["device", "wifi", "ip", "id_document", "phone", "email", "payment", "address"];
@@ -150,7 +150,7 @@ pub const KINDS: [&str; 8] = ["device", "wifi", "ip", "id_document", "phone", "e
 /// # Examples
 ///
 /// ```
-/// use sellerlink::synth::{CUSTOM_KIND, Marketplace};
+/// use sellerlink_synth::{CUSTOM_KIND, Marketplace};
 /// let row = Marketplace::new().accounts(2_000).records().find(|r| r.kind == CUSTOM_KIND);
 /// assert!(row.is_some_and(|r| r.value.contains('|')));
 /// ```
@@ -174,7 +174,7 @@ const RING_MAX: u64 = 150;
 /// # Examples
 ///
 /// ```
-/// use sellerlink::synth::{Marketplace, Role};
+/// use sellerlink_synth::{Marketplace, Role};
 /// let market = Marketplace::new().accounts(1_000).seed(7).ring_share(0.2);
 /// let records: Vec<_> = market.records().collect();
 /// assert!(records.iter().any(|r| r.role == Role::Ring));
@@ -199,7 +199,7 @@ impl Marketplace {
     /// # Examples
     ///
     /// ```
-    /// let n = sellerlink::synth::Marketplace::new().accounts(10).records().count();
+    /// let n = sellerlink_synth::Marketplace::new().accounts(10).records().count();
     /// assert!(n >= 10);
     /// ```
     pub fn new() -> Self {
@@ -211,7 +211,7 @@ impl Marketplace {
     /// # Examples
     ///
     /// ```
-    /// use sellerlink::synth::{Marketplace, write_csv};
+    /// use sellerlink_synth::{Marketplace, write_csv};
     /// let stats = write_csv(Marketplace::new().accounts(321).records(), Vec::new(), Vec::new())?;
     /// assert_eq!(stats.accounts, 321);
     /// # Ok::<(), std::io::Error>(())
@@ -226,7 +226,7 @@ impl Marketplace {
     /// # Examples
     ///
     /// ```
-    /// use sellerlink::synth::Marketplace;
+    /// use sellerlink_synth::Marketplace;
     /// let a: Vec<_> = Marketplace::new().accounts(50).seed(1).records().collect();
     /// let b: Vec<_> = Marketplace::new().accounts(50).seed(2).records().collect();
     /// assert_ne!(a, b);
@@ -242,7 +242,7 @@ impl Marketplace {
     /// # Examples
     ///
     /// ```
-    /// use sellerlink::synth::Marketplace;
+    /// use sellerlink_synth::Marketplace;
     /// let none = Marketplace::new().accounts(500).ring_share(0.0);
     /// assert!(none.records().all(|r| !r.role.is_ring()));
     /// ```
@@ -257,7 +257,7 @@ impl Marketplace {
     /// # Examples
     ///
     /// ```
-    /// use sellerlink::synth::{Marketplace, Role};
+    /// use sellerlink_synth::{Marketplace, Role};
     /// let plain = Marketplace::new().accounts(3_000).traps(false);
     /// assert!(plain.records().all(|r| r.role != Role::EvasiveRing));
     /// ```
@@ -272,7 +272,7 @@ impl Marketplace {
     /// # Examples
     ///
     /// ```
-    /// use sellerlink::synth::Marketplace;
+    /// use sellerlink_synth::Marketplace;
     /// let first = Marketplace::new().accounts(1_000_000).records().next();
     /// assert!(first.is_some());
     /// ```
@@ -290,7 +290,7 @@ impl Marketplace {
 /// # Examples
 ///
 /// ```
-/// use sellerlink::synth::Role;
+/// use sellerlink_synth::Role;
 /// assert_eq!(Role::EvasiveRing.as_str(), "evasive_ring");
 /// assert!(Role::EvasiveRing.is_ring() && !Role::Merchant.is_ring());
 /// ```
@@ -313,7 +313,7 @@ impl Role {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(sellerlink::synth::Role::Honest.as_str(), "honest");
+    /// assert_eq!(sellerlink_synth::Role::Honest.as_str(), "honest");
     /// ```
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -329,7 +329,7 @@ impl Role {
     /// # Examples
     ///
     /// ```
-    /// assert!(sellerlink::synth::Role::Ring.is_ring());
+    /// assert!(sellerlink_synth::Role::Ring.is_ring());
     /// ```
     pub const fn is_ring(self) -> bool {
         matches!(self, Role::Ring | Role::EvasiveRing)
@@ -347,7 +347,7 @@ impl std::fmt::Display for Role {
 /// # Examples
 ///
 /// ```
-/// use sellerlink::synth::Marketplace;
+/// use sellerlink_synth::Marketplace;
 /// let r = Marketplace::new().accounts(10).records().next().expect("one record");
 /// assert!(!r.account.is_empty() && !r.value.is_empty());
 /// ```
@@ -372,7 +372,7 @@ pub struct Record {
 /// # Examples
 ///
 /// ```
-/// use sellerlink::synth::Marketplace;
+/// use sellerlink_synth::Marketplace;
 /// let mut accounts = 0;
 /// let mut last = String::new();
 /// for r in Marketplace::new().accounts(200).records() {
@@ -417,7 +417,7 @@ impl std::iter::FusedIterator for Records {}
 /// # Examples
 ///
 /// ```
-/// use sellerlink::synth::{Marketplace, write_csv};
+/// use sellerlink_synth::{Marketplace, write_csv};
 /// let s = write_csv(Marketplace::new().accounts(1_000).records(), Vec::new(), Vec::new())?;
 /// assert_eq!(s.accounts, 1_000);
 /// assert!(s.observations > 3 * s.accounts && s.rings > 0 && s.operators < s.accounts);
@@ -452,7 +452,7 @@ pub struct Stats {
 /// # Examples
 ///
 /// ```
-/// use sellerlink::synth::{Marketplace, write_csv};
+/// use sellerlink_synth::{Marketplace, write_csv};
 /// let (mut obs, mut truth) = (Vec::new(), Vec::new());
 /// let stats = write_csv(Marketplace::new().accounts(20).records(), &mut obs, &mut truth)?;
 /// let truth = String::from_utf8(truth).expect("utf-8");
@@ -1498,10 +1498,10 @@ fn cn_id_check(body: &[u8]) -> char {
 }
 
 fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    crate::time::days_from_civil(y, i64::from(m), i64::from(d))
+    sellerlink::time::days_from_civil(y, i64::from(m), i64::from(d))
 }
 
-use crate::time::civil_from_days;
+use sellerlink::time::civil_from_days;
 
 // ---------------------------------------------------------------------------------------------
 // The stream

@@ -4,7 +4,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::OnceLock;
 
-use sellerlink::synth::{
+use sellerlink_synth::{
     CUSTOM_KIND, KINDS, Marketplace, PERIOD_SECONDS, PERIOD_START, Record, Role, write_csv,
 };
 
