@@ -545,7 +545,7 @@ fn shipped_sample_is_what_the_generator_writes() -> Result<(), Box<dyn std::erro
     // Regenerate with:
     // cargo run --release --example generate -- --accounts 3000 --seed 3 \
     //     --output data/sample.csv --truth data/sample_truth.csv
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data");
     let (mut obs, mut truth) = (Vec::new(), Vec::new());
     let records = Marketplace::new().accounts(3_000).seed(3).records();
     let stats = write_csv(records, &mut obs, &mut truth)?;
