@@ -7,13 +7,13 @@
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use sellerlink::Via;
 use sellerlink::expand::Expand;
 use sellerlink::explain::explain;
-use sellerlink::index::Via;
 use sellerlink::ingest::{CsvOptions, read_csv};
 use sellerlink::normalize::Normalizer;
+use sellerlink::{AccountId, ClusterId, Index, IndexBuilder, snapshot};
 use sellerlink_synth::Marketplace;
-use sellerlink::{AccountId, ClusterId, Index, IndexBuilder, link, snapshot};
 
 fn sizes() -> Vec<u64> {
     std::env::var("SELLERLINK_BENCH_OBS")
@@ -77,7 +77,7 @@ fn bench_pipeline(c: &mut Criterion) {
             )
         });
         let index = builder_of(&csv).build().expect("builds");
-        g.bench_function("link", |b| b.iter(|| link::link(index.graph(), index.kinds(), index.policy())));
+        g.bench_function("link", |b| b.iter(|| sellerlink::bench::link_stage(&index)));
         let bytes = snapshot::save(&index).expect("saves");
         g.bench_function("snapshot_save", |b| b.iter(|| snapshot::save(black_box(&index)).expect("saves")));
         g.bench_function("snapshot_load", |b| b.iter(|| snapshot::load(black_box(&bytes)).expect("loads")));
@@ -85,13 +85,13 @@ fn bench_pipeline(c: &mut Criterion) {
 
         // The policy-filtered edges that linking unions, through petgraph's bare UnionFind:
         // the floor that sellerlink's link stage (which also decides those edges) compares to.
-        let (_, edges) = link::link_edges(index.graph(), index.kinds(), index.policy());
+        let edges = sellerlink::bench::link_unions(&index);
         let n = index.account_count();
         let mut g = c.benchmark_group(format!("union_find/{obs}"));
         g.sample_size(20);
         g.throughput(Throughput::Elements(edges.len() as u64));
         g.bench_with_input(BenchmarkId::new("sellerlink_link_stage", edges.len()), &edges, |b, _| {
-            b.iter(|| link::link(index.graph(), index.kinds(), index.policy()))
+            b.iter(|| sellerlink::bench::link_stage(&index))
         });
         g.bench_with_input(BenchmarkId::new("petgraph", edges.len()), &edges, |b, edges| {
             b.iter(|| {
@@ -112,7 +112,7 @@ fn bench_lookups(c: &mut Criterion, obs: u64, index: &Index) {
     let mut g = c.benchmark_group(format!("lookups/{obs}"));
     let n = index.account_count();
     let biggest = index.clustering().by_size()[0];
-    let ring_member = AccountId::from_u32(index.clustering().members(biggest)[0]);
+    let ring_member = index.clustering().members(biggest)[0];
     let device = index.kinds().get("device").expect("built in");
     let payment = index.kinds().get("payment").expect("built in");
     let mut i = 0usize;
@@ -133,15 +133,10 @@ fn bench_lookups(c: &mut Criterion, obs: u64, index: &Index) {
             index.shares(ring_member, device, Via::NonHubs) & index.shares(ring_member, payment, Via::NonHubs)
         })
     });
-    let other = AccountId::from_u32(*index.clustering().members(biggest).last().expect("non-empty"));
+    let other = *index.clustering().members(biggest).last().expect("non-empty");
     g.bench_function("explain_within_largest_ring", |b| b.iter(|| explain(index, ring_member, other)));
-    let seeds: Vec<AccountId> = index
-        .clustering()
-        .members(ClusterId::must(biggest.as_usize()))
-        .iter()
-        .take(3)
-        .map(|&a| AccountId::from_u32(a))
-        .collect();
+    let seeds: Vec<AccountId> =
+        index.clustering().members(ClusterId::must(biggest.as_usize())).iter().take(3).copied().collect();
     g.bench_function("expand_top100_from_3_seeds", |b| b.iter(|| Expand::new().top(100).run(index, &seeds)));
     g.finish();
 }

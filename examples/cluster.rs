@@ -25,7 +25,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::{Parser, ValueEnum};
-use sellerlink::{Index, IndexBuilder, index::Level};
+use sellerlink::{Index, IndexBuilder, Level};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum LevelArg {
@@ -84,7 +84,7 @@ fn main() {
             timings.push(("load".into(), load_time));
             // The spinner names the stage while freezing, linking and detecting operators.
             let mut spinner = common::StageSpinner::new(report.records > 1_000_000);
-            let index = Index::build_from(builder, &mut spinner).unwrap_or_else(|e| common::fail(e));
+            let index = builder.build_with(&mut spinner).unwrap_or_else(|e| common::fail(e));
             spinner.0.finish_and_clear();
             index
         }
@@ -176,8 +176,10 @@ fn write_clusters(index: &Index, level: Level, path: &PathBuf) -> std::io::Resul
     let mut out = BufWriter::new(File::create(path)?);
     writeln!(out, "account,cluster")?;
     let clustering = index.clustering_at(level);
-    for (a, &c) in clustering.labels().iter().enumerate() {
-        let name = index.account_name(sellerlink::AccountId::must(a));
+    // Rows in account-name order, so that an updated index writes what one build writes.
+    for a in index.accounts_by_name() {
+        let name = index.account_name(a);
+        let c = clustering.cluster_of(a).map_or(u32::MAX, |c| c.as_u32());
         if name.contains([',', '"', '\n', '\r']) {
             writeln!(out, "\"{}\",{c}", name.replace('"', "\"\""))?;
         } else {

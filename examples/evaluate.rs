@@ -22,8 +22,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use clap::Parser;
-use sellerlink::index::Level;
-use sellerlink::link::UnionFind;
+use sellerlink::Level;
 use sellerlink::policy::HubCap;
 use sellerlink::score::{Scores, score_with_rings};
 use sellerlink::{ArtifactId, Index};
@@ -47,7 +46,7 @@ struct Args {
 
 fn baseline(index: &Index) -> Vec<u32> {
     let g = index.graph();
-    let mut uf = UnionFind::new(index.account_count());
+    let mut uf = petgraph::unionfind::UnionFind::<u32>::new(index.account_count());
     for f in 0..index.artifact_count() {
         let f = ArtifactId::must(f);
         let cap = match index.policy().kind_policy(index.kind_name(g.kind(f))).cap() {
@@ -57,26 +56,33 @@ fn baseline(index: &Index) -> Vec<u32> {
         let accounts = g.accounts_of(f);
         if accounts.len() >= 2 && accounts.len() as u32 <= cap {
             for &a in &accounts[1..] {
-                uf.union(accounts[0], a);
+                uf.union(accounts[0].as_u32(), a.as_u32());
             }
         }
     }
-    uf.labels()
+    uf.into_labeling()
+}
+
+/// The cluster of every account, by id (a fresh build's ids are dense).
+fn labels(index: &Index, level: Level) -> Vec<u32> {
+    let c = index.clustering_at(level);
+    index.accounts().map(|a| c.cluster_of(a).map_or(u32::MAX, |c| c.as_u32())).collect()
 }
 
 fn main() {
     let args = Args::parse();
-    let mut operators = sellerlink::operators::Operators::new();
+    let mut leiden = sellerlink::leiden::Leiden::new();
     if let Some(r) = args.resolution {
-        operators = operators.resolution(r);
+        leiden = leiden.resolution(r);
     }
     if let Some(q) = &args.quality {
-        operators = operators.quality(if q == "cpm" {
+        leiden = leiden.quality(if q == "cpm" {
             sellerlink::leiden::Quality::Cpm
         } else {
             sellerlink::leiden::Quality::Modularity
         });
     }
+    let operators = sellerlink::operators::OperatorSettings::new().leiden(leiden);
     let mut builder = sellerlink::IndexBuilder::new().operators(Some(operators));
     common::load(&args.input, false, &mut builder).unwrap_or_else(|e| common::fail(e));
     let index = builder.build().unwrap_or_else(|e| common::fail(e));
@@ -107,8 +113,8 @@ fn main() {
     }
     let methods: Vec<(&str, Vec<u32>)> = vec![
         ("baseline", baseline(&index)),
-        ("components", index.clustering_at(Level::Components).labels().to_vec()),
-        ("operators", index.clustering_at(Level::Operators).labels().to_vec()),
+        ("components", labels(&index, Level::Components)),
+        ("operators", labels(&index, Level::Operators)),
     ];
     let mut rows: Vec<(&str, Scores, usize, usize)> = Vec::new();
     for (name, labels) in &methods {

@@ -17,8 +17,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Parser;
-use sellerlink::ClusterId;
-use sellerlink::operators::evidence_edges;
+use sellerlink::operators::evidence_graph;
 
 #[derive(Parser, Debug)]
 #[command(about = "Export the evidence graph (weighted account graph) of an index")]
@@ -50,24 +49,15 @@ fn main() {
     writeln!(out, "source,target,weight").unwrap_or_else(io);
     let comps = index.components();
     let mut edges_written = 0u64;
-    for c in 0..comps.len() {
-        let members = comps.members(ClusterId::must(c));
+    for (c, members) in comps.iter() {
         if members.len() < 2 {
             continue;
         }
-        let mut edges = evidence_edges(&index, members, 0.1);
-        // Duplicate pairs (one per shared artifact) are summed, as the Leiden graph does.
-        edges.sort_by_key(|e| (e.0.min(e.1), e.0.max(e.1)));
-        let mut i = 0;
-        while i < edges.len() {
-            let key = (edges[i].0.min(edges[i].1), edges[i].0.max(edges[i].1));
-            let mut w = 0.0;
-            while i < edges.len() && (edges[i].0.min(edges[i].1), edges[i].0.max(edges[i].1)) == key {
-                w += edges[i].2;
-                i += 1;
-            }
-            let name = |l: u32| index.account_name(sellerlink::AccountId::from_u32(members[l as usize]));
-            writeln!(out, "{},{},{w}", csv_name(name(key.0)), csv_name(name(key.1))).unwrap_or_else(io);
+        // One edge per pair, the evidence of every artifact they share summed, as the Leiden
+        // graph has it.
+        for (a, b, w) in evidence_graph(&index, c) {
+            let name = |x| csv_name(index.account_name(x));
+            writeln!(out, "{},{},{w}", name(a), name(b)).unwrap_or_else(io);
             edges_written += 1;
         }
     }
@@ -78,9 +68,9 @@ fn main() {
         );
         let io = |e: std::io::Error| common::fail(format!("{}: {e}", path.display()));
         writeln!(w, "account,component").unwrap_or_else(io);
-        for (a, &c) in comps.labels().iter().enumerate() {
-            writeln!(w, "{},{c}", csv_name(index.account_name(sellerlink::AccountId::must(a))))
-                .unwrap_or_else(io);
+        for a in index.accounts_by_name() {
+            let c = comps.cluster_of(a).map_or(u32::MAX, |c| c.as_u32());
+            writeln!(w, "{},{c}", csv_name(index.account_name(a))).unwrap_or_else(io);
         }
         w.flush().unwrap_or_else(io);
     }

@@ -17,8 +17,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Parser;
+use sellerlink::IndexBuilder;
 use sellerlink_synth::{Marketplace, write_csv};
-use sellerlink::{Index, IndexBuilder};
 
 #[derive(Parser, Debug)]
 #[command(about = "End-to-end scale run on a synthetic marketplace")]
@@ -65,7 +65,7 @@ fn main() {
     let mut builder = IndexBuilder::new();
     let (report, load) = common::load(&csv, true, &mut builder).unwrap_or_else(|e| common::fail(e));
     let mut spinner = common::StageSpinner::new(args.observations >= 5_000_000);
-    let index = Index::build_from(builder, &mut spinner).unwrap_or_else(|e| common::fail(e));
+    let index = builder.build_with(&mut spinner).unwrap_or_else(|e| common::fail(e));
     spinner.0.finish_and_clear();
     let elapsed = total.elapsed();
     let peak = common::peak_rss_bytes().unwrap_or(0);

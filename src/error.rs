@@ -2,7 +2,14 @@
 //!
 //! [`ObservationError`] says why one observation was refused (which field, why);
 //! [`IngestError`] adds where it stood in a file (path, line) or why the file could not be read;
-//! [`Error`] is the crate-wide union for callers who do not care which stage failed.
+//! [`SnapshotError`](crate::snapshot::SnapshotError) why a snapshot could not be saved or
+//! loaded; [`KindError`] why a kind name was refused; [`GraphError`](crate::leiden::GraphError)
+//! why a weighted graph was. [`Error`] is the crate-wide union: every fallible call of the crate
+//! converts into it, so a caller who does not care which boundary failed uses `Error` alone.
+//!
+//! Every message is complete on its own, in lowercase and without a final period: it names the
+//! place and includes its cause's text. A cause printed in the message is not returned again
+//! by `source()`, so an error reporter that walks the chain shows each cause once.
 
 use std::path::PathBuf;
 
@@ -66,14 +73,13 @@ pub enum ObservationError {
     Account(&'static str),
     /// The kind name is refused.
     #[error("field kind: {0}")]
-    Kind(#[source] KindError),
+    Kind(KindError),
     /// The value is not valid for its kind.
     #[error("field value: invalid {kind}: {reason}")]
     Value {
         /// The kind's name.
         kind: String,
         /// Why.
-        #[source]
         reason: InvalidValue,
     },
     /// The timestamp does not parse or is out of range.
@@ -154,13 +160,12 @@ impl core::fmt::Display for Location {
 #[non_exhaustive]
 pub enum IngestError {
     /// The file could not be opened or read.
-    #[error("{path}: {source}")]
+    #[error("{path}: {cause}")]
     Io {
         /// The file.
         path: PathBuf,
         /// The cause.
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The header lacks a required column or is malformed.
     #[error("{at}: header: {reason}")]
@@ -179,13 +184,12 @@ pub enum IngestError {
         reason: String,
     },
     /// A record's field is invalid.
-    #[error("{at}: {source}")]
+    #[error("{at}: {cause}")]
     Observation {
         /// Where.
         at: Location,
         /// Why.
-        #[source]
-        source: ObservationError,
+        cause: ObservationError,
     },
     /// Lenient mode gave up: more rejections than the configured limit.
     #[error("{at}: more than {limit} rejected lines; the file is probably not observations")]
@@ -197,23 +201,64 @@ pub enum IngestError {
     },
 }
 
-/// The crate-wide error.
+/// The crate-wide error: every boundary's error converts into it.
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::{Error, IndexBuilder};
+/// let index = IndexBuilder::new().build()?;
+/// let err = index.try_account("nobody").unwrap_err();
+/// assert!(matches!(err, Error::UnknownAccount(_)));
+/// assert_eq!(err.to_string(), "unknown account \"nobody\"");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// An observation was refused.
     #[error(transparent)]
     Observation(#[from] ObservationError),
-    /// Reading a file failed.
+    /// Reading observations from a file failed.
     #[error(transparent)]
     Ingest(#[from] IngestError),
-    /// Building the graph failed.
+    /// A snapshot could not be saved or loaded.
     #[error(transparent)]
-    Graph(#[from] crate::graph::GraphError),
+    Snapshot(#[from] crate::snapshot::SnapshotError),
+    /// A kind name was refused.
+    #[error(transparent)]
+    Kind(#[from] KindError),
+    /// A weighted graph or a membership given to Leiden was refused.
+    #[error(transparent)]
+    Graph(#[from] crate::leiden::GraphError),
+    /// The input exceeds what 32-bit ids and offsets address.
+    #[error("capacity exceeded: {0}")]
+    Capacity(&'static str),
     /// An account name is not in the index.
     #[error("unknown account {0:?}")]
     UnknownAccount(String),
-    /// An I/O error outside ingest.
-    #[error("{0}")]
-    Io(#[from] std::io::Error),
+    /// An account id past the end of the index (from another index, say).
+    #[error("account id {id} is not in this index, which has {slots} account ids")]
+    UnknownAccountId {
+        /// The id.
+        id: crate::AccountId,
+        /// The number of account ids the index has.
+        slots: usize,
+    },
+    /// An account id of an account that an update removed.
+    #[error("account {id} ({name:?}) was removed by an update")]
+    RemovedAccount {
+        /// The id.
+        id: crate::AccountId,
+        /// The account's name.
+        name: String,
+    },
+    /// An artifact id past the end of the index.
+    #[error("artifact id {id} is not in this index, which has {count} artifacts")]
+    UnknownArtifactId {
+        /// The id.
+        id: crate::ArtifactId,
+        /// The number of artifacts.
+        count: usize,
+    },
 }

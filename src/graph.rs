@@ -1,54 +1,72 @@
 //! The frozen bipartite graph: accounts ↔ artifacts in compact CSR arrays both ways.
 //!
-//! Built once from the builder's edge list and never mutated. Per distinct
-//! `(account, artifact)` pair it holds one `u32` on each side (8 bytes); when the input has
-//! timestamps it also holds each artifact's distinct `(timestamp, account)` uses sorted by time
-//! (12 bytes per use). Per account and per artifact it holds a `u32` offset, and per artifact its
-//! kind (`u32`). Nothing here is a hash map: every lookup is an index into an array.
+//! The third stage of the pipeline: built once from the builder's edge list and never mutated.
+//! Per distinct `(account, artifact)` pair it holds one id on each side (8 bytes); when the input
+//! has timestamps it also holds each artifact's distinct `(timestamp, account)` uses sorted by
+//! time (12 bytes per use). Per account and per artifact it holds a `u32` offset, and per
+//! artifact its kind (`u32`). Nothing here is a hash map: every lookup is an index into an
+//! array, and every list is a typed slice ([`AccountId`]s of an artifact, [`ArtifactId`]s of an
+//! account) sorted by id.
+//!
+//! An account without any use (one that an update removed) has an empty row.
 //!
 //! Limits: at most `u32::MAX` edges and uses (about four billion observations).
 
-use crate::id::{AccountId, ArtifactId, KindId};
+use crate::id::{AccountId, ArtifactId, Dense, KindId};
 
 /// Timestamp value meaning "no timestamp given".
 pub const NO_TIME: i64 = i64::MIN;
 
 /// One observation after interning: who used what, when ([`NO_TIME`] if unknown).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Edge {
+pub(crate) struct Edge {
     /// The artifact (sorted first, so that edges group by artifact).
-    pub artifact: u32,
+    pub(crate) artifact: u32,
     /// When, in unix seconds, or [`NO_TIME`].
-    pub time: i64,
+    pub(crate) time: i64,
     /// The account.
-    pub account: u32,
+    pub(crate) account: u32,
 }
 
-/// Errors building a graph.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum GraphError {
-    /// More edges than 32-bit offsets address.
-    #[error("more than 4294967295 distinct observations")]
-    TooManyEdges,
-}
+/// The graph would need more than 32-bit offsets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TooManyEdges;
 
 /// The frozen bipartite graph. See the [module docs](self).
+///
+/// # Examples
+///
+/// ```
+/// let mut b = sellerlink::IndexBuilder::new();
+/// b.add("s1", "device", "laptop", None)?;
+/// b.add("s2", "device", "laptop", None)?;
+/// let index = b.build()?;
+/// let laptop = index.artifact("device", "laptop").expect("known");
+/// let g = index.graph();
+/// assert_eq!(g.accounts_of(laptop), &[index.account("s1").expect("known"), index.account("s2").expect("known")]);
+/// assert_eq!(g.degree(laptop), 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Graph {
     pub(crate) acc_off: Vec<u32>,
-    pub(crate) acc_art: Vec<u32>,
+    pub(crate) acc_art: Vec<ArtifactId>,
     pub(crate) art_off: Vec<u32>,
-    pub(crate) art_acc: Vec<u32>,
+    pub(crate) art_acc: Vec<AccountId>,
     pub(crate) art_kind: Vec<KindId>,
     /// Offsets into `ev_acc`/`ev_time`, per artifact; empty when no observation had a time.
     pub(crate) ev_off: Vec<u32>,
-    pub(crate) ev_acc: Vec<u32>,
+    pub(crate) ev_acc: Vec<AccountId>,
     pub(crate) ev_time: Vec<i64>,
 }
 
 /// A use of an artifact: an account and when ([`NO_TIME`] if unknown).
+///
+/// # Examples
+///
+/// See [`Graph::uses`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Use {
     /// Who.
     pub account: AccountId,
@@ -58,26 +76,22 @@ pub struct Use {
 
 impl Graph {
     /// Freezes a graph from edges. `edges` is sorted and deduplicated in place.
-    ///
-    /// # Errors
-    ///
-    /// [`GraphError::TooManyEdges`] past `u32::MAX` distinct uses.
-    pub fn from_edges(
+    pub(crate) fn from_edges(
         accounts: usize,
         art_kind: Vec<KindId>,
         edges: &mut Vec<Edge>,
-    ) -> Result<Graph, GraphError> {
+    ) -> Result<Graph, TooManyEdges> {
         sort_unstable(edges);
         edges.dedup();
         if edges.len() >= u32::MAX as usize {
-            return Err(GraphError::TooManyEdges);
+            return Err(TooManyEdges);
         }
         let artifacts = art_kind.len();
         let timed = edges.iter().any(|e| e.time != NO_TIME);
 
         // Artifact side: events (time-sorted) and distinct sorted accounts.
         let mut art_off = Vec::with_capacity(artifacts + 1);
-        let mut art_acc: Vec<u32> = Vec::with_capacity(edges.len());
+        let mut art_acc: Vec<AccountId> = Vec::with_capacity(edges.len());
         let (mut ev_off, mut ev_acc, mut ev_time) = if timed {
             (
                 Vec::with_capacity(artifacts + 1),
@@ -99,12 +113,12 @@ impl Graph {
             }
             let group = &edges[start..i];
             if timed {
-                ev_acc.extend(group.iter().map(|e| e.account));
+                ev_acc.extend(group.iter().map(|e| AccountId::from_u32(e.account)));
                 ev_time.extend(group.iter().map(|e| e.time));
                 ev_off.push(ev_acc.len() as u32);
             }
             let from = art_acc.len();
-            art_acc.extend(group.iter().map(|e| e.account));
+            art_acc.extend(group.iter().map(|e| AccountId::from_u32(e.account)));
             art_acc[from..].sort_unstable();
             dedup_tail(&mut art_acc, from);
             art_off.push(art_acc.len() as u32);
@@ -116,51 +130,129 @@ impl Graph {
         Ok(Graph { acc_off, acc_art, art_off, art_acc, art_kind, ev_off, ev_acc, ev_time })
     }
 
-    /// Number of accounts.
+    /// Number of account slots (ids `0..n`; after an update, some may be unused).
+    ///
+    /// # Examples
+    ///
+    /// See [`Graph`].
     pub fn account_count(&self) -> usize {
         self.acc_off.len().saturating_sub(1)
     }
 
     /// Number of artifacts.
+    ///
+    /// # Examples
+    ///
+    /// See [`Graph`].
     pub fn artifact_count(&self) -> usize {
         self.art_kind.len()
     }
 
     /// Number of distinct (account, artifact) pairs.
+    ///
+    /// # Examples
+    ///
+    /// See [`Graph`].
     pub fn edge_count(&self) -> usize {
         self.art_acc.len()
     }
 
     /// True when any observation carried a timestamp.
+    ///
+    /// # Examples
+    ///
+    /// See [`Graph::uses`].
     pub fn is_timed(&self) -> bool {
         !self.ev_off.is_empty()
     }
 
     /// The artifacts of an account, sorted by id.
-    pub fn artifacts_of(&self, a: AccountId) -> &[u32] {
+    ///
+    /// # Panics
+    ///
+    /// Panics when `a` is out of range.
+    ///
+    /// # Examples
+    ///
+    /// See [`Graph`].
+    #[track_caller]
+    pub fn artifacts_of(&self, a: AccountId) -> &[ArtifactId] {
         let i = a.as_usize();
         &self.acc_art[self.acc_off[i] as usize..self.acc_off[i + 1] as usize]
     }
 
     /// The distinct accounts of an artifact, sorted by id.
-    pub fn accounts_of(&self, f: ArtifactId) -> &[u32] {
+    ///
+    /// # Panics
+    ///
+    /// Panics when `f` is out of range.
+    ///
+    /// # Examples
+    ///
+    /// See [`Graph`].
+    #[track_caller]
+    pub fn accounts_of(&self, f: ArtifactId) -> &[AccountId] {
         let i = f.as_usize();
         &self.art_acc[self.art_off[i] as usize..self.art_off[i + 1] as usize]
     }
 
     /// Number of distinct accounts that used an artifact.
+    ///
+    /// # Panics
+    ///
+    /// Panics when `f` is out of range.
+    ///
+    /// # Examples
+    ///
+    /// See [`Graph`].
+    #[track_caller]
     pub fn degree(&self, f: ArtifactId) -> u32 {
         let i = f.as_usize();
         self.art_off[i + 1] - self.art_off[i]
     }
 
     /// The kind of an artifact.
+    ///
+    /// # Panics
+    ///
+    /// Panics when `f` is out of range.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut b = sellerlink::IndexBuilder::new();
+    /// b.add("s1", "device", "laptop", None)?;
+    /// let index = b.build()?;
+    /// let f = index.artifact("device", "laptop").expect("known");
+    /// assert_eq!(index.graph().kind(f), index.kinds().get("device").expect("built in"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[track_caller]
     pub fn kind(&self, f: ArtifactId) -> KindId {
         self.art_kind[f.as_usize()]
     }
 
     /// The uses of an artifact sorted by time (untimed uses first); for an untimed graph, one
     /// untimed use per account.
+    ///
+    /// # Panics
+    ///
+    /// Panics when `f` is out of range.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut b = sellerlink::IndexBuilder::new();
+    /// b.add("s1", "ip", "10.0.0.1", Some(200))?;
+    /// b.add("s2", "ip", "10.0.0.1", Some(100))?;
+    /// let index = b.build()?;
+    /// let ip = index.artifact("ip", "10.0.0.1").expect("known");
+    /// let times: Vec<i64> = index.graph().uses(ip).map(|u| u.time).collect();
+    /// assert_eq!(times, [100, 200]);
+    /// assert!(index.graph().is_timed());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[track_caller]
     pub fn uses(&self, f: ArtifactId) -> Uses<'_> {
         let i = f.as_usize();
         if self.is_timed() {
@@ -172,8 +264,8 @@ impl Graph {
     }
 
     /// The raw (account, time) slices of an artifact's uses; `times` is `None` when untimed.
-    pub(crate) fn use_slices(&self, f: u32) -> (&[u32], Option<&[i64]>) {
-        let i = f as usize;
+    pub(crate) fn use_slices(&self, f: ArtifactId) -> (&[AccountId], Option<&[i64]>) {
+        let i = f.as_usize();
         if self.is_timed() {
             let r = self.ev_off[i] as usize..self.ev_off[i + 1] as usize;
             (&self.ev_acc[r.clone()], Some(&self.ev_time[r]))
@@ -182,7 +274,19 @@ impl Graph {
         }
     }
 
+    /// True when account slot `a` has no use (an account an update removed).
+    pub(crate) fn is_vacant(&self, a: AccountId) -> bool {
+        self.acc_off[a.as_usize()] == self.acc_off[a.as_usize() + 1]
+    }
+
     /// Heap bytes held by the arrays.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(sellerlink::IndexBuilder::new().build()?.graph().heap_bytes() < 1024);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn heap_bytes(&self) -> usize {
         4 * (self.acc_off.capacity()
             + self.acc_art.capacity()
@@ -198,7 +302,7 @@ impl Graph {
 /// The uses of one artifact; see [`Graph::uses`].
 #[derive(Clone, Debug)]
 pub struct Uses<'g> {
-    accounts: &'g [u32],
+    accounts: &'g [AccountId],
     times: Option<&'g [i64]>,
     pos: usize,
 }
@@ -210,7 +314,7 @@ impl Iterator for Uses<'_> {
         let account = *self.accounts.get(self.pos)?;
         let time = self.times.map_or(NO_TIME, |t| t[self.pos]);
         self.pos += 1;
-        Some(Use { account: AccountId::from_u32(account), time })
+        Some(Use { account, time })
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -223,27 +327,31 @@ impl ExactSizeIterator for Uses<'_> {}
 
 /// Transposes a CSR relation (rows `0..offsets.len()-1`, each listing targets in
 /// `0..n_targets`) by counting sort: returns the offsets and rows per target, rows ascending.
-pub(crate) fn transpose(offsets: &[u32], targets: &[u32], n_targets: usize) -> (Vec<u32>, Vec<u32>) {
+pub(crate) fn transpose<T: Dense, R: Dense>(
+    offsets: &[u32],
+    targets: &[T],
+    n_targets: usize,
+) -> (Vec<u32>, Vec<R>) {
     let mut out_off = vec![0u32; n_targets + 1];
     for &t in targets {
-        out_off[t as usize + 1] += 1;
+        out_off[t.index() + 1] += 1;
     }
     for k in 0..n_targets {
         out_off[k + 1] += out_off[k];
     }
     let mut fill = out_off.clone();
-    let mut rows = vec![0u32; targets.len()];
+    let mut rows = vec![R::from_u32(0); targets.len()];
     for (row, w) in offsets.windows(2).enumerate() {
         for &t in &targets[w[0] as usize..w[1] as usize] {
-            let slot = &mut fill[t as usize];
-            rows[*slot as usize] = row as u32;
+            let slot = &mut fill[t.index()];
+            rows[*slot as usize] = R::from_u32(row as u32);
             *slot += 1;
         }
     }
     (out_off, rows)
 }
 
-fn dedup_tail(v: &mut Vec<u32>, from: usize) {
+fn dedup_tail<T: PartialEq + Copy>(v: &mut Vec<T>, from: usize) {
     let mut w = from;
     for r in from..v.len() {
         if r == from || v[r] != v[w - 1] {
@@ -279,11 +387,13 @@ mod tests {
         let kinds = vec![KindId::must(0); 3];
         let mut edges = vec![e(2, 0, 5), e(0, 0, 9), e(0, 0, 9), e(1, 1, NO_TIME), e(0, 1, 3), e(2, 0, 1)];
         let g = Graph::from_edges(3, kinds, &mut edges).unwrap();
-        assert_eq!(g.accounts_of(ArtifactId::must(0)), &[0, 2]);
-        assert_eq!(g.accounts_of(ArtifactId::must(1)), &[0, 1]);
-        assert_eq!(g.accounts_of(ArtifactId::must(2)), &[] as &[u32]);
-        assert_eq!(g.artifacts_of(AccountId::must(0)), &[0, 1]);
-        assert_eq!(g.artifacts_of(AccountId::must(2)), &[0]);
+        let acc = |ids: &[u32]| ids.iter().map(|&a| AccountId::must(a as usize)).collect::<Vec<_>>();
+        let art = |ids: &[u32]| ids.iter().map(|&a| ArtifactId::must(a as usize)).collect::<Vec<_>>();
+        assert_eq!(g.accounts_of(ArtifactId::must(0)), acc(&[0, 2]));
+        assert_eq!(g.accounts_of(ArtifactId::must(1)), acc(&[0, 1]));
+        assert_eq!(g.accounts_of(ArtifactId::must(2)), acc(&[]));
+        assert_eq!(g.artifacts_of(AccountId::must(0)), art(&[0, 1]));
+        assert_eq!(g.artifacts_of(AccountId::must(2)), art(&[0]));
         assert_eq!(g.degree(ArtifactId::must(0)), 2);
         let uses: Vec<_> = g.uses(ArtifactId::must(0)).map(|u| (u.account.as_u32(), u.time)).collect();
         assert_eq!(uses, vec![(2, 1), (2, 5), (0, 9)]);

@@ -29,6 +29,32 @@ impl fmt::Display for IdError {
 
 impl std::error::Error for IdError {}
 
+/// A dense `u32` id (or a plain `u32`): what the crate's CSR arrays and relabelling routines
+/// store, so that they can hand out typed slices.
+pub(crate) trait Dense: Copy {
+    /// Wraps a raw value.
+    fn from_u32(value: u32) -> Self;
+    /// The raw value.
+    fn as_u32(self) -> u32;
+    /// The raw value, for indexing.
+    #[inline]
+    fn index(self) -> usize {
+        self.as_u32() as usize
+    }
+}
+
+impl Dense for u32 {
+    #[inline]
+    fn from_u32(value: u32) -> Self {
+        value
+    }
+
+    #[inline]
+    fn as_u32(self) -> u32 {
+        self
+    }
+}
+
 macro_rules! define_id {
     ($(#[$doc:meta])* $name:ident, $what:literal, $prefix:literal) => {
         $(#[$doc])*
@@ -124,6 +150,18 @@ macro_rules! define_id {
             }
         }
 
+        impl Dense for $name {
+            #[inline]
+            fn from_u32(value: u32) -> Self {
+                Self(value)
+            }
+
+            #[inline]
+            fn as_u32(self) -> u32 {
+                self.0
+            }
+        }
+
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 write!(f, concat!($prefix, "{}"), self.0)
@@ -133,7 +171,9 @@ macro_rules! define_id {
 }
 
 define_id!(
-    /// A storefront / seller account, dense in `0..index.account_count()`.
+    /// A storefront / seller account. Ids are dense in a fresh build (in account-name order) and
+/// stable across updates: an update appends new accounts and never renumbers old ones (an
+/// account removed by an update leaves its id unused; see [`crate::Index::check`]).
     AccountId, "account", "A"
 );
 define_id!(

@@ -8,19 +8,18 @@
 //! accounts (small ones are converted from their sorted CSR slice on demand, which is as fast
 //! as cloning a bitmap and costs no memory).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ahash::AHashMap;
 use roaring::RoaringBitmap;
 
-use crate::builder::IndexBuilder;
-use crate::cluster::Clustering;
+use crate::cluster::{Clustering, Clusters};
+use crate::evidence::Evidence;
 use crate::graph::Graph;
 use crate::id::{AccountId, ArtifactId, ClusterId, KindId};
-use crate::intern::{Interner, StrList};
+use crate::intern::{Interner, NameOrder, StrList};
 use crate::kind::Kinds;
-use crate::link::{Decisions, Linkage, Prior, Resolved, link_decided, relink};
-use crate::operators::{OperatorClustering, Operators};
+use crate::operators::{Input, OperatorClustering, OperatorSettings};
 use crate::policy::LinkPolicy;
 use crate::set::AccountSet;
 
@@ -32,7 +31,7 @@ pub const BITMAP_MIN_DEGREE: u32 = 256;
 /// # Examples
 ///
 /// ```
-/// use sellerlink::index::Via;
+/// use sellerlink::Via;
 /// assert_ne!(Via::Any, Via::NonHubs);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -51,7 +50,7 @@ pub enum Via {
 /// # Examples
 ///
 /// ```
-/// use sellerlink::index::Level;
+/// use sellerlink::Level;
 /// assert_eq!(Level::default(), Level::Operators);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -66,12 +65,25 @@ pub enum Level {
 }
 
 /// Reports pipeline stages as they start (for progress bars).
+///
+/// # Examples
+///
+/// See [`IndexBuilder::build_with`](crate::IndexBuilder::build_with).
 pub trait Progress {
     /// Called when a stage starts.
     fn stage(&mut self, name: &'static str);
 }
 
 /// A [`Progress`] that ignores everything.
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::{IndexBuilder, NoProgress};
+/// let index = IndexBuilder::new().build_with(&mut NoProgress)?;
+/// assert_eq!(index.account_count(), 0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NoProgress;
 
@@ -80,7 +92,18 @@ impl Progress for NoProgress {
 }
 
 /// Counts and stage timings of a build.
+///
+/// # Examples
+///
+/// ```
+/// let mut b = sellerlink::IndexBuilder::new();
+/// b.add("s1", "email", "a@b.c", None)?;
+/// let index = b.build()?;
+/// assert_eq!(index.stats().observations, 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct BuildStats {
     /// Observations given to the builder (duplicates included).
@@ -122,7 +145,7 @@ pub struct Hub {
 /// # Examples
 ///
 /// ```
-/// use sellerlink::{IndexBuilder, index::Via};
+/// use sellerlink::{IndexBuilder, Via};
 /// let mut b = IndexBuilder::new();
 /// b.add("s1", "device", "laptop-1", None)?;
 /// b.add("s2", "device", "laptop-1", None)?;
@@ -144,135 +167,143 @@ pub struct Index {
     pub(crate) accounts: Interner,
     pub(crate) artifacts: Interner,
     pub(crate) first_written: StrList,
+    pub(crate) order: NameOrder,
+    live: usize,
     pub(crate) graph: Graph,
-    pub(crate) resolved: Resolved,
-    pub(crate) hubs: RoaringBitmap,
-    pub(crate) confirmed: Vec<u64>,
-    pub(crate) decisions: Decisions,
+    pub(crate) evidence: Evidence,
     pub(crate) components: Clustering,
     pub(crate) operators: Option<OperatorClustering>,
-    pub(crate) operator_config: Option<Operators>,
-    pub(crate) kind_accounts: Vec<RoaringBitmap>,
-    pub(crate) big: AHashMap<u32, RoaringBitmap>,
+    pub(crate) operator_settings: Option<OperatorSettings>,
+    kind_accounts: Vec<RoaringBitmap>,
+    big: AHashMap<u32, RoaringBitmap>,
+    pub(crate) stats: BuildStats,
+}
+
+/// The outputs of the pipeline's stages, from which [`Index::from_parts`] makes an index.
+pub(crate) struct Parts {
+    pub(crate) kinds: Kinds,
+    pub(crate) policy: LinkPolicy,
+    pub(crate) accounts: Interner,
+    pub(crate) artifacts: Interner,
+    pub(crate) first_written: StrList,
+    pub(crate) order: NameOrder,
+    pub(crate) graph: Graph,
+    pub(crate) evidence: Evidence,
+    pub(crate) components: Clustering,
+    pub(crate) operators: Option<OperatorClustering>,
+    pub(crate) operator_settings: Option<OperatorSettings>,
     pub(crate) stats: BuildStats,
 }
 
 impl Index {
-    /// Runs the pipeline on a builder, reporting stages to `progress`.
+    /// The one constructor: an index from the stages' outputs (a build, an update or a
+    /// snapshot), with its lookup bitmaps built here.
+    pub(crate) fn from_parts(p: Parts) -> Index {
+        let live = (0..p.graph.account_count() as u32)
+            .filter(|&a| !p.graph.is_vacant(AccountId::from_u32(a)))
+            .count();
+        let (kind_accounts, big) = lookup_bitmaps(&p.graph, p.kinds.len());
+        Index {
+            kinds: p.kinds,
+            policy: p.policy,
+            accounts: p.accounts,
+            artifacts: p.artifacts,
+            first_written: p.first_written,
+            order: p.order,
+            live,
+            graph: p.graph,
+            evidence: p.evidence,
+            components: p.components,
+            operators: p.operators,
+            operator_settings: p.operator_settings,
+            kind_accounts,
+            big,
+            stats: p.stats,
+        }
+    }
+
+    /// The operator stage's view of this index.
+    pub(crate) fn operator_input(&self) -> Input<'_> {
+        Input {
+            graph: &self.graph,
+            evidence: &self.evidence,
+            components: &self.components,
+            order: &self.order,
+        }
+    }
+
+    /// Number of account slots (ids `0..n`); more than [`Index::account_count`] when updates
+    /// removed accounts.
+    pub(crate) fn account_slots(&self) -> usize {
+        self.graph.account_count()
+    }
+
+    /// True when `a` names an account of this index.
+    #[inline]
+    fn is_live(&self, a: AccountId) -> bool {
+        a.as_usize() < self.account_slots() && !self.graph.is_vacant(a)
+    }
+
+    /// `a`, checked: an account of this index.
+    ///
+    /// Account ids are stable across updates: an update appends new accounts and never
+    /// renumbers old ones, so an id taken from an index names the same account in every index
+    /// updated from it. An id past the end (from another index, say) or of an account an update
+    /// removed is refused.
     ///
     /// # Errors
     ///
-    /// [`crate::Error::Graph`] when the input exceeds 32-bit offsets.
+    /// [`crate::Error::UnknownAccountId`] or [`crate::Error::RemovedAccount`].
     ///
     /// # Examples
     ///
     /// ```
-    /// use sellerlink::{Index, IndexBuilder, index::NoProgress};
+    /// use sellerlink::{AccountId, Error, IndexBuilder};
     /// let mut b = IndexBuilder::new();
-    /// b.add("s1", "email", "a@b.c", None)?;
-    /// let index = Index::build_from(b, &mut NoProgress)?;
-    /// assert_eq!(index.account_count(), 1);
+    /// b.add("s1", "device", "d", None)?;
+    /// b.add("s2", "device", "d", None)?;
+    /// let index = b.build()?;
+    /// let s2 = index.account("s2").expect("known");
+    /// let mut u = index.updater();
+    /// u.add("s0", "device", "d", None)?; // sorts first, yet gets a new id
+    /// u.remove_account("s1");
+    /// let (next, _) = u.finish()?;
+    /// assert_eq!(next.check(s2)?, s2);
+    /// assert_eq!(next.account_name(s2), "s2");
+    /// assert!(matches!(next.check(index.account("s1").expect("known")), Err(Error::RemovedAccount { .. })));
+    /// assert!(matches!(next.check(AccountId::must(99)), Err(Error::UnknownAccountId { .. })));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn build_from(b: IndexBuilder, progress: &mut dyn Progress) -> Result<Index, crate::Error> {
-        Ok(Self::assemble(b, progress, &|_, _| None, None)?.0)
+    pub fn check(&self, a: AccountId) -> Result<AccountId, crate::Error> {
+        if a.as_usize() >= self.account_slots() {
+            return Err(crate::Error::UnknownAccountId { id: a, slots: self.account_slots() });
+        }
+        if self.graph.is_vacant(a) {
+            return Err(crate::Error::RemovedAccount {
+                id: a,
+                name: self.accounts.get(a.as_u32()).to_string(),
+            });
+        }
+        Ok(a)
     }
 
-    /// The pipeline, with per-component operator results reusable and, after an update (the
-    /// previous index and the artifacts whose uses changed), linking limited to what the update
-    /// reaches (see [`relink`]). Also returns how many accounts were linked.
-    pub(crate) fn assemble(
-        mut b: IndexBuilder,
-        progress: &mut dyn Progress,
-        reuse: &(dyn Fn(&Index, &[u32]) -> Option<crate::operators::Solved> + Sync),
-        prior: Option<(&Index, &RoaringBitmap)>,
-    ) -> Result<(Index, usize), crate::Error> {
-        let mut timings = Vec::new();
-        let observations = b.edges.len() as u64;
-        let mut clock = Instant::now();
-        let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, Duration)>| {
-            timings.push((name, clock.elapsed()));
-            clock = Instant::now();
-        };
-        progress.stage("canonicalize");
-        let new_of_old = b.canonicalize_accounts();
-        lap("canonicalize", &mut timings);
-        progress.stage("freeze");
-        let graph = b.freeze()?;
-        lap("freeze", &mut timings);
-        progress.stage("link");
-        let decisions = Decisions::resolve(&b.policy, &b.kinds, &b.accounts, &b.artifacts);
-        let (Linkage { components, hubs, resolved, confirmed }, linked) = match prior {
-            Some((old, touched)) => {
-                let prior = Prior {
-                    components: &old.components,
-                    caps: &old.resolved.cap,
-                    confirmed: &old.confirmed,
-                    graph: &old.graph,
-                    touched,
-                    new_of_old: new_of_old.get(..old.account_count()).unwrap_or(&[]),
-                };
-                relink(&graph, &b.kinds, &b.policy, &decisions, &prior)
+    /// Panics with the reason [`Index::check`] gives when `a` is not an account of this index.
+    #[track_caller]
+    fn expect_account(&self, a: AccountId) {
+        if !self.is_live(a) {
+            match self.check(a) {
+                Err(e) => panic!("{e}"),
+                Ok(_) => unreachable!("a live account passes the check"),
             }
-            None => (link_decided(&graph, &b.kinds, &b.policy, &decisions), graph.account_count()),
-        };
-        drop(new_of_old);
-        lap("link", &mut timings);
-        let mut index = Index {
-            kinds: b.kinds,
-            policy: b.policy,
-            accounts: b.accounts,
-            artifacts: b.artifacts,
-            first_written: b.first_written,
-            graph,
-            resolved,
-            hubs,
-            confirmed,
-            decisions,
-            components,
-            operators: None,
-            operator_config: b.operators,
-            kind_accounts: Vec::new(),
-            big: AHashMap::new(),
-            stats: BuildStats::default(),
-        };
-        if let Some(ops) = index.operator_config.clone() {
-            progress.stage("operators");
-            index.operators = Some(ops.detect_reusing(&index, reuse));
-            lap("operators", &mut timings);
         }
-        progress.stage("bitmaps");
-        index.build_bitmaps();
-        lap("bitmaps", &mut timings);
-        index.stats = BuildStats { observations, timings };
-        Ok((index, linked))
     }
 
-    pub(crate) fn build_bitmaps(&mut self) {
-        let g = &self.graph;
-        // Per kind, a plain bitset over accounts (n/8 bytes), filled artifact by artifact (in
-        // array order) and then compressed: no random reads of artifact kinds per account.
-        let mut bits: Vec<Vec<u8>> = vec![Vec::new(); self.kinds.len()];
-        for f in 0..g.artifact_count() {
-            let set = &mut bits[g.art_kind[f].as_usize()];
-            if set.is_empty() {
-                set.resize(g.account_count().div_ceil(8), 0);
-            }
-            for &a in g.accounts_of(ArtifactId::from_u32(f as u32)) {
-                set[a as usize / 8] |= 1 << (a % 8);
-            }
+    /// Panics when `f` is not an artifact of this index.
+    #[track_caller]
+    fn expect_artifact(&self, f: ArtifactId) {
+        if f.as_usize() >= self.artifact_count() {
+            panic!("{}", crate::Error::UnknownArtifactId { id: f, count: self.artifact_count() });
         }
-        let kind_accounts: Vec<RoaringBitmap> =
-            bits.iter().map(|b| RoaringBitmap::from_lsb0_bytes(0, b)).collect();
-        drop(bits);
-        let mut big = AHashMap::new();
-        for f in 0..g.artifact_count() as u32 {
-            if g.degree(ArtifactId::from_u32(f)) >= BITMAP_MIN_DEGREE {
-                big.insert(f, AccountSet::from_sorted(g.accounts_of(ArtifactId::from_u32(f))).into_bitmap());
-            }
-        }
-        self.kind_accounts = kind_accounts;
-        self.big = big;
     }
 
     /// Replaces the normaliser of a kind, for lookups by value (for example to restore a
@@ -299,7 +330,6 @@ impl Index {
         let k = self.kinds.register(kind, normalizer)?;
         if self.kind_accounts.len() < self.kinds.len() {
             self.kind_accounts.resize(self.kinds.len(), RoaringBitmap::new());
-            self.resolved.cap.resize(self.kinds.len(), u32::MAX);
         }
         Ok(k)
     }
@@ -315,7 +345,45 @@ impl Index {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn account_count(&self) -> usize {
-        self.accounts.len()
+        self.live
+    }
+
+    /// The accounts, in id order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut b = sellerlink::IndexBuilder::new();
+    /// b.add("s2", "email", "b@b.c", None)?;
+    /// b.add("s1", "email", "a@b.c", None)?;
+    /// let index = b.build()?;
+    /// let names: Vec<&str> = index.accounts().map(|a| index.account_name(a)).collect();
+    /// assert_eq!(names, ["s1", "s2"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn accounts(&self) -> impl Iterator<Item = AccountId> + '_ {
+        (0..self.account_slots() as u32).map(AccountId::from_u32).filter(|&a| !self.graph.is_vacant(a))
+    }
+
+    /// The accounts in name order (the order of [`Index::accounts`] in a fresh build; an
+    /// update appends new accounts' ids, so their orders can differ after it).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut b = sellerlink::IndexBuilder::new();
+    /// b.add("s2", "email", "b@b.c", None)?;
+    /// let index = b.build()?;
+    /// let mut u = index.updater();
+    /// u.add("s1", "email", "a@b.c", None)?;
+    /// let (next, _) = u.finish()?;
+    /// let by_id: Vec<&str> = next.accounts().map(|a| next.account_name(a)).collect();
+    /// let by_name: Vec<&str> = next.accounts_by_name().map(|a| next.account_name(a)).collect();
+    /// assert_eq!((by_id, by_name), (vec!["s2", "s1"], vec!["s1", "s2"]));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn accounts_by_name(&self) -> impl Iterator<Item = AccountId> + '_ {
+        self.order.iter(self.account_slots())
     }
 
     /// Number of artifacts.
@@ -343,14 +411,34 @@ impl Index {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn account(&self, name: &str) -> Option<AccountId> {
-        self.accounts.find(0, name.trim()).map(AccountId::from_u32)
+        self.accounts.find(0, name.trim()).map(AccountId::from_u32).filter(|&a| self.is_live(a))
+    }
+
+    /// The id of an account by name, or an error naming it.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::UnknownAccount`] when the index has no such account.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut b = sellerlink::IndexBuilder::new();
+    /// b.add("s1", "email", "a@b.c", None)?;
+    /// let index = b.build()?;
+    /// assert_eq!(index.try_account("s1")?, index.account("s1").expect("known"));
+    /// assert!(index.try_account("s2").is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn try_account(&self, name: &str) -> Result<AccountId, crate::Error> {
+        self.account(name).ok_or_else(|| crate::Error::UnknownAccount(name.trim().to_string()))
     }
 
     /// The name of an account.
     ///
     /// # Panics
     ///
-    /// Panics when `a` is not from this index.
+    /// Panics when `a` is not an account of this index (see [`Index::check`]).
     ///
     /// # Examples
     ///
@@ -361,7 +449,9 @@ impl Index {
     /// assert_eq!(index.account_name(index.account("s1").expect("known")), "s1");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[track_caller]
     pub fn account_name(&self, a: AccountId) -> &str {
+        self.expect_account(a);
         self.accounts.get(a.as_u32())
     }
 
@@ -401,7 +491,9 @@ impl Index {
     /// assert_eq!(index.kind_name(index.artifact_kind(f)), "email");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[track_caller]
     pub fn artifact_value(&self, f: ArtifactId) -> &str {
+        self.expect_artifact(f);
         self.artifacts.get(f.as_u32())
     }
 
@@ -419,6 +511,7 @@ impl Index {
     /// assert_eq!(index.artifact_value(f), "a4:2b:b0:12:34:56");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[track_caller]
     pub fn artifact_first_written(&self, f: ArtifactId) -> &str {
         match self.first_written.get(f.as_usize()) {
             "" => self.artifact_value(f),
@@ -435,7 +528,9 @@ impl Index {
     /// # Examples
     ///
     /// See [`Index::artifact_value`].
+    #[track_caller]
     pub fn artifact_kind(&self, f: ArtifactId) -> KindId {
+        self.expect_artifact(f);
         self.graph.kind(f)
     }
 
@@ -448,6 +543,7 @@ impl Index {
     /// # Examples
     ///
     /// See [`Index::artifact_value`].
+    #[track_caller]
     pub fn kind_name(&self, k: KindId) -> &str {
         self.kinds.name(k)
     }
@@ -515,7 +611,9 @@ impl Index {
     /// # Examples
     ///
     /// See [`Index`].
+    #[track_caller]
     pub fn accounts_of(&self, f: ArtifactId) -> AccountSet {
+        self.expect_artifact(f);
         match self.big.get(&f.as_u32()) {
             Some(bm) => AccountSet::from(bm.clone()),
             None => AccountSet::from_sorted(self.graph.accounts_of(f)),
@@ -538,8 +636,10 @@ impl Index {
     /// assert_eq!(index.artifacts_of(index.account("s1").expect("known")).count(), 2);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[track_caller]
     pub fn artifacts_of(&self, a: AccountId) -> impl ExactSizeIterator<Item = ArtifactId> + '_ {
-        self.graph.artifacts_of(a).iter().map(|&f| ArtifactId::from_u32(f))
+        self.expect_account(a);
+        self.graph.artifacts_of(a).iter().copied()
     }
 
     /// The accounts that used at least one artifact of a kind.
@@ -564,7 +664,7 @@ impl Index {
     ///
     /// See [`Hub`].
     pub fn is_hub(&self, f: ArtifactId) -> bool {
-        self.hubs.contains(f.as_u32())
+        self.evidence.is_suppressed(f)
     }
 
     /// The suppressed hubs, in artifact id order.
@@ -573,14 +673,14 @@ impl Index {
     ///
     /// See [`Hub`].
     pub fn hubs(&self) -> impl Iterator<Item = Hub> + '_ {
-        self.hubs.iter().map(|f| {
+        self.evidence.suppressed.iter().map(|f| {
             let artifact = ArtifactId::from_u32(f);
             let kind = self.graph.kind(artifact);
             Hub {
                 artifact,
                 kind,
                 accounts: self.graph.degree(artifact),
-                cap: self.resolved.cap[kind.as_usize()],
+                cap: self.evidence.resolved.cap[kind.as_usize()],
             }
         })
     }
@@ -594,7 +694,7 @@ impl Index {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn hub_count(&self) -> u64 {
-        self.hubs.len()
+        self.evidence.suppressed.len()
     }
 
     /// The hub cap in force for a kind (resolved: automatic caps are numbers here).
@@ -607,19 +707,14 @@ impl Index {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn hub_cap(&self, k: KindId) -> u32 {
-        self.resolved.cap.get(k.as_usize()).copied().unwrap_or(u32::MAX)
+        self.evidence.resolved.cap.get(k.as_usize()).copied().unwrap_or(u32::MAX)
     }
 
-    /// True when time group `ordinal` of weak artifact `f` was linked by group corroboration.
-    pub(crate) fn is_confirmed(&self, f: u32, ordinal: u32) -> bool {
-        self.confirmed.binary_search(&(u64::from(f) << 32 | u64::from(ordinal))).is_ok()
-    }
-
-    fn passes(&self, f: u32, via: Via) -> bool {
+    fn passes(&self, f: ArtifactId, via: Via) -> bool {
         match via {
             Via::Any => true,
-            Via::NonHubs => !self.hubs.contains(f),
-            Via::Hubs => self.hubs.contains(f),
+            Via::NonHubs => !self.is_hub(f),
+            Via::Hubs => self.is_hub(f),
         }
     }
 
@@ -632,6 +727,7 @@ impl Index {
     /// # Examples
     ///
     /// See [`Index`].
+    #[track_caller]
     pub fn neighbors(&self, a: AccountId, via: Via) -> AccountSet {
         self.sharing(a, None, via)
     }
@@ -647,7 +743,7 @@ impl Index {
     /// # Examples
     ///
     /// ```
-    /// use sellerlink::{IndexBuilder, index::Via};
+    /// use sellerlink::{IndexBuilder, Via};
     /// let mut b = IndexBuilder::new();
     /// for (s, dev, pay) in [("x", "d1", "p1"), ("y", "d1", "p1"), ("z", "d1", "p2")] {
     ///     b.add(s, "device", dev, None)?;
@@ -661,19 +757,22 @@ impl Index {
     /// assert_eq!(both.iter().map(|a| index.account_name(a)).collect::<Vec<_>>(), vec!["y"]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[track_caller]
     pub fn shares(&self, a: AccountId, k: KindId, via: Via) -> AccountSet {
         self.sharing(a, Some(k), via)
     }
 
+    #[track_caller]
     fn sharing(&self, a: AccountId, k: Option<KindId>, via: Via) -> AccountSet {
+        self.expect_account(a);
         let mut out = RoaringBitmap::new();
         for &f in self.graph.artifacts_of(a) {
-            if k.is_some_and(|k| self.graph.art_kind[f as usize] != k) || !self.passes(f, via) {
+            if k.is_some_and(|k| self.graph.kind(f) != k) || !self.passes(f, via) {
                 continue;
             }
-            match self.big.get(&f) {
+            match self.big.get(&f.as_u32()) {
                 Some(bm) => out |= bm,
-                None => out.extend(self.graph.accounts_of(ArtifactId::from_u32(f)).iter().copied()),
+                None => out.extend(self.graph.accounts_of(f).iter().map(|a| a.as_u32())),
             }
         }
         out.remove(a.as_u32());
@@ -695,6 +794,19 @@ impl Index {
         &self.components
     }
 
+    /// The operator stage's settings, when it ran.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let index = sellerlink::IndexBuilder::new().operators(None).build()?;
+    /// assert!(index.operator_settings().is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn operator_settings(&self) -> Option<&OperatorSettings> {
+        self.operator_settings.as_ref()
+    }
+
     /// The operator clustering with confidences, when the operator stage ran.
     ///
     /// # Examples
@@ -713,7 +825,7 @@ impl Index {
     /// # Examples
     ///
     /// ```
-    /// use sellerlink::index::Level;
+    /// use sellerlink::Level;
     /// let index = sellerlink::IndexBuilder::new().build()?;
     /// assert_eq!(index.clustering_at(Level::Components).len(), 0);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -743,8 +855,13 @@ impl Index {
     /// # Examples
     ///
     /// See [`Index`].
+    #[track_caller]
     pub fn cluster_of(&self, a: AccountId) -> ClusterId {
-        self.clustering().cluster_of(a).unwrap_or_else(|| panic!("account {a} is not in this index"))
+        self.expect_account(a);
+        match self.clustering().cluster_of(a) {
+            Some(c) => c,
+            None => unreachable!("every live account has a cluster"),
+        }
     }
 
     /// The members of a cluster of the default clustering (empty when out of range).
@@ -781,9 +898,26 @@ impl Index {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn representative(&self, c: ClusterId) -> Option<&str> {
-        // Account ids are in name order, so the smallest id has the smallest name... except
-        // after an update appended accounts; take the minimum name to be exact.
-        self.clustering().members(c).iter().map(|&a| self.accounts.get(a)).min()
+        let first = self.clustering().members(c).iter().min_by_key(|&&a| self.order.rank(a))?;
+        Some(self.accounts.get(first.as_u32()))
+    }
+
+    /// The clusters of the default clustering, in id order, with their members.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut b = sellerlink::IndexBuilder::new();
+    /// b.add("s1", "device", "d", None)?;
+    /// b.add("s2", "device", "d", None)?;
+    /// b.add("s3", "email", "s3@example.com", None)?;
+    /// let index = b.build()?;
+    /// let sizes: Vec<usize> = index.clusters().map(|(_, members)| members.len()).collect();
+    /// assert_eq!(sizes, [2, 1]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn clusters(&self) -> Clusters<'_> {
+        self.clustering().iter()
     }
 
     /// The other members of `a`'s cluster (default clustering).
@@ -802,6 +936,7 @@ impl Index {
     /// assert_eq!(index.cluster_mates(index.account("s1").expect("known")).len(), 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[track_caller]
     pub fn cluster_mates(&self, a: AccountId) -> AccountSet {
         let mut s = self.members(self.cluster_of(a));
         s.remove(a);
@@ -825,7 +960,35 @@ impl Index {
             + self.first_written.heap_bytes()
             + self.components.heap_bytes()
             + self.operators.as_ref().map_or(0, OperatorClustering::heap_bytes)
+            + self.order.heap_bytes()
             + bitmaps
-            + self.hubs.serialized_size()
+            + self.evidence.suppressed.serialized_size()
     }
+}
+
+/// The lookup bitmaps: per kind, the accounts that used an artifact of it; per artifact with
+/// at least [`BITMAP_MIN_DEGREE`] accounts, its accounts.
+fn lookup_bitmaps(g: &Graph, kinds: usize) -> (Vec<RoaringBitmap>, AHashMap<u32, RoaringBitmap>) {
+    // Per kind, a plain bitset over accounts (n/8 bytes), filled artifact by artifact (in
+    // array order) and then compressed: no random reads of artifact kinds per account.
+    let mut bits: Vec<Vec<u8>> = vec![Vec::new(); kinds];
+    for f in (0..g.artifact_count() as u32).map(ArtifactId::from_u32) {
+        let set = &mut bits[g.kind(f).as_usize()];
+        if set.is_empty() {
+            set.resize(g.account_count().div_ceil(8), 0);
+        }
+        for &a in g.accounts_of(f) {
+            set[a.as_usize() / 8] |= 1 << (a.as_u32() % 8);
+        }
+    }
+    let kind_accounts: Vec<RoaringBitmap> =
+        bits.iter().map(|b| RoaringBitmap::from_lsb0_bytes(0, b)).collect();
+    drop(bits);
+    let mut big = AHashMap::new();
+    for f in (0..g.artifact_count() as u32).map(ArtifactId::from_u32) {
+        if g.degree(f) >= BITMAP_MIN_DEGREE {
+            big.insert(f.as_u32(), AccountSet::from_sorted(g.accounts_of(f)).into_bitmap());
+        }
+    }
+    (kind_accounts, big)
 }

@@ -138,6 +138,7 @@ impl CsvOptions {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct IngestReport {
     /// Data records read (header excluded).
@@ -207,7 +208,7 @@ pub fn read_csv_path(
     builder: &mut IndexBuilder,
 ) -> Result<IngestReport, IngestError> {
     let path = path.as_ref();
-    let file = File::open(path).map_err(|source| IngestError::Io { path: path.to_path_buf(), source })?;
+    let file = File::open(path).map_err(|cause| IngestError::Io { path: path.to_path_buf(), cause })?;
     let mut options = options.clone();
     if options.size.is_none() {
         options.size = file.metadata().ok().map(|m| m.len());
@@ -240,7 +241,7 @@ pub fn read_csv<R: Read + Send>(
 ) -> Result<IngestReport, IngestError> {
     let path: PathBuf = path.as_ref().to_path_buf();
     // A producer thread reads, parses, checks and normalises; this thread interns, in order.
-    let kinds = std::mem::take(&mut builder.kinds);
+    let kinds = std::mem::take(&mut builder.collected.kinds);
     let (tx, rx) = std::sync::mpsc::sync_channel::<Msg>(4);
     let strict = !options.lenient;
     let chunk = options.chunk.unwrap_or(CHUNK);
@@ -249,11 +250,11 @@ pub fn read_csv<R: Read + Send>(
         let producer = scope.spawn(move || produce(reader, producer_path, strict, chunk, kinds, tx));
         let result = consume(rx, &path, options, builder);
         match producer.join() {
-            Ok(kinds) => builder.kinds = kinds,
+            Ok(kinds) => builder.collected.kinds = kinds,
             // The producer cannot panic on input (every fault is a value); should it ever,
             // keep the builder usable with the built-in kinds and say so.
             Err(_) => {
-                builder.kinds = crate::kind::Kinds::new();
+                builder.collected.kinds = crate::kind::Kinds::new();
                 return Err(IngestError::Record {
                     at: Location { path: path.clone(), line: 0 },
                     reason: "internal error in the CSV reader".into(),
@@ -301,21 +302,21 @@ fn consume(
             Msg::Fail(e) => return Err(e),
         };
         report.records += batch.records;
-        let before = (builder.accounts.len(), builder.artifacts.len());
+        let before = builder.distinct_counts();
         let text = &batch.text;
         let slice = |(a, b): (u32, u32)| &text[a as usize..b as usize];
         for entry in batch.entries {
             match entry {
                 Entry::Obs { line, account, value, raw, kind, time } => {
-                    match builder.add_normalized(slice(account), kind, slice(value), slice(raw), time) {
+                    match builder.add_checked(slice(account), kind, slice(value), slice(raw), time) {
                         Ok(()) => report.accepted += 1,
                         Err(e) if options.lenient => {
                             let message =
-                                IngestError::Observation { at: at(line), source: e.clone() }.to_string();
+                                IngestError::Observation { at: at(line), cause: e.clone() }.to_string();
                             report.reject(line, e.reason(), message);
                             check_limit(&report, options, &at, line)?;
                         }
-                        Err(e) => return Err(IngestError::Observation { at: at(line), source: e }),
+                        Err(e) => return Err(IngestError::Observation { at: at(line), cause: e }),
                     }
                 }
                 Entry::Reject { line, reason, message } => {
@@ -331,10 +332,11 @@ fn consume(
             let left = total.saturating_sub(batch.bytes as u64);
             let rows = (left as f64 * batch.records as f64 / batch.bytes as f64).min(left as f64 / 16.0);
             let rate = |after: usize, before: usize| (after - before) as f64 / batch.records as f64;
+            let after = builder.distinct_counts();
             builder.reserve(
                 rows as usize,
-                (rows * rate(builder.accounts.len(), before.0)) as usize,
-                (rows * rate(builder.artifacts.len(), before.1)) as usize,
+                (rows * rate(after.0, before.0)) as usize,
+                (rows * rate(after.1, before.1)) as usize,
             );
         }
     }
@@ -483,7 +485,7 @@ fn handle(
                 Fault::Record(r) => {
                     (r.to_string(), IngestError::Record { at: at(line), reason: r.to_string() })
                 }
-                Fault::Observation(o) => (o.reason(), IngestError::Observation { at: at(line), source: o }),
+                Fault::Observation(o) => (o.reason(), IngestError::Observation { at: at(line), cause: o }),
             };
             if strict {
                 return Err(err);
@@ -561,21 +563,19 @@ impl Columns {
         let kind = field(self.kind, "missing field kind")?;
         let value = field(self.value, "missing field value")?;
         let time = match self.time.and_then(|i| r.get(i)) {
-            None => crate::graph::NO_TIME,
+            None => None,
             Some(t) => {
                 let t = std::str::from_utf8(t).map_err(|_| Fault::Record("not valid UTF-8"))?;
                 if t.trim().is_empty() {
-                    crate::graph::NO_TIME
+                    None
                 } else {
-                    parse_timestamp(t).map_err(|e| Fault::Observation(ObservationError::Timestamp(e)))?
+                    Some(parse_timestamp(t).map_err(|e| Fault::Observation(ObservationError::Timestamp(e)))?)
                 }
             }
         };
-        let account = crate::builder::check_account(account).map_err(Fault::Observation)?;
-        let kind_id = kinds.resolve(kind).map_err(|e| Fault::Observation(ObservationError::Kind(e)))?;
-        kinds.normalizer(kind_id).normalize(value, scratch).map_err(|reason| {
-            Fault::Observation(ObservationError::Value { kind: kinds.name(kind_id).to_string(), reason })
-        })?;
+        let checked = crate::observation::check(kinds, account, kind, value, time, scratch)
+            .map_err(Fault::Observation)?;
+        let (account, kind_id, time) = (checked.account, checked.kind, checked.time);
         if text.len() + account.len() + scratch.len() + value.len() >= u32::MAX as usize {
             return Err(Fault::Record("batch too large"));
         }

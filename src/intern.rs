@@ -9,6 +9,8 @@
 use ahash::RandomState;
 use hashbrown::HashTable;
 
+use crate::id::AccountId;
+
 /// Fixed hash keys: interning must not depend on process randomness (ids are dense and assigned
 /// in first-seen order, which we make canonical later; hashing only affects speed).
 const KEYS: [u64; 4] =
@@ -56,11 +58,6 @@ impl Interner {
     /// Number of distinct strings.
     pub fn len(&self) -> usize {
         self.ends.len()
-    }
-
-    /// True when nothing has been interned.
-    pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
     }
 
     /// The string of `id`.
@@ -236,6 +233,85 @@ pub(crate) fn ends_fit(arena: &str, ends: &[u64]) -> bool {
     start == arena.len()
 }
 
+/// The canonical order of accounts: account ids in name order, without the slots an update left
+/// unused, and each account's rank in that order. Cluster numbering, community detection and
+/// tie-breaks follow it, so their results do not depend on how ids were assigned: a fresh build
+/// (ids in name order) and an update (old ids kept, new ones appended) agree. Empty vectors
+/// stand for the identity, the order of every fresh build.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct NameOrder {
+    by_name: Vec<AccountId>,
+    /// Per slot, its position in `by_name` (`u32::MAX` for an unused slot).
+    rank: Vec<u32>,
+}
+
+impl NameOrder {
+    /// The identity over `n` slots (every fresh build).
+    pub(crate) fn identity(_n: usize) -> Self {
+        Self::default()
+    }
+
+    /// The order `by_name` (distinct slots below `slots`), or the identity when it is one.
+    pub(crate) fn from_by_name(by_name: Vec<u32>, slots: usize) -> Self {
+        if by_name.len() == slots && by_name.iter().enumerate().all(|(i, &a)| i as u32 == a) {
+            return Self::default();
+        }
+        let mut rank = vec![u32::MAX; slots];
+        for (i, &a) in by_name.iter().enumerate() {
+            rank[a as usize] = i as u32;
+        }
+        Self { by_name: by_name.into_iter().map(AccountId::from_u32).collect(), rank }
+    }
+
+    /// True for the identity.
+    pub(crate) fn is_identity(&self) -> bool {
+        self.rank.is_empty()
+    }
+
+    /// The accounts in name order, for an index of `slots` slots.
+    pub(crate) fn iter(&self, slots: usize) -> NameOrderIter<'_> {
+        if self.is_identity() {
+            NameOrderIter::Identity(0..slots as u32)
+        } else {
+            NameOrderIter::Permuted(self.by_name.iter())
+        }
+    }
+
+    /// The rank of account `a` in name order (its id under the identity).
+    #[inline]
+    pub(crate) fn rank(&self, a: AccountId) -> u32 {
+        if self.is_identity() { a.as_u32() } else { self.rank[a.as_usize()] }
+    }
+
+    /// The account ids in name order, when not the identity.
+    pub(crate) fn by_name(&self) -> Option<&[AccountId]> {
+        (!self.is_identity()).then_some(&self.by_name[..])
+    }
+
+    /// Heap bytes held.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        4 * (self.by_name.capacity() + self.rank.capacity())
+    }
+}
+
+/// The accounts of a [`NameOrder`], in name order.
+pub(crate) enum NameOrderIter<'a> {
+    Identity(core::ops::Range<u32>),
+    Permuted(core::slice::Iter<'a, AccountId>),
+}
+
+impl Iterator for NameOrderIter<'_> {
+    type Item = AccountId;
+
+    #[inline]
+    fn next(&mut self) -> Option<AccountId> {
+        match self {
+            NameOrderIter::Identity(r) => r.next().map(AccountId::from_u32),
+            NameOrderIter::Permuted(it) => it.next().copied(),
+        }
+    }
+}
+
 /// An append-only list of strings in one arena (no lookup by text): 8 bytes per entry plus
 /// its bytes. Holds each artifact's first raw spelling, empty when it equals the canonical one.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -254,11 +330,6 @@ impl StrList {
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.ends.len()
-    }
-
-    /// True when empty.
-    pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
     }
 
     /// Entry `i`, or `""` when out of range.
@@ -292,6 +363,55 @@ impl View<'_> {
     fn rehash(&self, id: u32) -> u64 {
         let (tag, s) = self.string(id);
         if self.tagged { self.hasher.hash_one((tag, s)) } else { self.hasher.hash_one(s) }
+    }
+}
+
+/// Sorts ids by their names, as a multikey sort: ids are sorted by the first 8 bytes of their
+/// names (zero-padded, big-endian, so key order never contradicts name order) in one
+/// contiguous array, then each run of equal keys by the next 8 bytes, and so on. Most
+/// comparisons are integer compares, and names are read in order of the array, not at random
+/// from inside a comparison.
+pub(crate) fn sort_by_name(order: &mut [u32], names: &Interner) {
+    let mut keyed: Vec<(u64, u32)> = order.iter().map(|&a| (name_key(names.get(a), 0), a)).collect();
+    crate::graph::sort_unstable(&mut keyed);
+    refine_runs(&mut keyed, 0, names);
+    for (slot, (_, a)) in order.iter_mut().zip(keyed) {
+        *slot = a;
+    }
+}
+
+/// Bytes `at..at + 8` of `name`, zero-padded, as a big-endian integer.
+fn name_key(name: &str, at: usize) -> u64 {
+    let rest = name.as_bytes().get(at..).unwrap_or(&[]);
+    let mut b = [0u8; 8];
+    let n = rest.len().min(8);
+    b[..n].copy_from_slice(&rest[..n]);
+    u64::from_be_bytes(b)
+}
+
+/// Orders each run of equal keys (names equal up to `depth + 8` bytes) by the following bytes.
+fn refine_runs(keyed: &mut [(u64, u32)], depth: usize, names: &Interner) {
+    let mut i = 0;
+    while i < keyed.len() {
+        let mut j = i + 1;
+        while j < keyed.len() && keyed[j].0 == keyed[i].0 {
+            j += 1;
+        }
+        if j - i > 1 {
+            let run = &mut keyed[i..j];
+            let next = depth + 8;
+            if run.iter().all(|&(_, a)| names.get(a).len() <= next) {
+                // Padding hides the rest (only a name with trailing NULs can get here).
+                run.sort_unstable_by(|x, y| names.get(x.1).cmp(names.get(y.1)));
+            } else {
+                for x in run.iter_mut() {
+                    x.0 = name_key(names.get(x.1), next);
+                }
+                run.sort_unstable();
+                refine_runs(run, next, names);
+            }
+        }
+        i = j;
     }
 }
 
@@ -377,5 +497,70 @@ mod tests {
         // And the result interns on as usual.
         assert_eq!(q.intern(0, "0"), Some(5_000));
         assert_eq!(q.find(0, "0"), Some(5_000));
+    }
+}
+
+#[cfg(test)]
+mod sort_tests {
+    use super::*;
+
+    #[test]
+    fn sort_by_name_equals_string_order() {
+        let mut names = Interner::new();
+        let words = [
+            "store-12",
+            "store-1",
+            "store-",
+            "store-123456789012",
+            "store-123456789011",
+            "store-\u{0}",
+            "store-\u{0}\u{0}",
+            "store-é",
+            "store-z",
+            "store-12345678",
+            "store-1234567",
+            "Store-1",
+            "a-very-long-common-prefix-of-many-bytes-1",
+            "a-very-long-common-prefix-of-many-bytes-10",
+            "a-very-long-common-prefix-of-many-bytes-",
+            "a-very-long-common-prefix-of-many-bytes-0\u{0}",
+            "a-very-long-common-prefix-of-many-bytes-0",
+            "b",
+        ];
+        for w in words {
+            names.intern(0, w);
+        }
+        let mut order: Vec<u32> = (0..words.len() as u32).collect();
+        sort_by_name(&mut order, &names);
+        let got: Vec<&str> = order.iter().map(|&a| names.get(a)).collect();
+        let mut want: Vec<&str> = words.to_vec();
+        want.sort_unstable();
+        assert_eq!(got, want);
+        // One name, and none.
+        let mut one = vec![3];
+        sort_by_name(&mut one, &names);
+        assert_eq!(one, vec![3]);
+        sort_by_name(&mut [], &names);
+    }
+
+    #[test]
+    fn sort_by_name_equals_string_order_on_many_shared_prefixes() {
+        // Names from a 3-letter alphabet, 0 to 40 long: long runs of equal 8-byte keys.
+        let mut names = Interner::new();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..5_000 {
+            let len = (next() % 41) as usize;
+            let name: String = (0..len).map(|_| ['a', 'b', 'é'][(next() % 3) as usize]).collect();
+            names.intern(0, &name);
+        }
+        let mut order: Vec<u32> = (0..names.len() as u32).collect();
+        sort_by_name(&mut order, &names);
+        assert!(order.windows(2).all(|w| names.get(w[0]) < names.get(w[1])));
     }
 }

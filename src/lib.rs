@@ -19,7 +19,7 @@
 //! ## Quick start
 //!
 //! ```
-//! use sellerlink::{IndexBuilder, index::Via};
+//! use sellerlink::{IndexBuilder, Via};
 //!
 //! let mut b = IndexBuilder::new();
 //! // Two storefronts on one laptop, a third paid out to the same mule account as the second.
@@ -71,24 +71,23 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
-pub mod builder;
+mod builder;
 pub mod cluster;
 pub mod error;
-pub mod expand;
-pub mod explain;
-pub mod export;
+mod evidence;
 pub mod graph;
 pub mod id;
-pub mod index;
+mod index;
 pub mod ingest;
-pub mod intern;
+mod intern;
+mod investigate;
 pub mod kind;
 pub mod leiden;
-pub mod link;
+mod link;
 pub mod normalize;
+mod observation;
 pub mod operators;
-pub mod policy;
-pub mod report;
+mod pipeline;
 pub mod score;
 pub mod set;
 pub mod snapshot;
@@ -97,9 +96,29 @@ pub mod update;
 
 pub use builder::IndexBuilder;
 pub use error::Error;
+pub use evidence::policy;
 pub use id::{AccountId, ArtifactId, ClusterId, IdError, KindId};
-pub use index::Index;
+pub use index::{BITMAP_MIN_DEGREE, BuildStats, Hub, Index, Level, NoProgress, Progress, Via};
+pub use investigate::{expand, explain, export, report};
+pub use observation::MAX_ACCOUNT_LEN;
 pub use set::AccountSet;
+
+/// Doors for the crate's own benchmarks: stage runners that are not part of the API.
+#[doc(hidden)]
+pub mod bench {
+    use crate::Index;
+
+    /// Runs the link stage on a built index's graph and evidence; returns the component count.
+    pub fn link_stage(index: &Index) -> usize {
+        let mut evidence = index.evidence.clone();
+        crate::link::link(&index.graph, &mut evidence, &index.order).len()
+    }
+
+    /// Every union the link stage performs on a built index, in order.
+    pub fn link_unions(index: &Index) -> Vec<(u32, u32)> {
+        crate::link::unions(&index.graph, &index.evidence)
+    }
+}
 
 /// The README's examples, compiled and run as doctests.
 #[doc = include_str!("../README.md")]

@@ -43,14 +43,16 @@ impl AccountSet {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(sellerlink::AccountSet::from_sorted(&[1, 1, 5]).len(), 2);
-    /// assert_eq!(sellerlink::AccountSet::from_sorted(&[5, 1]).len(), 2);
+    /// use sellerlink::{AccountId, AccountSet};
+    /// let ids = [1, 1, 5].map(AccountId::must);
+    /// assert_eq!(AccountSet::from_sorted(&ids).len(), 2);
+    /// assert_eq!(AccountSet::from_sorted(&[AccountId::must(5), AccountId::must(1)]).len(), 2);
     /// ```
-    pub fn from_sorted(ids: &[u32]) -> Self {
+    pub fn from_sorted(ids: &[AccountId]) -> Self {
         let mut bm = RoaringBitmap::new();
         if ids.windows(2).all(|w| w[0] <= w[1]) {
             let mut prev = None;
-            let dedup = ids.iter().copied().filter(|&x| {
+            let dedup = ids.iter().map(|a| a.as_u32()).filter(|&x| {
                 let keep = prev != Some(x);
                 prev = Some(x);
                 keep
@@ -58,7 +60,7 @@ impl AccountSet {
             // Sorted and deduplicated: cannot fail.
             let _ = bm.append(dedup);
         } else {
-            bm.extend(ids.iter().copied());
+            bm.extend(ids.iter().map(|a| a.as_u32()));
         }
         Self(bm)
     }
@@ -68,7 +70,7 @@ impl AccountSet {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(sellerlink::AccountSet::from_sorted(&[3]).len(), 1);
+    /// assert_eq!(sellerlink::AccountSet::from_sorted(&[sellerlink::AccountId::must(3)]).len(), 1);
     /// ```
     pub fn len(&self) -> u64 {
         self.0.len()
@@ -79,7 +81,7 @@ impl AccountSet {
     /// # Examples
     ///
     /// ```
-    /// assert!(!sellerlink::AccountSet::from_sorted(&[3]).is_empty());
+    /// assert!(!sellerlink::AccountSet::from_sorted(&[3].map(sellerlink::AccountId::must)).is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
@@ -91,7 +93,7 @@ impl AccountSet {
     ///
     /// ```
     /// use sellerlink::{AccountId, AccountSet};
-    /// assert!(AccountSet::from_sorted(&[3]).contains(AccountId::from_u32(3)));
+    /// assert!(AccountSet::from_sorted(&[3].map(sellerlink::AccountId::must)).contains(AccountId::from_u32(3)));
     /// ```
     pub fn contains(&self, a: AccountId) -> bool {
         self.0.contains(a.as_u32())
@@ -117,7 +119,7 @@ impl AccountSet {
     ///
     /// ```
     /// use sellerlink::{AccountId, AccountSet};
-    /// let mut s = AccountSet::from_sorted(&[1]);
+    /// let mut s = AccountSet::from_sorted(&[1].map(sellerlink::AccountId::must));
     /// assert!(s.remove(AccountId::from_u32(1)));
     /// ```
     pub fn remove(&mut self, a: AccountId) -> bool {
@@ -129,7 +131,7 @@ impl AccountSet {
     /// # Examples
     ///
     /// ```
-    /// let s = sellerlink::AccountSet::from_sorted(&[4, 2]);
+    /// let s = sellerlink::AccountSet::from_sorted(&[4, 2].map(sellerlink::AccountId::must));
     /// assert_eq!(s.iter().map(|a| a.as_u32()).collect::<Vec<_>>(), vec![2, 4]);
     /// ```
     pub fn iter(&self) -> Iter<'_> {
@@ -142,7 +144,7 @@ impl AccountSet {
     ///
     /// ```
     /// use sellerlink::AccountSet;
-    /// assert_eq!(AccountSet::from_sorted(&[1, 2]).intersection_len(&AccountSet::from_sorted(&[2, 3])), 1);
+    /// assert_eq!(AccountSet::from_sorted(&[1, 2].map(sellerlink::AccountId::must)).intersection_len(&AccountSet::from_sorted(&[2, 3].map(sellerlink::AccountId::must))), 1);
     /// ```
     pub fn intersection_len(&self, other: &AccountSet) -> u64 {
         self.0.intersection_len(&other.0)
@@ -153,7 +155,7 @@ impl AccountSet {
     /// # Examples
     ///
     /// ```
-    /// let bm = sellerlink::AccountSet::from_sorted(&[1]).into_bitmap();
+    /// let bm = sellerlink::AccountSet::from_sorted(&[1].map(sellerlink::AccountId::must)).into_bitmap();
     /// assert!(bm.contains(1));
     /// ```
     pub fn into_bitmap(self) -> RoaringBitmap {
@@ -165,7 +167,7 @@ impl AccountSet {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(sellerlink::AccountSet::from_sorted(&[1]).as_bitmap().len(), 1);
+    /// assert_eq!(sellerlink::AccountSet::from_sorted(&[1].map(sellerlink::AccountId::must)).as_bitmap().len(), 1);
     /// ```
     pub fn as_bitmap(&self) -> &RoaringBitmap {
         &self.0

@@ -6,14 +6,16 @@
 //! | bytes | field |
 //! |---|---|
 //! | 0..8 | magic `SLNKSNAP` |
-//! | 8..12 | format version, `u32` little-endian (currently [`FORMAT_VERSION`]) |
+//! | 8..12 | format version, `u32` little-endian (currently [`FORMAT_VERSION`]; version 1 is still read) |
 //! | 12..16 | reserved, zero |
 //! | 16..24 | payload length, `u64` little-endian |
 //! | 24..32 | FNV-1a 64 checksum of the payload, `u64` little-endian |
 //!
 //! The payload holds the kinds (names and built-in normaliser names), the policy, the operator
-//! configuration, the interned strings, the artifact side of the graph (accounts and timed uses
-//! per artifact), the hub set in Roaring's portable format, and both clusterings. Everything
+//! settings, the interned strings, the artifact side of the graph (accounts and timed uses
+//! per artifact), the hub set in Roaring's portable format, both clusterings and, after
+//! updates, the accounts' name order (ids are stable across updates, so names need not be in
+//! id order). Version 1 stored the operator settings as numbers and had no name order. Everything
 //! derivable is rebuilt on load rather than trusted: the account side of the graph, the hash
 //! tables of the interners, the per-kind bitmaps. Loading checks the header, then every length,
 //! offset, id, sort order and UTF-8 boundary before use (with the checksum computed alongside;
@@ -32,20 +34,21 @@ use roaring::RoaringBitmap;
 use serde::{Deserialize, Serialize};
 
 use crate::cluster::Clustering;
+use crate::evidence::{Decisions, Evidence, Resolved};
 use crate::graph::{Graph, NO_TIME};
-use crate::id::KindId;
-use crate::index::{BuildStats, Index};
-use crate::intern::{Interner, StrList};
+use crate::id::{AccountId, ArtifactId, KindId};
+use crate::index::{BuildStats, Index, Parts};
+use crate::intern::{Interner, NameOrder, StrList};
 use crate::kind::{Kinds, MAX_KINDS};
-use crate::link::Resolved;
+use crate::leiden::{Leiden, Quality};
 use crate::normalize::Normalizer;
-use crate::operators::{OperatorClustering, Operators};
+use crate::operators::{OperatorClustering, OperatorSettings};
 use crate::policy::LinkPolicy;
 
 /// The snapshot magic label.
 pub const MAGIC: &[u8; 8] = b"SLNKSNAP";
 /// The current format version.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 const HEADER: usize = 32;
 
 /// Why a snapshot could not be loaded or saved.
@@ -71,7 +74,7 @@ pub enum SnapshotError {
     #[error("not a sellerlink snapshot (bad magic label)")]
     BadMagic,
     /// A format version this build does not read.
-    #[error("unsupported snapshot format version {0} (this build reads version 1)")]
+    #[error("unsupported snapshot format version {0} (this build reads versions 1 and 2)")]
     Version(u32),
     /// The checksum does not match: the bytes were altered.
     #[error("snapshot checksum mismatch: the file is corrupted")]
@@ -89,13 +92,12 @@ pub enum SnapshotError {
     #[error("snapshot encoding failed: {0}")]
     Encode(String),
     /// Reading or writing a file failed.
-    #[error("{path}: {source}")]
+    #[error("{path}: {cause}")]
     Io {
         /// The file.
         path: std::path::PathBuf,
         /// The cause.
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 }
 
@@ -103,12 +105,13 @@ pub enum SnapshotError {
 /// length can only fail a bounds check, never drive an allocation; sequences go through serde's
 /// cautious capacity (at most 1 MiB preallocated, then growth as elements actually decode).
 #[derive(Serialize, Deserialize)]
-struct Payload<'a> {
+struct Payload<'a, O> {
     #[serde(borrow)]
     kinds: Vec<(&'a str, &'a str)>,
     /// The policy, bincode-encoded on its own and decoded under [`POLICY_LIMIT`].
     policy: &'a [u8],
-    operators: Option<OperatorsConfig>,
+    /// The operator settings (version 2) or their numeric form (version 1).
+    operators: O,
     #[serde(borrow)]
     accounts: Strings<'a>,
     #[serde(borrow)]
@@ -117,9 +120,9 @@ struct Payload<'a> {
     first_written: Strings<'a>,
     art_tags: Cow<'a, [u32]>,
     art_off: Cow<'a, [u32]>,
-    art_acc: Cow<'a, [u32]>,
+    art_acc: Cow<'a, [AccountId]>,
     ev_off: Cow<'a, [u32]>,
-    ev_acc: Cow<'a, [u32]>,
+    ev_acc: Cow<'a, [AccountId]>,
     ev_time: Cow<'a, [i64]>,
     caps: Cow<'a, [u32]>,
     hubs: &'a [u8],
@@ -128,6 +131,14 @@ struct Payload<'a> {
     operator_labels: Option<Cow<'a, [u32]>>,
     operator_confidence: Cow<'a, [f32]>,
     observations: u64,
+}
+
+/// Version 2 appends the accounts' name order (`None`: ids are in name order) to the payload.
+#[derive(Serialize, Deserialize)]
+struct PayloadV2<'a> {
+    #[serde(borrow)]
+    body: Payload<'a, Option<OperatorSettings>>,
+    by_name: Option<Cow<'a, [AccountId]>>,
 }
 
 /// Strings as an arena and end offsets: borrowed from the index when saving (sequences of
@@ -141,12 +152,36 @@ struct Strings<'a> {
 /// The most bytes an encoded policy may claim (it holds a few dozen short strings).
 const POLICY_LIMIT: usize = 1 << 20;
 
+/// Version 1's operator settings: quality 0 is modularity, 1 CPM.
 #[derive(Serialize, Deserialize)]
-struct OperatorsConfig {
+struct OperatorsV1 {
     resolution: Option<f64>,
     quality: Option<u8>,
     seed: Option<u64>,
     cross_floor: Option<f64>,
+}
+
+impl OperatorsV1 {
+    fn settings(&self) -> Result<OperatorSettings, SnapshotError> {
+        let mut leiden = Leiden::new();
+        if let Some(r) = self.resolution {
+            leiden = leiden.resolution(r);
+        }
+        match self.quality {
+            None => {}
+            Some(0) => leiden = leiden.quality(Quality::Modularity),
+            Some(1) => leiden = leiden.quality(Quality::Cpm),
+            Some(_) => return Err(invalid("operator quality")),
+        }
+        if let Some(s) = self.seed {
+            leiden = leiden.seed(s);
+        }
+        let mut settings = OperatorSettings::new().leiden(leiden);
+        if let Some(f) = self.cross_floor {
+            settings = settings.cross_floor(f);
+        }
+        Ok(settings)
+    }
 }
 
 /// Encodes an index as snapshot bytes.
@@ -189,17 +224,14 @@ fn write_snapshot<W: Write + Seek>(
         e => SnapshotError::Encode(e.to_string()),
     };
     let mut hubs = Vec::new();
-    index.hubs.serialize_into(&mut hubs).map_err(|e| SnapshotError::Encode(e.to_string()))?;
+    index.evidence.suppressed.serialize_into(&mut hubs).map_err(|e| SnapshotError::Encode(e.to_string()))?;
     let policy = bincode::serde::encode_to_vec(&index.policy, policy_config()).map_err(encode_err)?;
     let (acc_arena, acc_ends, _) = index.accounts.raw_parts();
     let (art_arena, art_ends, art_tags) = index.artifacts.raw_parts();
-    let payload = Payload {
+    let body = Payload {
         kinds: index.kinds.iter().map(|(k, n)| (n, index.kinds.normalizer(k).name())).collect(),
         policy: &policy,
-        operators: index.operator_config.as_ref().map(|o| {
-            let (resolution, quality, seed, cross_floor) = o.parts();
-            OperatorsConfig { resolution, quality, seed, cross_floor }
-        }),
+        operators: index.operator_settings.clone(),
         accounts: Strings { arena: acc_arena, ends: Cow::Borrowed(acc_ends) },
         artifacts: Strings { arena: art_arena, ends: Cow::Borrowed(art_ends) },
         first_written: Strings {
@@ -212,14 +244,15 @@ fn write_snapshot<W: Write + Seek>(
         ev_off: Cow::Borrowed(&g.ev_off),
         ev_acc: Cow::Borrowed(&g.ev_acc),
         ev_time: Cow::Borrowed(&g.ev_time),
-        caps: Cow::Borrowed(&index.resolved.cap),
+        caps: Cow::Borrowed(&index.evidence.resolved.cap),
         hubs: &hubs,
-        confirmed: Cow::Borrowed(&index.confirmed),
+        confirmed: Cow::Borrowed(&index.evidence.confirmed),
         components: Cow::Borrowed(index.components.labels()),
         operator_labels: index.operators.as_ref().map(|o| Cow::Borrowed(o.clustering.labels())),
         operator_confidence: Cow::Borrowed(index.operators.as_ref().map_or(&[][..], |o| &o.confidence)),
         observations: index.stats.observations,
     };
+    let payload = PayloadV2 { body, by_name: index.order.by_name().map(Cow::Borrowed) };
     let start = w.stream_position().map_err(&io)?;
     w.write_all(MAGIC).map_err(&io)?;
     w.write_all(&FORMAT_VERSION.to_le_bytes()).map_err(&io)?;
@@ -273,7 +306,7 @@ impl<W: Write> Write for Checksummed<W> {
 pub fn save_path(index: &Index, path: impl AsRef<std::path::Path>) -> Result<(), SnapshotError> {
     let path = path.as_ref();
     let tmp = path.with_extension("snap.tmp");
-    let io = |source| SnapshotError::Io { path: path.to_path_buf(), source };
+    let io = |cause| SnapshotError::Io { path: path.to_path_buf(), cause };
     let file = std::fs::File::create(&tmp).map_err(io)?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
     write_snapshot(index, &mut out, io)?;
@@ -295,8 +328,7 @@ pub fn save_path(index: &Index, path: impl AsRef<std::path::Path>) -> Result<(),
 /// ```
 pub fn load_path(path: impl AsRef<std::path::Path>) -> Result<Index, SnapshotError> {
     let path = path.as_ref();
-    let bytes =
-        std::fs::read(path).map_err(|source| SnapshotError::Io { path: path.to_path_buf(), source })?;
+    let bytes = std::fs::read(path).map_err(|cause| SnapshotError::Io { path: path.to_path_buf(), cause })?;
     load(&bytes)
 }
 
@@ -326,7 +358,7 @@ pub fn load(bytes: &[u8]) -> Result<Index, SnapshotError> {
     }
     let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or([0; 8]));
     let version = u32::from_le_bytes(bytes[8..12].try_into().unwrap_or([0; 4]));
-    if version != FORMAT_VERSION {
+    if version != 1 && version != FORMAT_VERSION {
         return Err(SnapshotError::Version(version));
     }
     if bytes[12..16] != [0; 4] {
@@ -343,13 +375,22 @@ pub fn load(bytes: &[u8]) -> Result<Index, SnapshotError> {
     // The checksum runs beside decoding: the decoder is safe on any bytes (it is fuzzed so),
     // and a mismatch wins over whatever decoding made of them.
     let decode = || {
-        let (payload, used): (Payload<'_>, usize) =
-            bincode::serde::borrow_decode_from_slice(body, bincode::config::standard())
-                .map_err(|e| SnapshotError::Decode(e.to_string()))?;
+        let config = bincode::config::standard();
+        let decode_err = |e: bincode::error::DecodeError| SnapshotError::Decode(e.to_string());
+        let (payload, by_name, used) = if version == 1 {
+            let (p, used): (Payload<'_, Option<OperatorsV1>>, usize) =
+                bincode::serde::borrow_decode_from_slice(body, config).map_err(decode_err)?;
+            let settings = p.operators.as_ref().map(OperatorsV1::settings).transpose()?;
+            (with_operators(p, settings), None, used)
+        } else {
+            let (p, used): (PayloadV2<'_>, usize) =
+                bincode::serde::borrow_decode_from_slice(body, config).map_err(decode_err)?;
+            (p.body, p.by_name, used)
+        };
         if used != body.len() {
             return Err(SnapshotError::Trailing((body.len() - used) as u64));
         }
-        rebuild(payload)
+        rebuild(payload, by_name)
     };
     let (sum, index) = join(|| fnv1a(body), decode);
     if sum != word(24) {
@@ -370,7 +411,38 @@ fn policy_config() -> bincode::config::Configuration<
     bincode::config::standard().with_limit::<POLICY_LIMIT>()
 }
 
-fn rebuild(p: Payload<'_>) -> Result<Index, SnapshotError> {
+/// A version-1 payload with its operator settings converted.
+fn with_operators<'a>(
+    p: Payload<'a, Option<OperatorsV1>>,
+    operators: Option<OperatorSettings>,
+) -> Payload<'a, Option<OperatorSettings>> {
+    Payload {
+        kinds: p.kinds,
+        policy: p.policy,
+        operators,
+        accounts: p.accounts,
+        artifacts: p.artifacts,
+        first_written: p.first_written,
+        art_tags: p.art_tags,
+        art_off: p.art_off,
+        art_acc: p.art_acc,
+        ev_off: p.ev_off,
+        ev_acc: p.ev_acc,
+        ev_time: p.ev_time,
+        caps: p.caps,
+        hubs: p.hubs,
+        confirmed: p.confirmed,
+        components: p.components,
+        operator_labels: p.operator_labels,
+        operator_confidence: p.operator_confidence,
+        observations: p.observations,
+    }
+}
+
+fn rebuild(
+    p: Payload<'_, Option<OperatorSettings>>,
+    by_name: Option<Cow<'_, [AccountId]>>,
+) -> Result<Index, SnapshotError> {
     let (policy, used): (LinkPolicy, usize) = bincode::serde::decode_from_slice(p.policy, policy_config())
         .map_err(|e| SnapshotError::Decode(format!("policy: {e}")))?;
     if used != p.policy.len() {
@@ -400,7 +472,7 @@ fn rebuild(p: Payload<'_>) -> Result<Index, SnapshotError> {
     check_offsets(&p.art_off, n_art, p.art_acc.len(), "artifact offsets")?;
     for w in p.art_off.windows(2) {
         let row = &p.art_acc[w[0] as usize..w[1] as usize];
-        if row.windows(2).any(|x| x[0] >= x[1]) || row.last().is_some_and(|&a| a as usize >= n_acc) {
+        if row.windows(2).any(|x| x[0] >= x[1]) || row.last().is_some_and(|&a| a.as_usize() >= n_acc) {
             return Err(invalid("artifact accounts"));
         }
     }
@@ -443,18 +515,27 @@ fn rebuild(p: Payload<'_>) -> Result<Index, SnapshotError> {
         ev_time: p.ev_time.into_owned(),
     };
 
+    // The accounts' name order: stored after updates, else the identity (ids in name order).
+    let order = name_order(&accounts, &graph, by_name)?;
+
     // Policy as resolved at build time: caps saved, the rest derived from the policy.
     if p.caps.len() != kinds.len() {
         return Err(invalid("hub caps"));
     }
     let mut resolved = Resolved::new(&graph, &kinds, &policy);
     resolved.cap = p.caps.into_owned();
-    let hubs = RoaringBitmap::deserialize_from(p.hubs).map_err(|_| invalid("hub bitmap"))?;
-    if hubs.max().is_some_and(|f| f as usize >= n_art) {
+    let suppressed = RoaringBitmap::deserialize_from(p.hubs).map_err(|_| invalid("hub bitmap"))?;
+    if suppressed.max().is_some_and(|f| f as usize >= n_art) {
         return Err(invalid("hub ids"));
     }
-    let decisions = crate::link::Decisions::resolve(&policy, &kinds, &accounts, &artifacts);
-    if hubs.iter().any(|f| !resolved.is_hub(&graph, f) && !decisions.legitimate.contains(f)) {
+    let decisions = Decisions::resolve(&policy, &kinds, &accounts, &artifacts, |a| {
+        a.as_usize() < graph.account_count() && !graph.is_vacant(a)
+    });
+    if suppressed
+        .iter()
+        .map(ArtifactId::from_u32)
+        .any(|f| !resolved.over_cap(&graph, f) && !decisions.legitimate.contains(f.as_u32()))
+    {
         return Err(invalid("hub set disagrees with caps"));
     }
     if p.confirmed.windows(2).any(|w| w[0] >= w[1])
@@ -462,11 +543,11 @@ fn rebuild(p: Payload<'_>) -> Result<Index, SnapshotError> {
     {
         return Err(invalid("confirmed groups"));
     }
-    let components = clustering(p.components.into_owned(), n_acc, "component labels")?;
+    let components = clustering(p.components.into_owned(), n_acc, &order, "component labels")?;
     let operators = match p.operator_labels {
         None => None,
         Some(labels) => {
-            let c = clustering(labels.into_owned(), n_acc, "operator labels")?;
+            let c = clustering(labels.into_owned(), n_acc, &order, "operator labels")?;
             if p.operator_confidence.len() != c.len() || p.operator_confidence.iter().any(|x| !x.is_finite())
             {
                 return Err(invalid("operator confidence"));
@@ -474,28 +555,57 @@ fn rebuild(p: Payload<'_>) -> Result<Index, SnapshotError> {
             Some(OperatorClustering { clustering: c, confidence: p.operator_confidence.into_owned() })
         }
     };
-    let operator_config =
-        p.operators.map(|o| Operators::from_parts(o.resolution, o.quality, o.seed, o.cross_floor));
-    let mut index = Index {
+    let evidence = Evidence { resolved, suppressed, decisions, confirmed: p.confirmed.into_owned() };
+    Ok(Index::from_parts(Parts {
         kinds,
         policy,
         accounts,
         artifacts,
         first_written,
+        order,
         graph,
-        resolved,
-        hubs,
-        confirmed: p.confirmed.into_owned(),
-        decisions,
+        evidence,
         components,
         operators,
-        operator_config,
-        kind_accounts: Vec::new(),
-        big: Default::default(),
+        operator_settings: p.operators,
         stats: BuildStats { observations: p.observations, timings: Vec::new() },
-    };
-    index.build_bitmaps();
-    Ok(index)
+    }))
+}
+
+/// The name order: `by_name` when stored (every used account once, names strictly
+/// increasing), else the identity (which then needs every account used and names sorted).
+fn name_order(
+    accounts: &Interner,
+    graph: &Graph,
+    by_name: Option<Cow<'_, [AccountId]>>,
+) -> Result<NameOrder, SnapshotError> {
+    let n = accounts.len();
+    let name = |a: AccountId| accounts.get(a.as_u32());
+    match by_name {
+        None => {
+            let sorted =
+                (1..n as u32).all(|a| name(AccountId::from_u32(a - 1)) < name(AccountId::from_u32(a)));
+            let used = (0..n as u32).all(|a| !graph.is_vacant(AccountId::from_u32(a)));
+            if !sorted || !used {
+                return Err(invalid("account order"));
+            }
+            Ok(NameOrder::identity(n))
+        }
+        Some(by_name) => {
+            let mut seen = vec![false; n];
+            for &a in by_name.iter() {
+                if a.as_usize() >= n || graph.is_vacant(a) || std::mem::replace(&mut seen[a.as_usize()], true)
+                {
+                    return Err(invalid("account order"));
+                }
+            }
+            let live = (0..n as u32).filter(|&a| !graph.is_vacant(AccountId::from_u32(a))).count();
+            if by_name.len() != live || by_name.windows(2).any(|w| name(w[0]) >= name(w[1])) {
+                return Err(invalid("account order"));
+            }
+            Ok(NameOrder::from_by_name(by_name.iter().map(|a| a.as_u32()).collect(), n))
+        }
+    }
 }
 
 /// Runs two closures, in parallel when the `rayon` feature is on.
@@ -517,11 +627,16 @@ fn check_offsets(off: &[u32], n: usize, len: usize, what: &'static str) -> Resul
     Ok(())
 }
 
-fn clustering(labels: Vec<u32>, n: usize, what: &'static str) -> Result<Clustering, SnapshotError> {
+fn clustering(
+    labels: Vec<u32>,
+    n: usize,
+    order: &NameOrder,
+    what: &'static str,
+) -> Result<Clustering, SnapshotError> {
     if labels.len() != n {
         return Err(invalid(what));
     }
-    let c = Clustering::from_labels(labels.clone());
+    let c = Clustering::canonical(labels.clone(), order);
     if c.labels() != labels.as_slice() {
         return Err(invalid(what)); // saved labels are canonical; anything else was altered
     }

@@ -15,9 +15,15 @@
 //! touched. The result partitions the accounts exactly as one build from the same
 //! observations would, and [`ChangeSet`] counts what was re-linked and recomputed.
 //!
-//! Identity: dense [`ClusterId`]s are positions and may shift; a cluster's stable identity is
-//! its [representative](Index::representative) (smallest member name), which an untouched
-//! cluster keeps. The change set speaks in representatives.
+//! Identity: account ids are stable: an update keeps every old account's id and appends new
+//! accounts (an account the update removes leaves its id unused, and [`Index::check`] refuses
+//! it). Dense [`ClusterId`]s are positions and may shift; a cluster's stable identity is its
+//! [representative](Index::representative) (smallest member name), which an untouched cluster
+//! keeps. The change set speaks in representatives.
+//!
+//! Within one update, additions and removals apply in the order they are made: removing an
+//! account drops every observation of it made so far (the index's and this update's), and an
+//! observation added after the removal is kept.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -27,11 +33,12 @@ use roaring::RoaringBitmap;
 use crate::builder::IndexBuilder;
 use crate::error::ObservationError;
 use crate::explain::{Explanation, Step, explain};
-use crate::graph::{Edge, NO_TIME};
+use crate::graph::{Edge, Graph, NO_TIME};
 use crate::id::{AccountId, ClusterId};
 use crate::index::{Index, NoProgress};
 use crate::ingest::{CsvOptions, IngestReport, read_csv};
-use crate::operators::Solved;
+use crate::operators::{Input, Solved};
+use crate::pipeline::{Collected, Update};
 
 /// Prepares the next index from an existing one; see the [module docs](self).
 ///
@@ -60,12 +67,18 @@ pub struct Updater<'i> {
     old: &'i Index,
     builder: IndexBuilder,
     old_edges: usize,
-    removed: AHashSet<u32>,
+    /// Removed accounts, each with the number of observations collected when it was removed.
+    removed: AHashMap<AccountId, usize>,
     expire_before: Option<i64>,
 }
 
 /// An account that joined an existing cluster, with the evidence that brought it in.
+///
+/// # Examples
+///
+/// See [`Updater`].
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct Joined {
     /// The account.
@@ -77,7 +90,12 @@ pub struct Joined {
 }
 
 /// What an update changed, in representatives (see the [module docs](self)).
+///
+/// # Examples
+///
+/// See [`Updater`].
 #[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct ChangeSet {
     /// New clusters of two or more accounts none of which were clustered with another before.
@@ -96,8 +114,8 @@ pub struct ChangeSet {
     pub kept_components: usize,
     /// Accounts removed (explicitly, or because expiry left them without observations).
     pub removed_accounts: usize,
-    /// Accounts whose links were recomputed (the rest kept their components; see
-    /// [`crate::link::relink`]).
+    /// Accounts whose links were recomputed (the rest kept their components; see the
+    /// [module docs](self)).
     pub relinked_accounts: usize,
 }
 
@@ -108,23 +126,26 @@ impl Index {
     ///
     /// See [`Updater`].
     pub fn updater(&self) -> Updater<'_> {
-        let mut builder = IndexBuilder::with_kinds(self.kinds.clone())
-            .policy(self.policy.clone())
-            .operators(self.operator_config.clone());
-        builder.accounts = self.accounts.clone();
-        builder.artifacts = self.artifacts.clone();
-        builder.first_written = self.first_written.clone();
         let g = &self.graph;
         let mut edges = Vec::with_capacity(if g.is_timed() { g.ev_acc.len() } else { g.art_acc.len() });
-        for f in 0..g.artifact_count() as u32 {
+        for f in (0..g.artifact_count() as u32).map(crate::ArtifactId::from_u32) {
             let (accounts, times) = g.use_slices(f);
             for (i, &account) in accounts.iter().enumerate() {
-                edges.push(Edge { artifact: f, time: times.map_or(NO_TIME, |t| t[i]), account });
+                let time = times.map_or(NO_TIME, |t| t[i]);
+                edges.push(Edge { artifact: f.as_u32(), time, account: account.as_u32() });
             }
         }
         let old_edges = edges.len();
-        builder.edges = edges;
-        Updater { old: self, builder, old_edges, removed: AHashSet::new(), expire_before: None }
+        let builder = IndexBuilder::from_collected(Collected {
+            kinds: self.kinds.clone(),
+            accounts: self.accounts.clone(),
+            artifacts: self.artifacts.clone(),
+            first_written: self.first_written.clone(),
+            edges,
+            policy: self.policy.clone(),
+            operators: self.operator_settings.clone(),
+        });
+        Updater { old: self, builder, old_edges, removed: AHashMap::new(), expire_before: None }
     }
 }
 
@@ -175,7 +196,9 @@ impl Updater<'_> {
         read_csv(reader, path, options, &mut self.builder)
     }
 
-    /// Removes an account and all its observations; false when the index does not have it.
+    /// Removes an account and every observation of it made so far (the index's, and those
+    /// added in this update before the call); observations added after the call are kept.
+    /// Returns false when neither the index nor this update has the account.
     ///
     /// # Examples
     ///
@@ -186,16 +209,28 @@ impl Updater<'_> {
     /// let index = b.build()?;
     /// let mut u = index.updater();
     /// assert!(u.remove_account("s2"));
+    /// assert!(!u.remove_account("nobody"));
     /// let (next, changes) = u.finish()?;
     /// assert_eq!(next.account_count(), 1);
     /// assert_eq!(changes.removed_accounts, 1);
+    ///
+    /// // Removed, then added again: the new observation stays.
+    /// let mut u = next.updater();
+    /// u.remove_account("s1");
+    /// u.add("s1", "email", "s1@example.com", None)?;
+    /// let (again, _) = u.finish()?;
+    /// assert_eq!(again.artifacts_of(again.account("s1").expect("kept")).count(), 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn remove_account(&mut self, name: &str) -> bool {
-        match self.old.account(name) {
-            Some(a) => self.removed.insert(a.as_u32()),
-            None => false,
+        let c = &self.builder.collected;
+        let Some(a) = c.accounts.find(0, name.trim()).map(AccountId::from_u32) else { return false };
+        let known =
+            self.old.check(a).is_ok() || c.edges[self.old_edges..].iter().any(|e| e.account == a.as_u32());
+        if known {
+            self.removed.insert(a, c.edges.len());
         }
+        known
     }
 
     /// Drops every timestamped observation older than `cutoff` (unix seconds), including ones
@@ -231,14 +266,15 @@ impl Updater<'_> {
     ///
     /// See [`Updater`].
     pub fn finish(self) -> Result<(Index, ChangeSet), crate::Error> {
-        let Updater { old, mut builder, old_edges, removed, expire_before } = self;
-        let old_accounts = old.account_count();
-        // Which artifacts the update touches, and which edges survive.
+        let Updater { old, builder, old_edges, removed, expire_before } = self;
+        let mut collected = builder.collected;
+        // Which artifacts the update touches, and which edges survive. Removals apply to the
+        // index's own observations, not to ones this update added.
         let mut touched = RoaringBitmap::new();
-        let mut kept = Vec::with_capacity(builder.edges.len());
-        for (i, e) in builder.edges.iter().enumerate() {
+        let mut kept = Vec::with_capacity(collected.edges.len());
+        for (i, e) in collected.edges.iter().enumerate() {
             let expired = expire_before.is_some_and(|c| e.time != NO_TIME && e.time < c);
-            let gone = (e.account as usize) < old_accounts && removed.contains(&e.account);
+            let gone = removed.get(&AccountId::from_u32(e.account)).is_some_and(|&upto| i < upto);
             if expired || gone {
                 if i < old_edges {
                     touched.insert(e.artifact);
@@ -250,22 +286,20 @@ impl Updater<'_> {
                 kept.push(*e);
             }
         }
-        builder.edges = kept;
-        let names_before: AHashSet<&str> = (0..old_accounts as u32).map(|a| old.accounts.get(a)).collect();
+        collected.edges = kept;
 
         // Reuse a component's operators when the component existed before with the same
         // members and none of its accounts uses a touched artifact.
-        let old_ops = old.operators();
-        let caps_before = old.resolved.cap.clone();
         let (kept, recomputed) = (AtomicUsize::new(0), AtomicUsize::new(0));
-        let reuse = |next: &Index, members: &[u32]| -> Option<Solved> {
-            let solved = reuse_component(old, old_ops, &caps_before, &touched, next, members);
+        let reuse = |input: &Input<'_>, members: &[AccountId]| -> Option<Solved> {
+            let solved = reuse_component(old, &touched, input, members);
             let counter = if solved.is_some() { &kept } else { &recomputed };
             counter.fetch_add(1, Ordering::Relaxed);
             solved
         };
-        let (next, relinked) = Index::assemble(builder, &mut NoProgress, &reuse, Some((old, &touched)))?;
-        let removed_accounts = names_before.iter().filter(|n| next.account(n).is_none()).count();
+        let update = Update { old, touched: &touched, reuse: &reuse };
+        let (next, relinked) = crate::pipeline::run(collected, &mut NoProgress, Some(update))?;
+        let removed_accounts = old.accounts().filter(|&a| next.check(a).is_err()).count();
         let mut changes = change_set(old, &next, &touched, removed_accounts);
         changes.kept_components = kept.into_inner();
         changes.recomputed_components = recomputed.into_inner();
@@ -274,38 +308,38 @@ impl Updater<'_> {
     }
 }
 
+/// True when `a` was an account of `old`.
+fn was_live(old: &Index, a: AccountId) -> bool {
+    old.check(a).is_ok()
+}
+
 /// The old operators of a component, when the update left it alone: it existed before with
 /// the same members, none of its accounts uses or used a touched artifact, and no hub cap
-/// moved.
+/// moved. `members` are in name order; the labels follow it.
 fn reuse_component(
     old: &Index,
-    old_ops: Option<&crate::operators::OperatorClustering>,
-    caps_before: &[u32],
     touched: &RoaringBitmap,
-    next: &Index,
-    members: &[u32],
+    input: &Input<'_>,
+    members: &[AccountId],
 ) -> Option<Solved> {
-    let ops = old_ops?;
-    if next.resolved.cap.iter().zip(caps_before).any(|(a, b)| a != b) {
+    let ops = old.operators()?;
+    if input.evidence.resolved.cap != old.evidence.resolved.cap {
         return None;
     }
-    let mut old_ids = Vec::with_capacity(members.len());
     for &m in members {
-        let old_id = old.account(next.accounts.get(m))?;
-        if reaches_touched(old, next, touched, m, Some(old_id)) {
+        if !was_live(old, m) || reaches_touched(old, input.graph, touched, m) {
             return None;
         }
-        old_ids.push(old_id);
     }
-    let comp = old.components.cluster_of(old_ids[0])?;
+    let comp = old.components.cluster_of(members[0])?;
     if old.components.size(comp) != members.len()
-        || old_ids.iter().any(|&a| old.components.cluster_of(a) != Some(comp))
+        || members.iter().any(|&a| old.components.cluster_of(a) != Some(comp))
     {
         return None;
     }
     let mut local: AHashMap<u32, u32> = AHashMap::new();
     let mut confidence = Vec::new();
-    let labels = old_ids
+    let labels = members
         .iter()
         .map(|&a| {
             let op = ops.clustering().cluster_of(a).map_or(0, ClusterId::as_u32);
@@ -319,30 +353,20 @@ fn reuse_component(
     Some(Solved { labels, confidence })
 }
 
-/// True when account `m` of `next` uses a touched artifact, or used one in `old` as `old_id`
-/// (expiry can take an artifact away from an account altogether).
-fn reaches_touched(
-    old: &Index,
-    next: &Index,
-    touched: &RoaringBitmap,
-    m: u32,
-    old_id: Option<AccountId>,
-) -> bool {
-    let uses = |g: &crate::graph::Graph, a: AccountId| g.artifacts_of(a).iter().any(|&f| touched.contains(f));
-    uses(&next.graph, AccountId::from_u32(m)) || old_id.is_some_and(|o| uses(&old.graph, o))
+/// True when account `m` uses a touched artifact in `graph` (the next index's), or used one in
+/// `old` (expiry can take an artifact away from an account altogether).
+fn reaches_touched(old: &Index, graph: &Graph, touched: &RoaringBitmap, m: AccountId) -> bool {
+    let uses = |g: &Graph, a: AccountId| g.artifacts_of(a).iter().any(|f| touched.contains(f.as_u32()));
+    (m.as_usize() < graph.account_count() && uses(graph, m)) || (was_live(old, m) && uses(&old.graph, m))
 }
 
 fn change_set(old: &Index, next: &Index, touched: &RoaringBitmap, removed_accounts: usize) -> ChangeSet {
     let mut cs = ChangeSet { removed_accounts, ..ChangeSet::default() };
     let (old_c, new_c) = (old.clustering(), next.clustering());
-    let touches = |c: ClusterId| {
-        new_c
-            .members(c)
-            .iter()
-            .any(|&m| reaches_touched(old, next, touched, m, old.account(next.accounts.get(m))))
-    };
-    // Old cluster of each surviving account, by name.
-    let old_of = |m: u32| old.account(next.accounts.get(m)).and_then(|a| old_c.cluster_of(a));
+    let touches =
+        |c: ClusterId| new_c.members(c).iter().any(|&m| reaches_touched(old, &next.graph, touched, m));
+    // Old cluster of each surviving account (ids are stable across the update).
+    let old_of = |m: AccountId| old_c.cluster_of(m);
     let mut old_spread: AHashMap<u32, AHashSet<u32>> = AHashMap::new();
     for c in 0..new_c.len() {
         let c = ClusterId::must(c);
@@ -373,20 +397,18 @@ fn change_set(old: &Index, next: &Index, touched: &RoaringBitmap, removed_accoun
             cs.merged.push((rep.clone(), reps));
         }
         // Accounts that were not in one of the big clusters before joined this one.
-        let anchor =
-            new_c.members(c).iter().copied().find(|&m| old_of(m).is_some_and(|o| big.contains(&o.as_u32())));
+        let in_big = |m: AccountId| old_of(m).is_some_and(|o| big.contains(&o.as_u32()));
+        let anchor = new_c.members(c).iter().copied().find(|&m| in_big(m));
         for &m in new_c.members(c) {
-            if old_of(m).is_some_and(|o| big.contains(&o.as_u32())) {
+            if in_big(m) {
                 continue;
             }
-            let evidence = anchor.and_then(|anchor| {
-                match explain(next, AccountId::from_u32(m), AccountId::from_u32(anchor)) {
-                    Explanation::Linked { path, .. } => path.into_iter().next(),
-                    _ => None,
-                }
+            let evidence = anchor.and_then(|anchor| match explain(next, m, anchor) {
+                Explanation::Linked { path, .. } => path.into_iter().next(),
+                _ => None,
             });
             cs.joined.push(Joined {
-                account: next.accounts.get(m).to_string(),
+                account: next.account_name(m).to_string(),
                 cluster: rep.clone(),
                 evidence,
             });

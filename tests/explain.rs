@@ -1,8 +1,8 @@
 //! Explanations: linked iff same component, and every step rebuilt from the raw observations.
 
 use proptest::prelude::*;
+use sellerlink::Level;
 use sellerlink::explain::{Blocked, Explanation, Step, explain, same_cluster};
-use sellerlink::index::Level;
 use sellerlink::{AccountId, Index};
 
 use crate::linking::{Obs, build, obs_strategy, test_policy};
@@ -101,7 +101,7 @@ fn reachable(index: &Index, a: AccountId, b: AccountId) -> bool {
         if x == b {
             return true;
         }
-        for y in &index.neighbors(x, sellerlink::index::Via::Any) {
+        for y in &index.neighbors(x, sellerlink::Via::Any) {
             if !seen[y.as_usize()] {
                 seen[y.as_usize()] = true;
                 stack.push(y);

@@ -274,7 +274,7 @@ fn assert_same_as_one_build(index: &Index, live: &[UpdateObs], policy: &LinkPoli
     }
     let fresh = b.build().expect("a small index builds");
     assert_eq!(index.account_count(), fresh.account_count(), "accounts {when}: updates vs one build");
-    for level in [sellerlink::index::Level::Components, sellerlink::index::Level::Operators] {
+    for level in [sellerlink::Level::Components, sellerlink::Level::Operators] {
         assert_eq!(
             named_partition(index, level),
             named_partition(&fresh, level),
@@ -284,14 +284,14 @@ fn assert_same_as_one_build(index: &Index, live: &[UpdateObs], policy: &LinkPoli
 }
 
 /// A clustering as sorted lists of account names.
-fn named_partition(index: &Index, level: sellerlink::index::Level) -> Vec<Vec<String>> {
+fn named_partition(index: &Index, level: sellerlink::Level) -> Vec<Vec<String>> {
     let c = index.clustering_at(level);
     let mut out: Vec<Vec<String>> = (0..c.len())
         .map(|k| {
             let mut names: Vec<String> = c
                 .members(sellerlink::ClusterId::must(k))
                 .iter()
-                .map(|&a| index.account_name(sellerlink::AccountId::from_u32(a)).to_string())
+                .map(|&a| index.account_name(a).to_string())
                 .collect();
             names.sort();
             names

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use proptest::prelude::*;
 use sellerlink::policy::{KindPolicy, LinkPolicy, Strength};
-use sellerlink::{IndexBuilder, index::Level};
+use sellerlink::{IndexBuilder, Level};
 
 /// (account, kind, value, time)
 pub type Obs = (String, &'static str, String, Option<i64>);
@@ -213,7 +213,7 @@ pub fn partition(index: &sellerlink::Index, level: Level) -> BTreeSet<BTreeSet<S
         .map(|k| {
             c.members(sellerlink::ClusterId::must(k))
                 .iter()
-                .map(|&a| index.account_name(sellerlink::AccountId::from_u32(a)).to_string())
+                .map(|&a| index.account_name(a).to_string())
                 .collect()
         })
         .collect()
@@ -249,14 +249,10 @@ proptest! {
         }
         let b = build(&shuffled, &policy, true);
         for level in [Level::Components, Level::Operators] {
-            let la: Vec<(String, u32)> = (0..a.account_count()).map(|i| {
-                let id = sellerlink::AccountId::must(i);
-                (a.account_name(id).to_string(), a.clustering_at(level).labels()[i])
-            }).collect();
-            let lb: Vec<(String, u32)> = (0..b.account_count()).map(|i| {
-                let id = sellerlink::AccountId::must(i);
-                (b.account_name(id).to_string(), b.clustering_at(level).labels()[i])
-            }).collect();
+            let labels = |x: &sellerlink::Index| -> Vec<(String, Option<sellerlink::ClusterId>)> {
+                x.accounts().map(|id| (x.account_name(id).to_string(), x.clustering_at(level).cluster_of(id))).collect()
+            };
+            let (la, lb) = (labels(&a), labels(&b));
             prop_assert_eq!(la, lb);
         }
     }
@@ -269,8 +265,8 @@ proptest! {
         // Every operator lies inside one component.
         for k in 0..ops.len() {
             let members = ops.members(sellerlink::ClusterId::must(k));
-            let c0 = comps.labels()[members[0] as usize];
-            prop_assert!(members.iter().all(|&a| comps.labels()[a as usize] == c0));
+            let c0 = comps.cluster_of(members[0]);
+            prop_assert!(members.iter().all(|&a| comps.cluster_of(a) == c0));
         }
         prop_assert_eq!(ops.account_count(), index.account_count());
     }

@@ -1,7 +1,7 @@
 //! Snapshots: round trips, golden files, and refusal of every corrupted or truncated copy.
 
 use proptest::prelude::*;
-use sellerlink::index::Level;
+use sellerlink::Level;
 use sellerlink::snapshot::{self, SnapshotError};
 
 use crate::linking::{build, obs_strategy, partition, test_policy};

@@ -70,7 +70,7 @@ impl StageSpinner {
     }
 }
 
-impl sellerlink::index::Progress for StageSpinner {
+impl sellerlink::Progress for StageSpinner {
     fn stage(&mut self, name: &'static str) {
         self.0.set_message(name);
     }
@@ -89,7 +89,7 @@ pub fn build_index(path: &Path) -> sellerlink::Index {
     let mut builder = IndexBuilder::new();
     load(path, false, &mut builder).unwrap_or_else(|e| fail(e));
     let mut spinner = StageSpinner::new(true);
-    let index = sellerlink::Index::build_from(builder, &mut spinner).unwrap_or_else(|e| fail(e));
+    let index = builder.build_with(&mut spinner).unwrap_or_else(|e| fail(e));
     spinner.0.finish_and_clear();
     index
 }

@@ -21,7 +21,7 @@
 
 use ahash::AHashMap;
 
-use crate::explain::{Mode, Step, dijkstra};
+use super::explain::{Mode, Step, dijkstra};
 use crate::id::{AccountId, ArtifactId};
 use crate::index::Index;
 
@@ -60,7 +60,12 @@ pub struct Expand {
 }
 
 /// One ranked account.
+///
+/// # Examples
+///
+/// See [`Expand`].
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct Ranked {
     /// The account.
@@ -127,7 +132,7 @@ impl Expand {
     }
 
     /// Ranks accounts by association with `seeds` (seeds themselves excluded), best first;
-    /// ties by account id. Seeds not in the index are ignored.
+    /// ties in account-name order. Seeds not in the index are ignored.
     ///
     /// # Examples
     ///
@@ -137,64 +142,60 @@ impl Expand {
         let eps = self.epsilon.unwrap_or(1e-7).max(1e-12);
         let damping = self.hub_damping.unwrap_or(0.05).max(0.0);
         let top = self.top.unwrap_or(100);
-        let n = index.account_count() as u32;
-        let mut seeds: Vec<u32> = seeds.iter().map(|a| a.as_u32()).filter(|&a| a < n).collect();
+        let mut seeds: Vec<AccountId> = seeds.iter().copied().filter(|&a| index.check(a).is_ok()).collect();
         seeds.sort_unstable();
         seeds.dedup();
         if seeds.is_empty() || top == 0 {
             return Vec::new();
         }
         let scores = push(index, &seeds, alpha, eps, damping);
-        let mut ranked: Vec<(u32, f64)> =
+        let mut ranked: Vec<(AccountId, f64)> =
             scores.into_iter().filter(|(a, s)| *s > 0.0 && seeds.binary_search(a).is_err()).collect();
-        ranked.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+        let rank = |a: AccountId| index.order.rank(a);
+        ranked.sort_by(|x, y| y.1.total_cmp(&x.1).then(rank(x.0).cmp(&rank(y.0))));
         ranked.truncate(top);
 
         // Evidence chains: one multi-source search over linking evidence, then a relaxed one
         // for whatever it did not reach.
-        let targets: Vec<u32> = ranked.iter().map(|r| r.0).collect();
+        let targets: Vec<AccountId> = ranked.iter().map(|r| r.0).collect();
         let budget = 200_000;
         let linking = dijkstra(index, &seeds, &targets, Mode::Linking, budget);
-        let missing: Vec<u32> = targets.iter().copied().filter(|t| !linking.dist.contains_key(t)).collect();
+        let missing: Vec<AccountId> =
+            targets.iter().copied().filter(|t| !linking.dist.contains_key(t)).collect();
         let relaxed = (!missing.is_empty()).then(|| dijkstra(index, &seeds, &missing, Mode::Relaxed, budget));
         ranked
             .into_iter()
-            .map(|(a, score)| {
+            .map(|(account, score)| {
                 let path = linking
-                    .path_to(index, a)
-                    .or_else(|| relaxed.as_ref().and_then(|r| r.path_to(index, a)))
+                    .path_to(index, account)
+                    .or_else(|| relaxed.as_ref().and_then(|r| r.path_to(index, account)))
                     .unwrap_or_default();
-                Ranked {
-                    account: AccountId::from_u32(a),
-                    score,
-                    nearest_seed: path.first().map(|s| s.from),
-                    path,
-                }
+                Ranked { account, score, nearest_seed: path.first().map(|s| s.from), path }
             })
             .collect()
     }
 }
 
 /// Forward push; returns the PageRank estimate per account reached.
-fn push(index: &Index, seeds: &[u32], alpha: f64, eps: f64, damping: f64) -> AHashMap<u32, f64> {
+fn push(index: &Index, seeds: &[AccountId], alpha: f64, eps: f64, damping: f64) -> AHashMap<AccountId, f64> {
     let g = index.graph();
-    let n = index.account_count() as u64;
+    let ev = &index.evidence;
+    let n = g.account_count() as u64;
     // Node keys: accounts as themselves, artifacts offset by n.
-    let art = |f: u32| n + u64::from(f);
-    let weight_of = |f: u32| -> f64 {
-        let fid = ArtifactId::from_u32(f);
-        if g.degree(fid) < 2 {
+    let art = |f: ArtifactId| n + u64::from(f.as_u32());
+    let weight_of = |f: ArtifactId| -> f64 {
+        if g.degree(f) < 2 {
             return 0.0;
         }
-        let w = index.policy().kind_policy(index.kind_name(g.kind(fid))).evidence_weight();
-        if index.hubs.contains(f) { w * damping } else { w }
+        let w = ev.resolved.weight[g.kind(f).as_usize()];
+        if ev.is_suppressed(f) { w * damping } else { w }
     };
-    let mut p: AHashMap<u32, f64> = AHashMap::new();
+    let mut p: AHashMap<AccountId, f64> = AHashMap::new();
     let mut r: AHashMap<u64, f64> = AHashMap::new();
     let mut queue: std::collections::VecDeque<u64> = std::collections::VecDeque::new();
     for &s in seeds {
-        r.insert(u64::from(s), 1.0 / seeds.len() as f64);
-        queue.push_back(u64::from(s));
+        r.insert(u64::from(s.as_u32()), 1.0 / seeds.len() as f64);
+        queue.push_back(u64::from(s.as_u32()));
     }
     let degree = |u: u64| -> f64 {
         if u < n {
@@ -224,8 +225,9 @@ fn push(index: &Index, seeds: &[u32], alpha: f64, eps: f64, damping: f64) -> AHa
             }
         };
         if u < n {
-            *p.entry(u as u32).or_insert(0.0) += alpha * ru;
-            let arts = g.artifacts_of(AccountId::from_u32(u as u32));
+            let a = AccountId::from_u32(u as u32);
+            *p.entry(a).or_insert(0.0) += alpha * ru;
+            let arts = g.artifacts_of(a);
             let total: f64 = arts.iter().map(|&f| weight_of(f)).sum();
             if total <= 0.0 {
                 continue; // no shared evidence: the walk restarts (mass stays as estimate only)
@@ -242,7 +244,7 @@ fn push(index: &Index, seeds: &[u32], alpha: f64, eps: f64, damping: f64) -> AHa
             let accounts = g.accounts_of(f);
             let share = ru / accounts.len() as f64;
             for &a in accounts {
-                send(u64::from(a), share, &mut queue);
+                send(u64::from(a.as_u32()), share, &mut queue);
             }
         }
     }

@@ -1,5 +1,8 @@
 //! Explanations: why two accounts belong together, as a chain of evidence an analyst can read.
 //!
+//! Every judgement here is the [evidence model](crate::evidence)'s: whether a step links, and
+//! why not, and how much a shared artifact weighs, are asked of it, as linking asks them.
+//!
 //! [`explain`] finds the cheapest chain `store —device— store —payment— store …` between two
 //! accounts over the evidence that *links* under the index's policy. A step through a shared
 //! artifact costs `1 / weight`, with weight `w_kind · ln 2 / ln d` (strong, rare evidence is
@@ -16,23 +19,45 @@
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
+use std::fmt;
 
 use ahash::AHashMap;
 
+pub use crate::evidence::Blocked;
 use crate::graph::NO_TIME;
 use crate::id::{AccountId, ArtifactId, ClusterId};
 use crate::index::{Index, Level};
-use crate::link::evidence_key;
-use crate::policy::Strength;
+
+/// An artifact that corroborates a weak step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub struct Corroboration {
+    /// The artifact.
+    pub artifact: ArtifactId,
+    /// Its kind's name.
+    pub kind: String,
+    /// Its value as first written in the input.
+    pub value: String,
+}
 
 /// One step of a chain: `from` and `to` both used `artifact`.
+///
+/// # Examples
+///
+/// See [`explain`].
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct Step {
     /// The account the step leaves.
     pub from: AccountId,
+    /// Its name.
+    pub from_name: String,
     /// The account it reaches.
     pub to: AccountId,
+    /// Its name.
+    pub to_name: String,
     /// The shared artifact.
     pub artifact: ArtifactId,
     /// Its kind's name.
@@ -41,12 +66,14 @@ pub struct Step {
     pub value: String,
     /// How many accounts in all used it.
     pub accounts: u32,
+    /// The evidence weight of the step (`w_kind · ln 2 / ln d`).
+    pub weight: f64,
     /// When `from` used it (sorted; empty when untimed).
     pub from_times: Vec<i64>,
     /// When `to` used it (sorted; empty when untimed).
     pub to_times: Vec<i64>,
     /// For a weak artifact: the other artifacts `from` and `to` share that corroborate it.
-    pub corroborated_by: Vec<ArtifactId>,
+    pub corroborated_by: Vec<Corroboration>,
     /// For a weak artifact: true when it links as a group (most of its accounts are tied by
     /// other evidence), see [`crate::policy::LinkPolicy::group_cohesion`].
     pub group_corroborated: bool,
@@ -54,37 +81,13 @@ pub struct Step {
     pub blocked: Option<Blocked>,
 }
 
-/// Why one step of a chain does not link under the policy.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Blocked {
-    /// The artifact is a suppressed hub.
-    Hub,
-    /// The two accounts used it further apart than the kind's time window.
-    OutsideWindow,
-    /// Weak evidence that the pair does not corroborate.
-    Uncorroborated,
-}
-
-impl Blocked {
-    /// A short phrase for reports.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// assert_eq!(sellerlink::explain::Blocked::Hub.describe(), "a suppressed hub");
-    /// ```
-    pub fn describe(self) -> &'static str {
-        match self {
-            Blocked::Hub => "a suppressed hub",
-            Blocked::OutsideWindow => "uses outside the time window",
-            Blocked::Uncorroborated => "uncorroborated weak evidence",
-        }
-    }
-}
-
-/// The answer of [`explain`].
+/// The answer of [`explain`]. Its `Display` is the readable text an investigator gets.
+///
+/// # Examples
+///
+/// See [`explain`].
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub enum Explanation {
     /// Linked: the chain of evidence, and whether the operator stage keeps them together.
@@ -123,8 +126,90 @@ impl Explanation {
     }
 }
 
+fn times(ts: &[i64]) -> String {
+    use crate::time::format_rfc3339 as t;
+    match ts {
+        [] => "untimed".to_string(),
+        [one] => t(*one),
+        [first, .., last] => format!("{} … {} ({} uses)", t(*first), t(*last), ts.len()),
+    }
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mark = self.blocked.map(|b| format!("  ✗ {b}")).unwrap_or_default();
+        writeln!(f, "{}  —{}: {}—  {}{mark}", self.from_name, self.kind, self.value, self.to_name)?;
+        write!(
+            f,
+            "     shared by {} account(s); {} used it {}; {} used it {}",
+            self.accounts,
+            self.from_name,
+            times(&self.from_times),
+            self.to_name,
+            times(&self.to_times)
+        )?;
+        if self.group_corroborated {
+            write!(f, "\n     corroborated as a group: most of its accounts are tied by other evidence")?;
+        }
+        if !self.corroborated_by.is_empty() {
+            let c: Vec<String> =
+                self.corroborated_by.iter().map(|c| format!("{} {}", c.kind, c.value)).collect();
+            write!(f, "\n     corroborated by: {}", c.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+fn write_path(f: &mut fmt::Formatter<'_>, path: &[Step]) -> fmt::Result {
+    for (i, s) in path.iter().enumerate() {
+        let text = s.to_string().replace('\n', "\n  ");
+        writeln!(f, "  {}. {text}", i + 1)?;
+    }
+    Ok(())
+}
+
+impl fmt::Display for Explanation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Explanation::Same => writeln!(f, "the same account twice"),
+            Explanation::Linked { path, operators } => {
+                let (a, b) = match (path.first(), path.last()) {
+                    (Some(first), Some(last)) => (first.from_name.as_str(), last.to_name.as_str()),
+                    _ => ("", ""),
+                };
+                writeln!(f, "LINKED: {a} and {b} are joined by {} step(s) of evidence:", path.len())?;
+                write_path(f, path)?;
+                match operators {
+                    Some((x, y)) if x == y => writeln!(f, "Community detection puts both in operator {x}."),
+                    Some((x, y)) => writeln!(
+                        f,
+                        "Community detection splits them: {a} is in operator {x}, {b} in operator {y} (the chain is thin)."
+                    ),
+                    None => Ok(()),
+                }
+            }
+            Explanation::NotLinked { path: None } => {
+                writeln!(f, "NOT LINKED: the two accounts share no evidence at any distance.")
+            }
+            Explanation::NotLinked { path: Some(path) } => {
+                let (a, b) = match (path.first(), path.last()) {
+                    (Some(first), Some(last)) => (first.from_name.as_str(), last.to_name.as_str()),
+                    _ => ("", ""),
+                };
+                let reasons: Vec<&str> = self.reasons().iter().map(|r| r.describe()).collect();
+                writeln!(f, "NOT LINKED: {a} and {b} connect only through {}.", reasons.join(" and "))?;
+                writeln!(f, "The nearest chain, with the steps that do not link marked:")?;
+                write_path(f, path)
+            }
+        }
+    }
+}
+
 /// Cost added per non-linking step in the relaxed search: far above any linking chain.
 const BLOCKED_COST: f64 = 1e6;
+
+/// The least kind weight a search step divides by.
+const MIN_KIND_WEIGHT: f64 = 1e-3;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Mode {
@@ -133,6 +218,10 @@ pub(crate) enum Mode {
 }
 
 /// Explains how `a` and `b` are linked, or why they are not; see the [module docs](self).
+///
+/// # Panics
+///
+/// Panics when `a` or `b` is not an account of `index` (see [`Index::check`]).
 ///
 /// # Examples
 ///
@@ -149,19 +238,27 @@ pub(crate) enum Mode {
 /// b.add("a", "wifi", "00:11:22:33:44:55", None)?;
 /// let index = b.build()?;
 /// let id = |n: &str| index.account(n).expect("known");
-/// match explain(&index, id("a"), id("c")) {
+/// let why = explain(&index, id("a"), id("c"));
+/// match &why {
 ///     Explanation::Linked { path, .. } => {
 ///         let kinds: Vec<&str> = path.iter().map(|s| s.kind.as_str()).collect();
 ///         assert_eq!(kinds, ["device", "payment"]);
 ///     }
 ///     other => panic!("{other:?}"),
 /// }
+/// assert!(why.to_string().starts_with("LINKED: a and c are joined by 2 step(s) of evidence:"));
 /// let why = explain(&index, id("a"), id("x7"));
 /// assert!(matches!(why, Explanation::NotLinked { path: Some(_) }));
 /// assert_eq!(why.reasons(), vec![Blocked::Hub]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+#[track_caller]
 pub fn explain(index: &Index, a: AccountId, b: AccountId) -> Explanation {
+    for x in [a, b] {
+        if let Err(e) = index.check(x) {
+            panic!("{e}");
+        }
+    }
     if a == b {
         return Explanation::Same;
     }
@@ -179,7 +276,7 @@ pub fn explain(index: &Index, a: AccountId, b: AccountId) -> Explanation {
 /// # Examples
 ///
 /// ```
-/// use sellerlink::{IndexBuilder, explain::same_cluster, index::Level};
+/// use sellerlink::{IndexBuilder, Level, explain::same_cluster};
 /// let mut b = IndexBuilder::new();
 /// b.add("a", "device", "d", None)?;
 /// b.add("b", "device", "d", None)?;
@@ -193,17 +290,20 @@ pub fn same_cluster(index: &Index, level: Level, a: AccountId, b: AccountId) -> 
     c.cluster_of(a).is_some() && c.cluster_of(a) == c.cluster_of(b)
 }
 
+/// A search entry: ties in cost go to the account first in name order, so a chain does not
+/// depend on how ids were assigned.
 #[derive(Clone, Copy, PartialEq)]
 struct Entry {
     cost: f64,
-    account: u32,
+    rank: u32,
+    account: AccountId,
 }
 
 impl Eq for Entry {}
 
 impl Ord for Entry {
     fn cmp(&self, other: &Self) -> Ordering {
-        other.cost.total_cmp(&self.cost).then_with(|| other.account.cmp(&self.account))
+        other.cost.total_cmp(&self.cost).then_with(|| other.rank.cmp(&self.rank))
     }
 }
 
@@ -218,117 +318,22 @@ pub(crate) fn times_of(index: &Index, f: ArtifactId, a: AccountId) -> Vec<i64> {
     index.graph().uses(f).filter(|u| u.account == a && u.time != NO_TIME).map(|u| u.time).collect()
 }
 
-/// The smallest gap between uses of `f` by `x` and `y` (0 when either has an untimed use).
-fn min_gap(index: &Index, f: u32, x: u32, y: u32) -> u64 {
-    let (accounts, times) = index.graph().use_slices(f);
-    let Some(times) = times else { return 0 };
-    let (mut tx, mut ty) = (Vec::new(), Vec::new());
-    for (i, &acc) in accounts.iter().enumerate() {
-        if acc == x {
-            tx.push(times[i]);
-        } else if acc == y {
-            ty.push(times[i]);
-        }
-    }
-    // Both lists are in time order (untimed first): merge them, so the cost is linear.
-    if tx.first() == Some(&NO_TIME) || ty.first() == Some(&NO_TIME) {
-        return if tx.is_empty() || ty.is_empty() { u64::MAX } else { 0 };
-    }
-    let (mut i, mut j, mut best) = (0, 0, u64::MAX);
-    while i < tx.len() && j < ty.len() {
-        best = best.min(tx[i].abs_diff(ty[j]));
-        if tx[i] < ty[j] {
-            i += 1;
-        } else {
-            j += 1;
-        }
-    }
-    best
-}
-
-/// The distinct evidence keys and artifacts through which weak pair `(x, y)` is corroborated
-/// (non-hub weak artifacts both used within the kind's window).
-fn corroboration(index: &Index, x: u32, y: u32) -> (usize, Vec<ArtifactId>) {
-    let g = index.graph();
-    let (ax, ay) = (g.artifacts_of(AccountId::from_u32(x)), g.artifacts_of(AccountId::from_u32(y)));
-    let (mut i, mut j) = (0, 0);
-    let mut keys = Vec::new();
-    let mut arts = Vec::new();
-    while i < ax.len() && j < ay.len() {
-        match ax[i].cmp(&ay[j]) {
-            Ordering::Less => i += 1,
-            Ordering::Greater => j += 1,
-            Ordering::Equal => {
-                let f = ax[i];
-                let k = g.art_kind[f as usize].as_usize();
-                let windowed = index.resolved.window[k].is_some_and(|w| min_gap(index, f, x, y) > w);
-                if !index.hubs.contains(f) && !windowed && index.resolved.strength[k] == Strength::Weak {
-                    keys.push(evidence_key(&index.resolved, k, f));
-                    arts.push(ArtifactId::from_u32(f));
-                }
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    keys.sort_unstable();
-    keys.dedup();
-    (keys.len(), arts)
-}
-
-/// Why the step `x —f— y` does not link, if it does not; `gap` is the smallest time gap.
-fn blocked(index: &Index, f: u32, x: u32, y: u32, corroborated: &mut AHashMap<u64, bool>) -> Option<Blocked> {
-    let k = index.graph().art_kind[f as usize].as_usize();
-    if index.hubs.contains(f) {
-        return Some(Blocked::Hub);
-    }
-    if index.resolved.window[k].is_some_and(|w| min_gap(index, f, x, y) > w) {
-        return Some(Blocked::OutsideWindow);
-    }
-    let need = index.resolved.corroboration as usize;
-    if index.resolved.strength[k] == Strength::Weak && need > 1 {
-        let key = u64::from(x.min(y)) << 32 | u64::from(x.max(y));
-        let ok = *corroborated.entry(key).or_insert_with(|| corroboration(index, x, y).0 >= need);
-        if !ok && group_ordinal(index, f, x, y).is_none() {
-            return Some(Blocked::Uncorroborated);
-        }
-    }
-    None
-}
-
-/// The ordinal of the confirmed time group of weak artifact `f` holding both `x` and `y`.
-pub(crate) fn group_ordinal(index: &Index, f: u32, x: u32, y: u32) -> Option<u32> {
-    let k = index.graph().art_kind[f as usize].as_usize();
-    let mut found = None;
-    let mut buf = Vec::new();
-    crate::link::for_each_time_group(index.graph(), f, index.resolved.window[k], &mut buf, |ordinal, g| {
-        if found.is_none()
-            && g.binary_search(&x).is_ok()
-            && g.binary_search(&y).is_ok()
-            && index.is_confirmed(f, ordinal)
-        {
-            found = Some(ordinal);
-        }
-    });
-    found
-}
-
 fn search(index: &Index, a: AccountId, b: AccountId, mode: Mode) -> Option<Vec<Step>> {
-    let found = dijkstra(index, &[a.as_u32()], &[b.as_u32()], mode, usize::MAX);
-    found.path_to(index, b.as_u32())
+    let found = dijkstra(index, &[a], &[b], mode, usize::MAX);
+    found.path_to(index, b)
 }
 
 /// The result of a multi-source search: predecessor and cost per reached account.
 pub(crate) struct Found {
-    prev: AHashMap<u32, (u32, u32)>,
-    pub(crate) dist: AHashMap<u32, f64>,
-    sources: Vec<u32>,
+    prev: AHashMap<AccountId, (AccountId, ArtifactId)>,
+    pub(crate) dist: AHashMap<AccountId, f64>,
+    sources: Vec<AccountId>,
     mode: Mode,
 }
 
 impl Found {
     /// The chain from the nearest source to `t`, if reached (empty when `t` is a source).
-    pub(crate) fn path_to(&self, index: &Index, t: u32) -> Option<Vec<Step>> {
+    pub(crate) fn path_to(&self, index: &Index, t: AccountId) -> Option<Vec<Step>> {
         if !self.dist.contains_key(&t) {
             return None;
         }
@@ -347,7 +352,7 @@ impl Found {
                 .map(|(x, y, f)| {
                     let mut s = step(index, x, y, f);
                     if relaxed {
-                        s.blocked = blocked(index, f, x, y, &mut memo);
+                        s.blocked = index.evidence.blocked(&index.graph, f, x, y, &mut memo);
                     }
                     s
                 })
@@ -358,19 +363,27 @@ impl Found {
 
 /// Multi-source Dijkstra over evidence; stops once every target is settled or `budget`
 /// accounts are settled.
-pub(crate) fn dijkstra(index: &Index, sources: &[u32], targets: &[u32], mode: Mode, budget: usize) -> Found {
+pub(crate) fn dijkstra(
+    index: &Index,
+    sources: &[AccountId],
+    targets: &[AccountId],
+    mode: Mode,
+    budget: usize,
+) -> Found {
     let g = index.graph();
-    let mut dist: AHashMap<u32, f64> = AHashMap::new();
-    let mut prev: AHashMap<u32, (u32, u32)> = AHashMap::new(); // account -> (previous account, artifact)
+    let ev = &index.evidence;
+    let rank = |a: AccountId| index.order.rank(a);
+    let mut dist: AHashMap<AccountId, f64> = AHashMap::new();
+    let mut prev: AHashMap<AccountId, (AccountId, ArtifactId)> = AHashMap::new();
     let mut corroborated: AHashMap<u64, bool> = AHashMap::new();
     let mut heap = BinaryHeap::new();
     for &s in sources {
         dist.insert(s, 0.0);
-        heap.push(Entry { cost: 0.0, account: s });
+        heap.push(Entry { cost: 0.0, rank: rank(s), account: s });
     }
-    let mut pending: ahash::AHashSet<u32> = targets.iter().copied().collect();
+    let mut pending: ahash::AHashSet<AccountId> = targets.iter().copied().collect();
     let mut settled = 0usize;
-    while let Some(Entry { cost, account: x }) = heap.pop() {
+    while let Some(Entry { cost, account: x, .. }) = heap.pop() {
         if dist.get(&x).is_some_and(|&d| cost > d) {
             continue;
         }
@@ -379,32 +392,28 @@ pub(crate) fn dijkstra(index: &Index, sources: &[u32], targets: &[u32], mode: Mo
         if pending.is_empty() || settled >= budget {
             break;
         }
-        for &f in g.artifacts_of(AccountId::from_u32(x)) {
-            let fid = ArtifactId::from_u32(f);
-            let d = g.degree(fid);
-            if d < 2 || (mode == Mode::Linking && index.hubs.contains(f)) {
+        for &f in g.artifacts_of(x) {
+            if g.degree(f) < 2 || (mode == Mode::Linking && ev.is_suppressed(f)) {
                 continue;
             }
-            let k = g.art_kind[f as usize].as_usize();
-            let policy = index.policy().kind_policy(index.kind_name(g.kind(fid)));
-            let weight = policy.evidence_weight().max(1e-3) * core::f64::consts::LN_2 / f64::from(d).ln();
-            let window = index.resolved.window[k];
-            for &y in g.accounts_of(fid) {
+            let weight = ev.weight(g, f, MIN_KIND_WEIGHT);
+            let window = ev.resolved.window[g.kind(f).as_usize()];
+            for &y in g.accounts_of(f) {
                 if y == x {
                     continue;
                 }
-                let penalty = match blocked(index, f, x, y, &mut corroborated) {
+                let penalty = match ev.blocked(g, f, x, y, &mut corroborated) {
                     None => 0.0,
                     Some(_) if mode == Mode::Linking => continue,
                     Some(_) => BLOCKED_COST,
                 };
-                let gap = if window.is_some() { min_gap(index, f, x, y) } else { 0 };
+                let gap = if window.is_some() { crate::evidence::Evidence::min_gap(g, f, x, y) } else { 0 };
                 let time_factor = window.map_or(1.0, |w| 1.0 + (gap as f64 / w.max(1) as f64).min(1e3));
                 let next = cost + penalty + time_factor / weight;
                 if dist.get(&y).is_none_or(|&old| next < old) {
                     dist.insert(y, next);
                     prev.insert(y, (x, f));
-                    heap.push(Entry { cost: next, account: y });
+                    heap.push(Entry { cost: next, rank: rank(y), account: y });
                 }
             }
         }
@@ -412,26 +421,37 @@ pub(crate) fn dijkstra(index: &Index, sources: &[u32], targets: &[u32], mode: Mo
     Found { prev, dist, sources: sources.to_vec(), mode }
 }
 
-fn step(index: &Index, x: u32, y: u32, f: u32) -> Step {
-    let fid = ArtifactId::from_u32(f);
-    let (from, to) = (AccountId::from_u32(x), AccountId::from_u32(y));
-    let kind = index.kind_name(index.artifact_kind(fid)).to_string();
-    let weak = index.policy().kind_policy(&kind).strength() == Strength::Weak;
+fn step(index: &Index, from: AccountId, to: AccountId, f: ArtifactId) -> Step {
+    let g = index.graph();
+    let ev = &index.evidence;
+    let weak = ev.resolved.strength[g.kind(f).as_usize()] == crate::policy::Strength::Weak;
     let corroborated_by = if weak {
-        corroboration(index, x, y).1.into_iter().filter(|&o| o != fid).collect()
+        ev.corroboration(g, from, to)
+            .1
+            .into_iter()
+            .filter(|&o| o != f)
+            .map(|o| Corroboration {
+                artifact: o,
+                kind: index.kind_name(g.kind(o)).to_string(),
+                value: index.artifact_first_written(o).to_string(),
+            })
+            .collect()
     } else {
         Vec::new()
     };
     Step {
         from,
+        from_name: index.account_name(from).to_string(),
         to,
-        artifact: fid,
-        value: index.artifact_first_written(fid).to_string(),
-        kind,
-        accounts: index.graph().degree(fid),
-        from_times: times_of(index, fid, from),
-        to_times: times_of(index, fid, to),
-        group_corroborated: weak && group_ordinal(index, f, x, y).is_some(),
+        to_name: index.account_name(to).to_string(),
+        artifact: f,
+        value: index.artifact_first_written(f).to_string(),
+        kind: index.kind_name(g.kind(f)).to_string(),
+        accounts: g.degree(f),
+        weight: ev.weight(g, f, 0.0),
+        from_times: times_of(index, f, from),
+        to_times: times_of(index, f, to),
+        group_corroborated: weak && ev.group_ordinal(g, f, from, to).is_some(),
         corroborated_by,
         blocked: None,
     }

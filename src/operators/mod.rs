@@ -1,5 +1,9 @@
 //! Operators: community detection on the evidence graph of each linked component.
 //!
+//! The sixth stage of the pipeline. Its input is narrow ([`Input`]): the frozen graph, the
+//! [`Evidence`] judged for it, the components and the accounts' name order; its output is an
+//! [`OperatorClustering`].
+//!
 //! Union-find answers "is there any chain of evidence"; this stage answers "which stores does one
 //! operator run". Each linked component with three or more accounts is solved on its own (in
 //! parallel with the `rayon` feature; communities never cross components), on a weighted
@@ -12,7 +16,7 @@
 //!   *groups* that are related through other shared, non-hub evidence. Pairs inside a group
 //!   get the full weight. Pairs across groups get it scaled by the artifact's *cohesion* (the
 //!   share of its accounts related to another of its accounts otherwise), at least
-//!   [`Operators::cross_floor`]; for a suppressed hub, cross-group pairs get nothing, so a hub
+//!   [`OperatorSettings::cross_floor`]; for a suppressed hub, cross-group pairs get nothing, so a hub
 //!   counts as evidence exactly where the rest of the evidence agrees. A ring's mule account
 //!   serving 150 related storefronts keeps its weight; a café hotspot's 60 unrelated strangers
 //!   lose it.
@@ -38,11 +42,13 @@
 //! evidence leaves).
 
 use ahash::AHashMap;
+use serde::{Deserialize, Serialize};
 
 use crate::cluster::Clustering;
-use crate::graph::NO_TIME;
+use crate::evidence::{Evidence, pair_key};
+use crate::graph::{Graph, NO_TIME};
 use crate::id::{AccountId, ArtifactId, ClusterId};
-use crate::index::Index;
+use crate::intern::NameOrder;
 use crate::leiden::{Leiden, Quality, WeightedGraph};
 use crate::link::UnionFind;
 
@@ -51,209 +57,212 @@ pub const CLIQUE_LIMIT: usize = 48;
 /// Neighbours on each side in the circulant that stands in for a larger artifact's clique.
 pub const SPARSE_DEGREE: usize = 8;
 
-/// Configuration of the operator stage, in the builder style.
+/// The operator stage's resolution γ when the [`Leiden`] settings leave it unset.
+pub const DEFAULT_RESOLUTION: f64 = 0.02;
+
+/// The operator stage's least factor on cross-group pairs when unset.
+pub const DEFAULT_CROSS_FLOOR: f64 = 0.1;
+
+/// Settings of the operator stage: the [`Leiden`] run on each component's evidence graph, and
+/// the least factor on cross-group pairs. Leiden settings left unset take the stage's defaults
+/// (CPM, γ = [`DEFAULT_RESOLUTION`], seed 0), not Leiden's own. Serialisable, so that a
+/// snapshot or a policy file carries them.
 ///
 /// # Examples
 ///
 /// ```
-/// use sellerlink::{IndexBuilder, operators::Operators};
-/// let b = IndexBuilder::new().operators(Some(Operators::new().resolution(0.08).seed(7)));
+/// use sellerlink::IndexBuilder;
+/// use sellerlink::leiden::{Leiden, Quality};
+/// use sellerlink::operators::OperatorSettings;
+/// let settings = OperatorSettings::new().leiden(Leiden::new().resolution(0.08).seed(7));
+/// assert_eq!(settings.effective_leiden().resolution_value(), 0.08);
+/// assert_eq!(settings.effective_leiden().quality_value(), Quality::Cpm);
+/// let b = IndexBuilder::new().operators(Some(settings));
 /// # let _ = b;
 /// ```
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
-pub struct Operators {
-    resolution: Option<f64>,
-    quality: Option<Quality>,
-    seed: Option<u64>,
+pub struct OperatorSettings {
+    leiden: Leiden,
     cross_floor: Option<f64>,
 }
 
-impl Operators {
-    /// The default configuration (CPM, γ = 0.02, seed 0, cross floor 0.1).
+impl OperatorSettings {
+    /// The defaults: CPM, γ = 0.02, seed 0, cross floor 0.1.
     ///
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(sellerlink::operators::Operators::new().resolution_value(), 0.02);
+    /// use sellerlink::operators::OperatorSettings;
+    /// assert_eq!(OperatorSettings::new().effective_leiden().resolution_value(), 0.02);
     /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Sets the resolution γ.
+    /// Sets the Leiden settings (its unset values take the stage's defaults).
     ///
     /// # Examples
     ///
-    /// ```
-    /// assert_eq!(sellerlink::operators::Operators::new().resolution(0.2).resolution_value(), 0.2);
-    /// ```
-    pub fn resolution(mut self, r: f64) -> Self {
-        self.resolution = Some(r);
+    /// See [`OperatorSettings`].
+    pub fn leiden(mut self, leiden: Leiden) -> Self {
+        self.leiden = leiden;
         self
     }
 
-    /// Sets the quality function.
+    /// Sets the least factor on cross-group pairs of a non-hub artifact (clamped to 0..=1; NaN
+    /// means the default).
     ///
     /// # Examples
     ///
     /// ```
-    /// use sellerlink::{leiden::Quality, operators::Operators};
-    /// let o = Operators::new().quality(Quality::Modularity).resolution(1.0);
-    /// # let _ = o;
-    /// ```
-    pub fn quality(mut self, q: Quality) -> Self {
-        self.quality = Some(q);
-        self
-    }
-
-    /// Sets the Leiden seed.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let o = sellerlink::operators::Operators::new().seed(42);
-    /// # let _ = o;
-    /// ```
-    pub fn seed(mut self, s: u64) -> Self {
-        self.seed = Some(s);
-        self
-    }
-
-    /// Sets the least factor on cross-group pairs of a non-hub artifact (0 to 1).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let o = sellerlink::operators::Operators::new().cross_floor(0.2);
-    /// # let _ = o;
+    /// use sellerlink::operators::OperatorSettings;
+    /// assert_eq!(OperatorSettings::new().cross_floor(0.2).cross_floor_value(), 0.2);
+    /// assert_eq!(OperatorSettings::new().cross_floor(f64::NAN).cross_floor_value(), 0.1);
     /// ```
     pub fn cross_floor(mut self, f: f64) -> Self {
-        self.cross_floor = Some(f.clamp(0.0, 1.0));
+        self.cross_floor = (!f.is_nan()).then(|| f.clamp(0.0, 1.0));
         self
     }
 
-    /// The resolution in force.
+    /// The cross floor in force.
+    ///
+    /// # Examples
+    ///
+    /// See [`OperatorSettings::cross_floor`].
+    pub fn cross_floor_value(&self) -> f64 {
+        self.cross_floor.filter(|f| (0.0..=1.0).contains(f)).unwrap_or(DEFAULT_CROSS_FLOOR)
+    }
+
+    /// The Leiden settings as given.
     ///
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(sellerlink::operators::Operators::new().resolution_value(), 0.02);
+    /// use sellerlink::{leiden::Leiden, operators::OperatorSettings};
+    /// assert_eq!(OperatorSettings::new().leiden_settings(), &Leiden::new());
     /// ```
-    pub fn resolution_value(&self) -> f64 {
-        self.resolution.unwrap_or(0.02)
+    pub fn leiden_settings(&self) -> &Leiden {
+        &self.leiden
     }
 
-    /// The raw settings, for snapshots: resolution, quality code, seed, cross floor.
-    pub(crate) fn parts(&self) -> (Option<f64>, Option<u8>, Option<u64>, Option<f64>) {
-        let q = self.quality.map(|q| match q {
-            Quality::Cpm => 1,
-            _ => 0,
-        });
-        (self.resolution, q, self.seed, self.cross_floor)
-    }
-
-    /// Rebuilds settings saved by [`Operators::parts`]; out-of-range values fall back to defaults.
-    pub(crate) fn from_parts(
-        resolution: Option<f64>,
-        quality: Option<u8>,
-        seed: Option<u64>,
-        cross_floor: Option<f64>,
-    ) -> Self {
-        Operators {
-            resolution: resolution.filter(|r| r.is_finite()),
-            quality: quality.map(|q| if q == 1 { Quality::Cpm } else { Quality::Modularity }),
-            seed,
-            cross_floor: cross_floor.filter(|f| f.is_finite()).map(|f| f.clamp(0.0, 1.0)),
-        }
-    }
-
-    fn leiden(&self) -> Leiden {
-        Leiden::new()
-            .quality(self.quality.unwrap_or(Quality::Cpm))
-            .resolution(self.resolution_value())
-            .seed(self.seed.unwrap_or(0))
-    }
-
-    /// Detects operators, taking a component's result from `reuse` where it has one (an
-    /// incremental update passes the operators of components it did not touch).
-    pub(crate) fn detect_reusing(
-        &self,
-        index: &Index,
-        reuse: &(dyn Fn(&Index, &[u32]) -> Option<Solved> + Sync),
-    ) -> OperatorClustering {
-        let comps = index.components();
-        let ids: Vec<ClusterId> = (0..comps.len()).map(ClusterId::must).collect();
-        let solve = |&c: &ClusterId| -> Solved {
-            let members = comps.members(c);
-            if members.len() < 3 {
-                let labels = apply_decisions(index, members, vec![0; members.len()], &[]);
-                let k = labels.iter().map(|&l| l as usize + 1).max().unwrap_or(1);
-                return Solved { labels, confidence: vec![1.0; k] };
-            }
-            if let Some(s) = reuse(index, members) {
-                return s;
-            }
-            self.solve_component(index, members)
-        };
-        #[cfg(feature = "rayon")]
-        let solved: Vec<Solved> = {
-            use rayon::prelude::*;
-            ids.par_iter().with_min_len(64).map(solve).collect()
-        };
-        #[cfg(not(feature = "rayon"))]
-        let solved: Vec<Solved> = ids.iter().map(solve).collect();
-
-        let mut labels = vec![0u32; index.account_count()];
-        let mut confidence_of_label = Vec::new();
-        for (c, s) in ids.iter().zip(&solved) {
-            let base = confidence_of_label.len() as u32;
-            for (&a, &l) in comps.members(*c).iter().zip(&s.labels) {
-                labels[a as usize] = base + l;
-            }
-            confidence_of_label.extend_from_slice(&s.confidence);
-        }
-        // Canonical renumbering keeps operator ids independent of component numbering; carry
-        // each operator's confidence across it.
-        let clustering = Clustering::from_labels(labels.clone());
-        let mut confidence = vec![1.0f32; clustering.len()];
-        for (a, &old) in labels.iter().enumerate() {
-            if let Some(c) = clustering.cluster_of(AccountId::must(a)) {
-                confidence[c.as_usize()] = confidence_of_label[old as usize];
-            }
-        }
-        OperatorClustering { clustering, confidence }
-    }
-
-    fn solve_component(&self, index: &Index, members: &[u32]) -> Solved {
-        let edges = evidence_edges(index, members, self.cross_floor.unwrap_or(0.1));
-        let n = members.len();
-        let graph = match WeightedGraph::from_edges(n, edges.iter().copied()) {
-            Ok(g) => g,
-            // Weights are finite and ids in range by construction; keep the component whole
-            // rather than fail the build if that ever stops holding.
-            Err(_) => return Solved { labels: vec![0; n], confidence: vec![1.0] },
-        };
-        let leiden = self.leiden().seed(self.seed.unwrap_or(0) ^ u64::from(members[0]));
-        let partition = leiden.run(&graph);
-        let labels = apply_decisions(index, members, partition.membership().to_vec(), &edges);
-        let k = labels.iter().map(|&l| l as usize + 1).max().unwrap_or(0);
-        let (mut inside, mut total) = (vec![0.0f64; k], vec![0.0f64; k]);
-        for &(u, v, w) in &edges {
-            let (cu, cv) = (labels[u as usize] as usize, labels[v as usize] as usize);
-            total[cu] += w;
-            total[cv] += w;
-            if cu == cv {
-                inside[cu] += 2.0 * w;
-            }
-        }
-        let confidence =
-            inside.iter().zip(&total).map(|(&i, &t)| if t > 0.0 { (i / t) as f32 } else { 1.0 }).collect();
-        Solved { labels, confidence }
+    /// The Leiden settings in force: the given ones, with the stage's defaults where unset.
+    ///
+    /// # Examples
+    ///
+    /// See [`OperatorSettings`].
+    pub fn effective_leiden(&self) -> Leiden {
+        self.leiden.clone().or_defaults(Quality::Cpm, DEFAULT_RESOLUTION)
     }
 }
 
-/// The operators of one component: a local label per member (in member order) and a
+/// The operator stage's input: the evidence of one index, narrowly.
+#[derive(Clone, Copy)]
+pub(crate) struct Input<'a> {
+    pub(crate) graph: &'a Graph,
+    pub(crate) evidence: &'a Evidence,
+    pub(crate) components: &'a Clustering,
+    pub(crate) order: &'a NameOrder,
+}
+
+/// A component's earlier result, where an update can reuse one: given the stage's input and
+/// the component's members in name order, the operators of an untouched component.
+pub(crate) type Reuse<'r> = &'r (dyn Fn(&Input<'_>, &[AccountId]) -> Option<Solved> + Sync);
+
+/// Detects operators: Leiden per component (in parallel with `rayon`), taking a component's
+/// result from `reuse` where it has one.
+pub(crate) fn detect(input: &Input<'_>, settings: &OperatorSettings, reuse: Reuse<'_>) -> OperatorClustering {
+    let comps = input.components;
+    let ids: Vec<ClusterId> = (0..comps.len()).map(ClusterId::must).collect();
+    let leiden = settings.effective_leiden();
+    let solve = |&c: &ClusterId| -> (Vec<AccountId>, Solved) {
+        let members = canonical_members(input, comps.members(c));
+        if members.len() < 3 {
+            let labels = apply_decisions(input, &members, vec![0; members.len()], &[]);
+            let k = labels.iter().map(|&l| l as usize + 1).max().unwrap_or(1);
+            return (members, Solved { labels, confidence: vec![1.0; k] });
+        }
+        if let Some(s) = reuse(input, &members) {
+            return (members, s);
+        }
+        let s = solve_component(input, &members, &leiden, settings.cross_floor_value());
+        (members, s)
+    };
+    #[cfg(feature = "rayon")]
+    let solved: Vec<(Vec<AccountId>, Solved)> = {
+        use rayon::prelude::*;
+        ids.par_iter().with_min_len(64).map(solve).collect()
+    };
+    #[cfg(not(feature = "rayon"))]
+    let solved: Vec<(Vec<AccountId>, Solved)> = ids.iter().map(solve).collect();
+
+    let mut labels = vec![crate::cluster::NO_CLUSTER; input.graph.account_count()];
+    let mut confidence_of_label = Vec::new();
+    for (members, s) in &solved {
+        let base = confidence_of_label.len() as u32;
+        for (&a, &l) in members.iter().zip(&s.labels) {
+            labels[a.as_usize()] = base + l;
+        }
+        confidence_of_label.extend_from_slice(&s.confidence);
+    }
+    // Canonical renumbering keeps operator ids independent of component numbering; carry
+    // each operator's confidence across it.
+    let clustering = Clustering::canonical(labels.clone(), input.order);
+    let mut confidence = vec![1.0f32; clustering.len()];
+    for (a, &old) in labels.iter().enumerate() {
+        if let Some(c) = clustering.cluster_of(AccountId::must(a)) {
+            confidence[c.as_usize()] = confidence_of_label[old as usize];
+        }
+    }
+    OperatorClustering { clustering, confidence }
+}
+
+/// A component's members in name order (its members come sorted by id).
+fn canonical_members(input: &Input<'_>, members: &[AccountId]) -> Vec<AccountId> {
+    let mut out = members.to_vec();
+    if !input.order.is_identity() {
+        out.sort_unstable_by_key(|&a| input.order.rank(a));
+    }
+    out
+}
+
+/// The position of `a` among `members` (in name order), if there.
+#[inline]
+fn local_index(input: &Input<'_>, members: &[AccountId], a: AccountId) -> Option<usize> {
+    let rank = input.order.rank(a);
+    members.binary_search_by_key(&rank, |&m| input.order.rank(m)).ok()
+}
+
+fn solve_component(input: &Input<'_>, members: &[AccountId], leiden: &Leiden, cross_floor: f64) -> Solved {
+    let edges = component_edges(input, members, cross_floor);
+    let n = members.len();
+    let graph = match WeightedGraph::from_edges(n, edges.iter().copied()) {
+        Ok(g) => g,
+        // Weights are finite and ids in range by construction; keep the component whole
+        // rather than fail the build if that ever stops holding.
+        Err(_) => return Solved { labels: vec![0; n], confidence: vec![1.0] },
+    };
+    // Each component's seed follows from its first member in name order, so it does not
+    // depend on how ids were assigned.
+    let seed = leiden.seed_value() ^ u64::from(input.order.rank(members[0]));
+    let partition = leiden.clone().seed(seed).run(&graph);
+    let labels = apply_decisions(input, members, partition.membership().to_vec(), &edges);
+    let k = labels.iter().map(|&l| l as usize + 1).max().unwrap_or(0);
+    let (mut inside, mut total) = (vec![0.0f64; k], vec![0.0f64; k]);
+    for &(u, v, w) in &edges {
+        let (cu, cv) = (labels[u as usize] as usize, labels[v as usize] as usize);
+        total[cu] += w;
+        total[cv] += w;
+        if cu == cv {
+            inside[cu] += 2.0 * w;
+        }
+    }
+    let confidence =
+        inside.iter().zip(&total).map(|(&i, &t)| if t > 0.0 { (i / t) as f32 } else { 1.0 }).collect();
+    Solved { labels, confidence }
+}
+
+/// The operators of one component: a local label per member (in name order) and a
 /// confidence per local label.
 pub(crate) struct Solved {
     pub(crate) labels: Vec<u32>,
@@ -317,15 +326,17 @@ impl OperatorClustering {
 /// both, each member going to the nearer of the two by evidence distance) within a component;
 /// returns compact labels.
 fn apply_decisions(
-    index: &Index,
-    members: &[u32],
+    input: &Input<'_>,
+    members: &[AccountId],
     mut labels: Vec<u32>,
     edges: &[(u32, u32, f64)],
 ) -> Vec<u32> {
-    let d = &index.decisions;
-    let local = |a: u32| members.binary_search(&a).ok();
-    let inside = |pairs: &[(u32, u32)]| -> Vec<(usize, usize)> {
-        pairs.iter().filter_map(|&(a, b)| Some((local(a)?, local(b)?))).collect()
+    let d = &input.evidence.decisions;
+    let inside = |pairs: &[(AccountId, AccountId)]| -> Vec<(usize, usize)> {
+        pairs
+            .iter()
+            .filter_map(|&(a, b)| Some((local_index(input, members, a)?, local_index(input, members, b)?)))
+            .collect()
     };
     let (must, cannot) = (inside(&d.must), inside(&d.cannot));
     if must.is_empty() && cannot.is_empty() {
@@ -402,38 +413,74 @@ impl Ord for Ordf {
     }
 }
 
-/// The evidence edges among `members` (sorted account ids), as `(local, local, weight)`.
+/// The weighted account graph of one component, as community detection sees it: one edge
+/// per pair of accounts, the evidence of every artifact they share summed (see the
+/// [module docs](self)), sorted by pair. For exporting the same graph to peer tools.
 ///
-/// Exposed so that the same graph can be exported for peer tools; see the [module docs](self).
-pub fn evidence_edges(index: &Index, members: &[u32], cross_floor: f64) -> Vec<(u32, u32, f64)> {
-    let g = index.graph();
-    let local = |a: u32| members.binary_search(&a).ok().map(|i| i as u32);
-    let mut arts: Vec<u32> =
-        members.iter().flat_map(|&a| g.artifacts_of(AccountId::from_u32(a)).iter().copied()).collect();
+/// # Examples
+///
+/// ```
+/// let mut b = sellerlink::IndexBuilder::new();
+/// for s in ["a", "b", "c"] {
+///     b.add(s, "payment", "mule-1", None)?;
+/// }
+/// b.add("a", "device", "laptop", None)?;
+/// b.add("b", "device", "laptop", None)?;
+/// let index = b.build()?;
+/// let c = index.components().cluster_of(index.account("a").expect("known")).expect("linked");
+/// let edges = sellerlink::operators::evidence_graph(&index, c);
+/// assert_eq!(edges.len(), 3);
+/// let (a, b, w) = edges[0];
+/// assert_eq!((index.account_name(a), index.account_name(b)), ("a", "b"));
+/// assert!(w > edges[1].2); // the laptop adds to the mule account
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn evidence_graph(index: &crate::Index, component: ClusterId) -> Vec<(AccountId, AccountId, f64)> {
+    let input = index.operator_input();
+    let settings = index.operator_settings().cloned().unwrap_or_default();
+    let members = canonical_members(&input, input.components.members(component));
+    let mut summed: AHashMap<u64, f64> = AHashMap::new();
+    for (u, v, w) in component_edges(&input, &members, settings.cross_floor_value()) {
+        *summed.entry(pair_key(members[u as usize], members[v as usize])).or_default() += w;
+    }
+    let mut out: Vec<(AccountId, AccountId, f64)> = summed
+        .into_iter()
+        .map(|(key, w)| {
+            let (a, b) = crate::evidence::unpair(key);
+            (a, b, w)
+        })
+        .collect();
+    out.sort_unstable_by_key(|&(a, b, _)| (a, b));
+    out
+}
+
+/// The evidence edges among `members` (in name order), as `(local, local, weight)`, one per
+/// artifact and pair (or circulant edge).
+fn component_edges(input: &Input<'_>, members: &[AccountId], cross_floor: f64) -> Vec<(u32, u32, f64)> {
+    let g = input.graph;
+    let ev = input.evidence;
+    let local = |a: AccountId| local_index(input, members, a).map(|i| i as u32);
+    let mut arts: Vec<ArtifactId> = members.iter().flat_map(|&a| g.artifacts_of(a).iter().copied()).collect();
     arts.sort_unstable();
     arts.dedup();
 
     let mut edges = Vec::new();
     let mut inside: Vec<u32> = Vec::new();
-    let mut first_on: AHashMap<u32, u32> = AHashMap::new();
+    let mut first_on: AHashMap<ArtifactId, u32> = AHashMap::new();
     for &f in &arts {
-        let fid = ArtifactId::from_u32(f);
-        let d = g.degree(fid);
-        if d < 2 {
+        if g.degree(f) < 2 {
             continue;
         }
-        let kind = g.kind(fid);
-        let policy = index.policy().kind_policy(index.kind_name(kind));
-        let base = policy.evidence_weight() * core::f64::consts::LN_2 / f64::from(d).ln();
+        let base = ev.weight(g, f, 0.0);
         if base <= 0.0 {
             continue;
         }
-        if index.decisions.legitimate.contains(f) {
+        if ev.decisions.legitimate.contains(f.as_u32()) {
             continue;
         }
-        let hub = index.is_hub(fid);
+        let hub = ev.is_suppressed(f);
         // Accounts of f inside the component, as local indices, split by time where windowed.
-        for group in time_groups(index, f, policy.window()) {
+        for group in time_groups(g, f, ev.resolved.window[g.kind(f).as_usize()]) {
             inside.clear();
             inside.extend(group.iter().filter_map(|&a| local(a)));
             inside.sort_unstable();
@@ -445,15 +492,15 @@ pub fn evidence_edges(index: &Index, members: &[u32], cross_floor: f64) -> Vec<(
             let mut uf = UnionFind::new(inside.len());
             first_on.clear();
             for (i, &l) in inside.iter().enumerate() {
-                for &other in g.artifacts_of(AccountId::from_u32(members[l as usize])) {
-                    if other == f || index.hubs.contains(other) || g.degree(ArtifactId::from_u32(other)) < 2 {
+                for &other in g.artifacts_of(members[l as usize]) {
+                    if other == f || ev.is_suppressed(other) || g.degree(other) < 2 {
                         continue;
                     }
                     let first = *first_on.entry(other).or_insert(i as u32);
                     uf.union(first, i as u32);
                 }
             }
-            let labels = uf.labels();
+            let labels = Clustering::from_labels(uf.roots()).labels().to_vec();
             let mut sizes = vec![0u32; inside.len()];
             for &l in &labels {
                 sizes[l as usize] += 1;
@@ -473,8 +520,7 @@ pub fn evidence_edges(index: &Index, members: &[u32], cross_floor: f64) -> Vec<(
 }
 
 /// The accounts of artifact `f` split into time-coincident groups (one group when unwindowed).
-fn time_groups(index: &Index, f: u32, window: Option<u64>) -> Vec<Vec<u32>> {
-    let g = index.graph();
+fn time_groups(g: &Graph, f: ArtifactId, window: Option<u64>) -> Vec<Vec<AccountId>> {
     let (accounts, times) = g.use_slices(f);
     match (window, times) {
         (Some(w), Some(times)) if times.first().is_some_and(|&t| t != NO_TIME) => {
@@ -489,7 +535,7 @@ fn time_groups(index: &Index, f: u32, window: Option<u64>) -> Vec<Vec<u32>> {
             }
             groups
         }
-        _ => vec![g.accounts_of(ArtifactId::from_u32(f)).to_vec()],
+        _ => vec![g.accounts_of(f).to_vec()],
     }
 }
 

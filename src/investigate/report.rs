@@ -18,7 +18,12 @@ use crate::policy::Strength;
 pub const EXACT_LIMIT: usize = 2000;
 
 /// One artifact shared inside a ring.
+///
+/// # Examples
+///
+/// See [`RingReport`].
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct SharedArtifact {
     /// The artifact.
@@ -61,6 +66,7 @@ pub struct SharedArtifact {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct RingReport {
     /// The cluster.
@@ -98,32 +104,28 @@ impl RingReport {
     /// # Examples
     ///
     /// ```
-    /// use sellerlink::{ClusterId, IndexBuilder, index::Level, report::RingReport};
+    /// use sellerlink::{ClusterId, IndexBuilder, Level, report::RingReport};
     /// let index = IndexBuilder::new().build()?;
     /// assert!(RingReport::at(&index, Level::Components, ClusterId::must(0)).members.is_empty());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn at(index: &Index, level: Level, cluster: ClusterId) -> RingReport {
         let g = index.graph();
-        let member_ids = index.clustering_at(level).members(cluster);
-        let members: Vec<AccountId> = member_ids.iter().map(|&a| AccountId::from_u32(a)).collect();
-        let in_ring = |a: u32| member_ids.binary_search(&a).is_ok();
+        let members: Vec<AccountId> = index.clustering_at(level).members(cluster).to_vec();
+        let in_ring = |a: AccountId| members.binary_search(&a).is_ok();
 
-        let mut arts: Vec<u32> =
-            member_ids.iter().flat_map(|&a| g.artifacts_of(AccountId::from_u32(a)).iter().copied()).collect();
+        let mut arts: Vec<ArtifactId> =
+            members.iter().flat_map(|&a| g.artifacts_of(a).iter().copied()).collect();
         arts.sort_unstable();
-        let mut counts: Vec<(u32, usize)> = Vec::new();
+        let mut counts: Vec<(ArtifactId, usize)> = Vec::new();
         for f in arts {
             match counts.last_mut() {
                 Some((last, n)) if *last == f => *n += 1,
                 _ => counts.push((f, 1)),
             }
         }
-        let mut shared: Vec<SharedArtifact> = counts
-            .iter()
-            .filter(|&&(_, n)| n >= 2)
-            .map(|&(f, n)| shared_artifact(index, ArtifactId::from_u32(f), n))
-            .collect();
+        let mut shared: Vec<SharedArtifact> =
+            counts.iter().filter(|&&(_, n)| n >= 2).map(|&(f, n)| shared_artifact(index, f, n)).collect();
         shared.sort_by(|a, b| strength_key(b).total_cmp(&strength_key(a)).then(a.artifact.cmp(&b.artifact)));
         let mut by_kind = BTreeMap::new();
         for s in &shared {
@@ -132,15 +134,15 @@ impl RingReport {
 
         let (mut first_seen, mut last_seen) = (None::<i64>, None::<i64>);
         for &(f, _) in &counts {
-            for u in g.uses(ArtifactId::from_u32(f)) {
-                if u.time != NO_TIME && in_ring(u.account.as_u32()) {
+            for u in g.uses(f) {
+                if u.time != NO_TIME && in_ring(u.account) {
                     first_seen = Some(first_seen.map_or(u.time, |t| t.min(u.time)));
                     last_seen = Some(last_seen.map_or(u.time, |t| t.max(u.time)));
                 }
             }
         }
 
-        let local = |a: u32| member_ids.binary_search(&a).ok();
+        let local = |a: AccountId| members.binary_search(&a).ok();
         let member_lists: Vec<Vec<usize>> = shared
             .iter()
             .map(|s| g.accounts_of(s.artifact).iter().filter_map(|&a| local(a)).collect())
@@ -202,18 +204,17 @@ impl RingReport {
 }
 
 fn shared_artifact(index: &Index, f: ArtifactId, members: usize) -> SharedArtifact {
-    let kind = index.kind_name(index.artifact_kind(f)).to_string();
-    let policy = index.policy().kind_policy(&kind);
-    let accounts = index.graph().degree(f);
+    let g = index.graph();
+    let k = g.kind(f);
     SharedArtifact {
         artifact: f,
         value: index.artifact_value(f).to_string(),
         members,
-        accounts,
+        accounts: g.degree(f),
         hub: index.is_hub(f),
-        strong: policy.strength() == Strength::Strong,
-        weight: policy.evidence_weight() * core::f64::consts::LN_2 / f64::from(accounts.max(2)).ln(),
-        kind,
+        strong: index.evidence.resolved.strength[k.as_usize()] == Strength::Strong,
+        weight: index.evidence.weight(g, f, 0.0),
+        kind: index.kind_name(k).to_string(),
     }
 }
 
