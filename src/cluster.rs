@@ -54,33 +54,19 @@ impl Clustering {
     /// first member in `order`; slots that `order` leaves out belong to no cluster.
     pub(crate) fn canonical(labels: Vec<u32>, order: &NameOrder) -> Clustering {
         let mut of = labels;
-        let dense = of.iter().all(|&l| (l as usize) < of.len());
-        let mut next = 0u32;
-        if dense {
-            let mut remap = vec![NO_CLUSTER; of.len()];
-            let mut out = vec![NO_CLUSTER; of.len()];
-            for a in order.iter(of.len()) {
-                let r = &mut remap[of[a.as_usize()] as usize];
-                if *r == NO_CLUSTER {
-                    *r = next;
-                    next += 1;
-                }
-                out[a.as_usize()] = *r;
-            }
-            of = out;
+        let k = if order.is_identity() {
+            compact_labels(&mut of)
         } else {
             let mut map: ahash::AHashMap<u32, u32> = ahash::AHashMap::new();
             let mut out = vec![NO_CLUSTER; of.len()];
             for a in order.iter(of.len()) {
-                let l = *map.entry(of[a.as_usize()]).or_insert_with(|| {
-                    next += 1;
-                    next - 1
-                });
-                out[a.as_usize()] = l;
+                let next = map.len() as u32;
+                out[a.as_usize()] = *map.entry(of[a.as_usize()]).or_insert(next);
             }
             of = out;
-        }
-        let k = next as usize;
+            map.len()
+        };
+
         // Members are the transpose of "account → its label", accounts in id order.
         let mut offsets = vec![0u32; k + 1];
         for &l in &of {
@@ -257,6 +243,10 @@ impl<'c> IntoIterator for &'c Clustering {
 }
 
 /// The clusters of a [`Clustering`] in id order, with their members; see [`Clustering::iter`].
+///
+/// # Examples
+///
+/// See [`Clustering::iter`].
 #[derive(Clone, Debug)]
 pub struct Clusters<'c> {
     clustering: &'c Clustering,

@@ -17,6 +17,10 @@ use crate::kind::KindError;
 use crate::normalize::InvalidValue;
 
 /// A field of an observation.
+///
+/// # Examples
+///
+/// See [`ObservationError::field`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Field {
@@ -130,6 +134,10 @@ impl ObservationError {
 }
 
 /// Where in a file an ingest error stands.
+///
+/// # Examples
+///
+/// See [`IngestError`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Location {
     /// The file (or `<input>` for a reader without a path).

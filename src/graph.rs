@@ -15,6 +15,17 @@
 use crate::id::{AccountId, ArtifactId, Dense, KindId};
 
 /// Timestamp value meaning "no timestamp given".
+///
+/// # Examples
+///
+/// ```
+/// let mut b = sellerlink::IndexBuilder::new();
+/// b.add("s1", "email", "a@b.c", None)?;
+/// let index = b.build()?;
+/// let f = index.artifact("email", "a@b.c").expect("known");
+/// assert_eq!(index.graph().uses(f).next().map(|u| u.time), Some(sellerlink::graph::NO_TIME));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub const NO_TIME: i64 = i64::MIN;
 
 /// One observation after interning: who used what, when ([`NO_TIME`] if unknown).
@@ -300,6 +311,10 @@ impl Graph {
 }
 
 /// The uses of one artifact; see [`Graph::uses`].
+///
+/// # Examples
+///
+/// See [`Graph::uses`].
 #[derive(Clone, Debug)]
 pub struct Uses<'g> {
     accounts: &'g [AccountId],

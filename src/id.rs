@@ -65,6 +65,13 @@ macro_rules! define_id {
 
         impl $name {
             /// The largest value this id can hold (`u32::MAX - 1`; `u32::MAX` is reserved).
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("use sellerlink::", stringify!($name), ";")]
+            #[doc = concat!("assert!(", stringify!($name), "::new(", stringify!($name), "::MAX as usize).is_ok());")]
+            /// ```
             pub const MAX: u32 = u32::MAX - 1;
 
             /// Creates an id, or an error when `value` exceeds [`Self::MAX`].

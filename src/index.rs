@@ -24,6 +24,12 @@ use crate::policy::LinkPolicy;
 use crate::set::AccountSet;
 
 /// Artifacts with at least this many accounts get a ready-made bitmap.
+///
+/// # Examples
+///
+/// ```
+/// assert!(sellerlink::BITMAP_MIN_DEGREE >= 2);
+/// ```
 pub const BITMAP_MIN_DEGREE: u32 = 256;
 
 /// Which shared artifacts a neighbourhood lookup goes through.
@@ -140,7 +146,15 @@ pub struct Hub {
     pub cap: u32,
 }
 
-/// The built index. See the [module docs](self).
+/// The built index: every lookup an investigator or a service asks, answered from arrays and
+/// bitmaps in time proportional to the answer.
+///
+/// An `Index` is immutable once built and `Send + Sync`: share it behind an `Arc` and query
+/// it from any number of threads without locks. It owns the interned names (the only place the
+/// user's strings live), the frozen graph, the evidence judged on it (hubs, corroboration), the
+/// components, the operator clustering, a bitmap of accounts per kind, and ready-made bitmaps
+/// for artifacts with many accounts (small ones are converted from their sorted CSR slice on
+/// demand, which is as fast as cloning a bitmap and costs no memory).
 ///
 /// # Examples
 ///
@@ -841,7 +855,7 @@ impl Index {
     ///
     /// # Examples
     ///
-    /// See [`IndexBuilder::build`].
+    /// See [`IndexBuilder::build`](crate::IndexBuilder::build).
     pub fn clustering(&self) -> &Clustering {
         self.clustering_at(Level::Operators)
     }

@@ -23,9 +23,19 @@ use crate::error::{IngestError, Location, ObservationError};
 use crate::time::parse_timestamp;
 
 /// The longest line accepted, in bytes (16 MiB).
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(sellerlink::ingest::MAX_LINE, 16 << 20);
+/// ```
 pub const MAX_LINE: usize = 16 << 20;
 
 /// How many example rejections a report keeps.
+///
+/// # Examples
+///
+/// See [`IngestReport`].
 pub const MAX_EXAMPLES: usize = 10;
 
 /// Ingest options.

@@ -8,23 +8,92 @@
 use crate::id::KindId;
 use crate::normalize::Normalizer;
 
-/// The built-in kinds, in [`KindId`] order, with their normalisers.
-pub const BUILTIN: &[(&str, &str)] = &[
-    ("device", "text"),
-    ("wifi", "mac"),
-    ("ip", "ip"),
-    ("id_document", "document"),
-    ("phone", "phone"),
-    ("email", "email"),
-    ("payment", "document"),
-    ("address", "address"),
+/// What the default linking policy assumes of a kind before it has seen any data: strength,
+/// hub cap, time window, evidence weight and evidence group (see [`crate::policy`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Prior {
+    pub(crate) strong: bool,
+    pub(crate) cap: u32,
+    pub(crate) window_secs: Option<u64>,
+    pub(crate) weight: f64,
+    pub(crate) group: Option<&'static str>,
+}
+
+/// A built-in kind: its name, its normaliser's name and its prior.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Builtin {
+    pub(crate) name: &'static str,
+    pub(crate) normalizer: &'static str,
+    pub(crate) prior: Prior,
+}
+
+const DAY: u64 = 24 * 3600;
+
+const fn builtin(
+    name: &'static str,
+    normalizer: &'static str,
+    strong: bool,
+    cap: u32,
+    window_secs: Option<u64>,
+    weight: f64,
+    group: Option<&'static str>,
+) -> Builtin {
+    Builtin { name, normalizer, prior: Prior { strong, cap, window_secs, weight, group } }
+}
+
+/// The built-in kinds, in [`KindId`] order: the one list of them. The reasoning behind each
+/// prior is in the [`crate::policy`] docs.
+pub(crate) const BUILTINS: [Builtin; 8] = [
+    builtin("device", "text", true, 30, None, 1.0, None),
+    builtin("wifi", "mac", false, 40, None, 0.5, Some("network")),
+    builtin("ip", "ip", false, 40, Some(DAY), 0.3, Some("network")),
+    builtin("id_document", "document", true, 25, None, 1.0, None),
+    builtin("phone", "phone", true, 25, None, 0.8, None),
+    builtin("email", "email", true, 10, None, 0.8, None),
+    builtin("payment", "document", true, 250, None, 1.0, None),
+    builtin("address", "address", false, 30, None, 0.4, None),
 ];
+
+/// The prior of every kind the user names (a custom kind): weak, cap 50, weight 0.5.
+pub(crate) const CUSTOM_PRIOR: Prior =
+    Prior { strong: false, cap: 50, window_secs: None, weight: 0.5, group: None };
+
+/// The names of the built-in kinds, in [`KindId`] order.
+///
+/// # Examples
+///
+/// ```
+/// let names: Vec<&str> = sellerlink::kind::builtin_names().collect();
+/// assert_eq!(names[0], "device");
+/// assert_eq!(names.len(), 8);
+/// ```
+pub fn builtin_names() -> impl ExactSizeIterator<Item = &'static str> {
+    BUILTINS.iter().map(|b| b.name)
+}
 
 /// The most kinds one index holds; a file with more distinct kind names is almost certainly
 /// malformed (a value column shifted into the kind column), so further kinds are rejected.
+///
+/// # Examples
+///
+/// ```
+/// let mut kinds = sellerlink::kind::Kinds::new();
+/// for i in kinds.len()..sellerlink::kind::MAX_KINDS {
+///     kinds.resolve(&format!("k{i}"))?;
+/// }
+/// assert!(kinds.resolve("one_more").is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub const MAX_KINDS: usize = 256;
 
 /// The longest kind name accepted, in bytes.
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::kind::{Kinds, MAX_KIND_NAME};
+/// assert!(Kinds::canonical_name(&"k".repeat(MAX_KIND_NAME + 1)).is_err());
+/// ```
 pub const MAX_KIND_NAME: usize = 64;
 
 /// Why a kind name was refused.
@@ -86,9 +155,9 @@ impl Kinds {
     /// ```
     pub fn new() -> Self {
         let mut kinds = Kinds { names: Vec::new(), normalizers: Vec::new() };
-        for &(name, norm) in BUILTIN {
-            kinds.names.push(name.into());
-            kinds.normalizers.push(Normalizer::builtin(norm).unwrap_or(Normalizer::Text));
+        for b in &BUILTINS {
+            kinds.names.push(b.name.into());
+            kinds.normalizers.push(Normalizer::builtin(b.normalizer).unwrap_or(Normalizer::Text));
         }
         kinds
     }

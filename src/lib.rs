@@ -41,32 +41,63 @@
 //!
 //! ## The pipeline
 //!
-//! Data flows one way, one module per stage:
+//! Data flows one way; each stage is a module with one job, and `pipeline.rs` runs them in
+//! order (no stage sees a half-built index, and no module imports one above it):
 //!
-//! 1. [`normalize`]: one canonical string per identifier and kind ([`kind`] names the kinds);
-//! 2. [`intern`]: strings to dense `u32` ids ([`id`]);
-//! 3. [`graph`]: the frozen bipartite graph, CSR both ways, with timestamps;
-//! 4. [`link`]: union-find under the [`policy`] (strength, hub caps, time windows);
-//! 5. [`operators`]: [`leiden`] per linked component on the evidence graph;
-//! 6. [`cluster`]: the resulting partitions, and [`index`]: lookups as [`AccountSet`]s.
+//! | stage | module | output |
+//! |---|---|---|
+//! | check, normalise, intern | `observation`, [`normalize`], [`kind`], `intern` | names as dense `u32` ids ([`id`]), an edge list |
+//! | canonicalize | `pipeline` | account ids in name order (an update appends) |
+//! | freeze | [`graph`] | the bipartite graph, CSR both ways, with timestamps |
+//! | judge the evidence | `evidence` ([`policy`]) | suppressed hubs, corroboration rules, weights |
+//! | link | `link` | components ([`cluster::Clustering`]) by union-find |
+//! | operators | [`operators`] ([`leiden`]) | communities per component, in parallel |
+//! | index | [`Index`] | lookup bitmaps; every answer as an [`AccountSet`] |
 //!
-//! [`builder`] drives stages 1–6; [`ingest`] feeds it from CSV. On the built index:
-//! [`report`] (ring reports), [`explain`] (evidence chains), [`expand`] (seed expansion),
-//! [`export`] (JSON, DOT, Neo4j and Gephi CSV), [`snapshot`] (save and load), [`update`]
-//! (incremental updates with change sets) and [`score`] (quality against ground truth). [`time`] parses and formats
-//! timestamps; [`error`] holds the error types.
+//! [`IndexBuilder`] and [`ingest`] feed the first stage; [`update`] and [`snapshot`] start the
+//! pipeline from an index. The investigators' tools read the built index: [`explain`],
+//! [`expand`], [`report`], [`export`]. [`score`] measures a clustering against ground truth.
 //!
 //! ## API themes
 //!
-//! - Ids are small `Copy` newtypes over `u32`; names appear only at the edges
-//!   ([`Index::account`], [`Index::account_name`]).
-//! - A built [`Index`] is immutable and `Send + Sync`; share it behind an `Arc`.
-//! - Configuration is by builders: `Operators::new().resolution(0.02).seed(7)`.
-//! - Errors are typed per boundary and name the place: file, line, field.
+//! - **Build.** [`IndexBuilder::add`] one observation at a time, or [`ingest::read_csv`] /
+//!   [`ingest::read_csv_path`] from CSV (strict or lenient, with an [`ingest::IngestReport`]);
+//!   then [`IndexBuilder::build`] (or [`IndexBuilder::build_with`] a [`Progress`]). Settings:
+//!   [`policy::LinkPolicy`] (per-kind [`policy::KindPolicy`], analyst [`policy::Overrides`]),
+//!   [`operators::OperatorSettings`] (holding a [`leiden::Leiden`]), custom kinds with their
+//!   [`normalize::Normalizer`] ([`kind::Kinds`]).
+//! - **Look up.** A built [`Index`] is immutable and `Send + Sync`; share it behind an `Arc`.
+//!   Names to ids and back ([`Index::account`], [`Index::try_account`], [`Index::account_name`],
+//!   [`Index::artifact`], [`Index::artifact_value`]); clusters at either [`Level`]
+//!   ([`Index::cluster_of`], [`Index::members`], [`Index::representative`], [`Index::clusters`],
+//!   [`Index::components`], [`Index::operators`]); the graph ([`Index::accounts_of`],
+//!   [`Index::artifacts_of`], [`Index::neighbors`] and [`Index::shares`] through a [`Via`],
+//!   [`Index::accounts_with_kind`], [`Index::hubs`]); set algebra on [`AccountSet`]s (`&`, `|`,
+//!   `-`, `^`).
+//! - **Investigate.** [`explain::explain`] (an [`explain::Explanation`] whose `Display` is the
+//!   readable text), [`expand::Expand`] (seed expansion), [`report::RingReport`],
+//!   [`export`] (JSON lines, DOT, Neo4j and Gephi CSV), [`operators::evidence_graph`].
+//! - **Keep and change.** [`snapshot::save`] / [`snapshot::load`] (validated, versioned);
+//!   [`Index::updater`] → [`update::Updater`] → the next index and an [`update::ChangeSet`].
+//! - **Ids.** [`AccountId`], [`ArtifactId`], [`ClusterId`], [`KindId`]: `Copy` newtypes over
+//!   `u32`, with typed slices wherever lists of them are handed out. Account ids are stable
+//!   across updates (new accounts are appended); an id the index does not hold is refused by
+//!   [`Index::check`], and every lookup that panics on one says so (`#[track_caller]`).
+//! - **Errors.** One typed error per boundary ([`error::ObservationError`],
+//!   [`error::IngestError`], [`snapshot::SnapshotError`], [`kind::KindError`],
+//!   [`leiden::GraphError`]), each naming the place (file, line, field) and the reason, and one
+//!   [`Error`] they all convert into.
 //!
 //! ## Crate features
 //!
-//! - `rayon` (default): parallel sorting and per-component community detection.
+//! - `rayon` (default): parallel sorting, per-component community detection and snapshot
+//!   decoding.
+//! - `serde`: `Serialize`/`Deserialize` on the result types a service passes on
+//!   ([`update::ChangeSet`], [`explain::Explanation`], [`report::RingReport`],
+//!   [`ingest::IngestReport`], [`expand::Ranked`]; `Serialize` on [`BuildStats`]).
+//!
+//! The synthetic marketplace used for tests, the sample data and benchmarks is a separate
+//! workspace crate, `sellerlink-synth`.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]

@@ -30,10 +30,26 @@ use std::sync::Arc;
 
 /// Values longer than this many bytes are rejected (no real identifier is this long, and a
 /// multi-megabyte "value" is a broken export, not evidence).
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::normalize::{MAX_VALUE_LEN, Normalizer};
+/// let mut out = String::new();
+/// assert!(Normalizer::Text.normalize(&"x".repeat(MAX_VALUE_LEN + 1), &mut out).is_err());
+/// ```
 pub const MAX_VALUE_LEN: usize = 1024;
 
 /// Values that exports write for "missing"; they are rejected rather than interned, because one
 /// placeholder artifact would be shared by every account that lacks the field.
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::normalize::{PLACEHOLDERS, Normalizer};
+/// let mut out = String::new();
+/// assert!(PLACEHOLDERS.iter().all(|p| Normalizer::Text.normalize(p, &mut out).is_err()));
+/// ```
 pub const PLACEHOLDERS: &[&str] =
     &["unknown", "null", "none", "nil", "n/a", "na", "-", "--", "?", "undefined", "0"];
 
@@ -110,6 +126,10 @@ impl fmt::Display for InvalidValue {
 impl std::error::Error for InvalidValue {}
 
 /// The signature of a user-supplied normaliser: raw value in, canonical value out.
+///
+/// # Examples
+///
+/// See [`Normalizer::custom`].
 pub type CustomFn = dyn Fn(&str) -> Result<String, InvalidValue> + Send + Sync;
 
 /// A per-kind normalisation rule. See the [module docs](self) for the rules.

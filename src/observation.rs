@@ -15,6 +15,14 @@ use crate::kind::Kinds;
 use crate::time::{MAX_TIME, MIN_TIME};
 
 /// The longest account name accepted, in bytes.
+///
+/// # Examples
+///
+/// ```
+/// let mut b = sellerlink::IndexBuilder::new();
+/// let long = "s".repeat(sellerlink::MAX_ACCOUNT_LEN + 1);
+/// assert!(b.add(&long, "email", "a@b.c", None).is_err());
+/// ```
 pub const MAX_ACCOUNT_LEN: usize = 256;
 
 /// An observation that passed the checks; its canonical value is in the caller's buffer.

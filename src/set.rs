@@ -207,6 +207,10 @@ impl<'a> IntoIterator for &'a AccountSet {
 }
 
 /// Iterator over an [`AccountSet`], ascending.
+///
+/// # Examples
+///
+/// See [`AccountSet::iter`].
 #[derive(Clone)]
 pub struct Iter<'a>(roaring::bitmap::Iter<'a>);
 

@@ -46,8 +46,24 @@ use crate::operators::{OperatorClustering, OperatorSettings};
 use crate::policy::LinkPolicy;
 
 /// The snapshot magic label.
+///
+/// # Examples
+///
+/// ```
+/// let bytes = sellerlink::snapshot::save(&sellerlink::IndexBuilder::new().build()?)?;
+/// assert_eq!(&bytes[..8], sellerlink::snapshot::MAGIC);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub const MAGIC: &[u8; 8] = b"SLNKSNAP";
 /// The current format version.
+///
+/// # Examples
+///
+/// ```
+/// let bytes = sellerlink::snapshot::save(&sellerlink::IndexBuilder::new().build()?)?;
+/// assert_eq!(bytes[8..12], sellerlink::snapshot::FORMAT_VERSION.to_le_bytes());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub const FORMAT_VERSION: u32 = 2;
 const HEADER: usize = 32;
 
@@ -449,7 +465,7 @@ fn rebuild(
         return Err(invalid("policy"));
     }
     // Kinds: built-ins first, in order, then custom kinds.
-    if p.kinds.len() < crate::kind::BUILTIN.len() || p.kinds.len() > MAX_KINDS {
+    if p.kinds.len() < crate::kind::BUILTINS.len() || p.kinds.len() > MAX_KINDS {
         return Err(invalid("kinds"));
     }
     let mut kinds = Kinds::new();

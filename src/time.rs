@@ -5,8 +5,22 @@
 //! the fraction is truncated), or a bare date `YYYY-MM-DD` (midnight UTC). Years 0001 to 9999.
 
 /// The earliest accepted timestamp, 0001-01-01T00:00:00Z.
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::time::{MIN_TIME, format_rfc3339};
+/// assert_eq!(format_rfc3339(MIN_TIME), "0001-01-01T00:00:00Z");
+/// ```
 pub const MIN_TIME: i64 = -62_135_596_800;
 /// The latest accepted timestamp, 9999-12-31T23:59:59Z.
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::time::{MAX_TIME, format_rfc3339};
+/// assert_eq!(format_rfc3339(MAX_TIME), "9999-12-31T23:59:59Z");
+/// ```
 pub const MAX_TIME: i64 = 253_402_300_799;
 
 /// Parses a timestamp; see the [module docs](self).

@@ -8,7 +8,7 @@
 //! What is recomputed: the graph is re-frozen (a linear pass). Linking runs again only for
 //! the accounts the update can reach: new accounts, the previous components of accounts whose
 //! artifacts gained or lost a use or that lost a member, closed over group corroboration
-//! ([`crate::link::relink`] says exactly); every other account keeps its component, and when a
+//! (a must-link partner is pulled in too); every other account keeps its component, and when a
 //! hub cap moves everything is re-linked. Community detection, the expensive stage, runs again
 //! only for components that are new or whose accounts use or used a touched artifact. Every other
 //! component keeps its operators. Automatic hub caps that move make every component count as

@@ -6,6 +6,7 @@
 mod expand;
 mod explain;
 mod fuzz_replay;
+mod ids;
 mod ingest;
 mod leiden;
 mod linking;
@@ -13,5 +14,7 @@ mod lookups;
 mod normalize;
 mod overrides;
 mod score;
+#[cfg(feature = "serde")]
+mod serde_types;
 mod snapshot;
 mod update;

@@ -39,10 +39,8 @@ fn reseal(bytes: &mut [u8]) {
 
 #[test]
 fn golden_v1_still_loads() {
+    // Written by the format-1 build (6959415); this build writes version 2 and still reads it.
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/v1.snap");
-    if std::env::var_os("SELLERLINK_BLESS").is_some() {
-        snapshot::save_path(&golden_index(), path).unwrap();
-    }
     let loaded = snapshot::load_path(path).expect("the v1 golden snapshot loads");
     let fresh = golden_index();
     assert_eq!(loaded.account_count(), 50);
@@ -54,6 +52,40 @@ fn golden_v1_still_loads() {
     assert_eq!(loaded.cluster_of(r1), loaded.cluster_of(r3));
     assert_eq!(loaded.hub_count(), 1);
     assert!(loaded.artifact("wifi", "A42BB0123456").is_some());
+}
+
+/// The golden index after an update that appends an account and removes one: version 2 keeps
+/// the stable ids, the unused slot and the name order.
+fn golden_updated() -> sellerlink::Index {
+    let base = golden_index();
+    let mut u = base.updater();
+    u.add("aaa-newcomer", "payment", "DE89 3704", None).unwrap();
+    assert!(u.remove_account("honest-1"));
+    u.finish().unwrap().0
+}
+
+#[test]
+fn golden_v2_still_loads() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/v2.snap");
+    if std::env::var_os("SELLERLINK_BLESS").is_some() {
+        snapshot::save_path(&golden_updated(), path).unwrap();
+    }
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(bytes[8..12], 2u32.to_le_bytes());
+    let loaded = snapshot::load(&bytes).expect("the v2 golden snapshot loads");
+    let fresh = golden_updated();
+    assert_eq!(loaded.account_count(), 50);
+    for level in [Level::Components, Level::Operators] {
+        assert_eq!(partition(&loaded, level), partition(&fresh, level));
+    }
+    // Ids as the update left them: the newcomer appended, the removed account refused.
+    let newcomer = loaded.account("aaa-newcomer").unwrap();
+    assert_eq!(newcomer, fresh.account("aaa-newcomer").unwrap());
+    assert_eq!(newcomer.as_usize(), 50);
+    assert!(loaded.account("honest-1").is_none());
+    let names: Vec<&str> = loaded.accounts_by_name().take(2).map(|a| loaded.account_name(a)).collect();
+    assert_eq!(names, ["aaa-newcomer", "cafe-00"]);
+    assert_eq!(loaded.cluster_of(newcomer), loaded.cluster_of(loaded.account("ring-1").unwrap()));
 }
 
 #[test]

@@ -41,6 +41,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::kind::{BUILTINS, CUSTOM_PRIOR, Prior};
+
 /// Whether one shared artifact of a kind links two accounts on its own.
 ///
 /// # Examples
@@ -300,6 +302,14 @@ pub struct LinkPolicy {
 
 /// Analyst decisions that override the evidence; part of the policy, so they survive every
 /// rebuild, snapshot and update.
+///
+/// # Examples
+///
+/// ```
+/// let p = sellerlink::policy::LinkPolicy::new().must_link("a", "b").legitimate("address", "1 Dock Rd");
+/// assert_eq!(p.overrides().must_link, vec![("a".to_string(), "b".to_string())]);
+/// assert_eq!(p.overrides().legitimate.len(), 1);
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Overrides {
     /// Account pairs confirmed to have one operator: linked, and kept in one operator.
@@ -312,24 +322,26 @@ pub struct Overrides {
     pub legitimate: Vec<(String, String)>,
 }
 
+impl KindPolicy {
+    /// The policy a prior describes.
+    fn from_prior(p: &Prior) -> Self {
+        let mut k = if p.strong { KindPolicy::strong() } else { KindPolicy::weak() };
+        k = k.max_accounts(p.cap).weight(p.weight);
+        if let Some(w) = p.window_secs {
+            k = k.window_secs(w);
+        }
+        if let Some(g) = p.group {
+            k = k.group(g);
+        }
+        k
+    }
+}
+
 impl Default for LinkPolicy {
     fn default() -> Self {
-        let day = 24 * 3600;
-        let mut kinds = BTreeMap::new();
-        let mut put = |k: &str, p: KindPolicy| {
-            kinds.insert(k.to_string(), p);
-        };
-        put("device", KindPolicy::strong().max_accounts(30).weight(1.0));
-        put("wifi", KindPolicy::weak().max_accounts(40).weight(0.5).group("network"));
-        put("ip", KindPolicy::weak().max_accounts(40).window_secs(day).weight(0.3).group("network"));
-        put("id_document", KindPolicy::strong().max_accounts(25).weight(1.0));
-        put("phone", KindPolicy::strong().max_accounts(25).weight(0.8));
-        put("email", KindPolicy::strong().max_accounts(10).weight(0.8));
-        put("payment", KindPolicy::strong().max_accounts(250).weight(1.0));
-        put("address", KindPolicy::weak().max_accounts(30).weight(0.4));
         LinkPolicy {
-            kinds,
-            custom: KindPolicy::weak().max_accounts(50).weight(0.5),
+            kinds: BUILTINS.iter().map(|b| (b.name.to_string(), KindPolicy::from_prior(&b.prior))).collect(),
+            custom: KindPolicy::from_prior(&CUSTOM_PRIOR),
             corroboration: 2,
             cohesion: Some(0.5),
             overrides: Overrides::default(),

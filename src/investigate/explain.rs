@@ -1,6 +1,6 @@
 //! Explanations: why two accounts belong together, as a chain of evidence an analyst can read.
 //!
-//! Every judgement here is the [evidence model](crate::evidence)'s: whether a step links, and
+//! Every judgement here is the evidence model's (the crate's `evidence` stage): whether a step links, and
 //! why not, and how much a shared artifact weighs, are asked of it, as linking asks them.
 //!
 //! [`explain`] finds the cheapest chain `store —device— store —payment— store …` between two
@@ -29,6 +29,10 @@ use crate::id::{AccountId, ArtifactId, ClusterId};
 use crate::index::{Index, Level};
 
 /// An artifact that corroborates a weak step.
+///
+/// # Examples
+///
+/// See [`Step::corroborated_by`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]

@@ -15,6 +15,10 @@ use crate::link::UnionFind;
 use crate::policy::Strength;
 
 /// Rings larger than this get no exact density or weakest joint (their cost is quadratic).
+///
+/// # Examples
+///
+/// See [`RingReport::density`].
 pub const EXACT_LIMIT: usize = 2000;
 
 /// One artifact shared inside a ring.

@@ -1,6 +1,9 @@
 //! The Leiden optimiser behind [`Leiden::run`](super::Leiden::run): local moving with a queue,
 //! refinement, aggregation, per connected component, seeded; private to the engine.
 
+use rand_xoshiro::SplitMix64;
+use rand_xoshiro::rand_core::{Rng as _, SeedableRng};
+
 use super::WeightedGraph;
 use crate::cluster::{compact_labels, renumber};
 
@@ -22,18 +25,18 @@ const PARALLEL_MIN_NODES: usize = 16_384;
 // Random numbers
 // ---------------------------------------------------------------------------------------------
 
-/// SplitMix64 (Steele, Lea & Flood 2014): tiny, fast and good enough for shuffles and draws.
+/// SplitMix64 (Steele, Lea & Flood 2014, from `rand_xoshiro`): tiny, fast and good enough for
+/// shuffles and draws; the helpers below turn its words into the draws the optimiser needs.
 #[derive(Clone, Debug)]
-struct Rng(u64);
+struct Rng(SplitMix64);
 
 impl Rng {
     fn new(seed: u64) -> Self {
-        Self(seed)
+        Self(SplitMix64::seed_from_u64(seed))
     }
 
     fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        mix64(self.0)
+        self.0.next_u64()
     }
 
     /// Uniform in `0..n` (`n > 0`), by multiply-shift.
@@ -54,6 +57,7 @@ impl Rng {
     }
 }
 
+/// The SplitMix64 finaliser, as a hash of a word (for deriving seeds).
 fn mix64(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);

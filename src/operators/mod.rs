@@ -1,7 +1,7 @@
 //! Operators: community detection on the evidence graph of each linked component.
 //!
-//! The sixth stage of the pipeline. Its input is narrow ([`Input`]): the frozen graph, the
-//! [`Evidence`] judged for it, the components and the accounts' name order; its output is an
+//! The sixth stage of the pipeline. Its input is narrow: the frozen graph, the evidence judged
+//! for it, the components and the accounts' name order; its output is an
 //! [`OperatorClustering`].
 //!
 //! Union-find answers "is there any chain of evidence"; this stage answers "which stores does one
@@ -53,14 +53,30 @@ use crate::leiden::{Leiden, Quality, WeightedGraph};
 use crate::link::UnionFind;
 
 /// Artifacts with at most this many accounts in a component contribute every pair explicitly.
+///
+/// # Examples
+///
+/// See the [module docs](self).
 pub const CLIQUE_LIMIT: usize = 48;
 /// Neighbours on each side in the circulant that stands in for a larger artifact's clique.
+///
+/// # Examples
+///
+/// See the [module docs](self).
 pub const SPARSE_DEGREE: usize = 8;
 
 /// The operator stage's resolution γ when the [`Leiden`] settings leave it unset.
+///
+/// # Examples
+///
+/// See [`OperatorSettings`].
 pub const DEFAULT_RESOLUTION: f64 = 0.02;
 
 /// The operator stage's least factor on cross-group pairs when unset.
+///
+/// # Examples
+///
+/// See [`OperatorSettings::cross_floor`].
 pub const DEFAULT_CROSS_FLOOR: f64 = 0.1;
 
 /// Settings of the operator stage: the [`Leiden`] run on each component's evidence graph, and
