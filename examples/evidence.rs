@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Parser;
-use sellerlink::operators::evidence_graph;
+use sellerlink::export::evidence_graph;
 
 #[derive(Parser, Debug)]
 #[command(about = "Export the evidence graph (weighted account graph) of an index")]

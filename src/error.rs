@@ -209,6 +209,56 @@ pub enum IngestError {
     },
 }
 
+/// Why a snapshot could not be loaded or saved.
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::snapshot::{SnapshotError, load};
+/// assert!(matches!(load(b"nope"), Err(SnapshotError::Truncated { .. })));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SnapshotError {
+    /// Fewer bytes than the header or the declared payload.
+    #[error("truncated snapshot: {needed} bytes needed, {got} present")]
+    Truncated {
+        /// Bytes needed.
+        needed: u64,
+        /// Bytes present.
+        got: u64,
+    },
+    /// Not a sellerlink snapshot.
+    #[error("not a sellerlink snapshot (bad magic label)")]
+    BadMagic,
+    /// A format version this build does not read.
+    #[error("unsupported snapshot format version {0} (this build reads versions 1 and 2)")]
+    Version(u32),
+    /// The checksum does not match: the bytes were altered.
+    #[error("snapshot checksum mismatch: the file is corrupted")]
+    Checksum,
+    /// Bytes after the declared payload.
+    #[error("{0} unexpected bytes after the snapshot payload")]
+    Trailing(u64),
+    /// The payload does not decode.
+    #[error("snapshot payload does not decode: {0}")]
+    Decode(String),
+    /// The payload decodes but is inconsistent; names the part.
+    #[error("invalid snapshot: {0}")]
+    Invalid(&'static str),
+    /// Encoding failed.
+    #[error("snapshot encoding failed: {0}")]
+    Encode(String),
+    /// Reading or writing a file failed.
+    #[error("{path}: {cause}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The cause.
+        cause: std::io::Error,
+    },
+}
+
 /// The crate-wide error: every boundary's error converts into it.
 ///
 /// # Examples
@@ -232,7 +282,7 @@ pub enum Error {
     Ingest(#[from] IngestError),
     /// A snapshot could not be saved or loaded.
     #[error(transparent)]
-    Snapshot(#[from] crate::snapshot::SnapshotError),
+    Snapshot(#[from] SnapshotError),
     /// A kind name was refused.
     #[error(transparent)]
     Kind(#[from] KindError),

@@ -76,7 +76,7 @@
 //!   `-`, `^`).
 //! - **Investigate.** [`explain::explain`] (an [`explain::Explanation`] whose `Display` is the
 //!   readable text), [`expand::Expand`] (seed expansion), [`report::RingReport`],
-//!   [`export`] (JSON lines, DOT, Neo4j and Gephi CSV), [`operators::evidence_graph`].
+//!   [`export`] (JSON lines, DOT, Neo4j and Gephi CSV), [`export::evidence_graph`].
 //! - **Keep and change.** [`snapshot::save`] / [`snapshot::load`] (validated, versioned);
 //!   [`Index::updater`] → [`update::Updater`] → the next index and an [`update::ChangeSet`].
 //! - **Ids.** [`AccountId`], [`ArtifactId`], [`ClusterId`], [`KindId`]: `Copy` newtypes over

@@ -34,6 +34,7 @@ use roaring::RoaringBitmap;
 use serde::{Deserialize, Serialize};
 
 use crate::cluster::Clustering;
+pub use crate::error::SnapshotError;
 use crate::evidence::{Decisions, Evidence, Resolved};
 use crate::graph::{Graph, NO_TIME};
 use crate::id::{AccountId, ArtifactId, KindId};
@@ -66,56 +67,6 @@ pub const MAGIC: &[u8; 8] = b"SLNKSNAP";
 /// ```
 pub const FORMAT_VERSION: u32 = 2;
 const HEADER: usize = 32;
-
-/// Why a snapshot could not be loaded or saved.
-///
-/// # Examples
-///
-/// ```
-/// use sellerlink::snapshot::{SnapshotError, load};
-/// assert!(matches!(load(b"nope"), Err(SnapshotError::Truncated { .. })));
-/// ```
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum SnapshotError {
-    /// Fewer bytes than the header or the declared payload.
-    #[error("truncated snapshot: {needed} bytes needed, {got} present")]
-    Truncated {
-        /// Bytes needed.
-        needed: u64,
-        /// Bytes present.
-        got: u64,
-    },
-    /// Not a sellerlink snapshot.
-    #[error("not a sellerlink snapshot (bad magic label)")]
-    BadMagic,
-    /// A format version this build does not read.
-    #[error("unsupported snapshot format version {0} (this build reads versions 1 and 2)")]
-    Version(u32),
-    /// The checksum does not match: the bytes were altered.
-    #[error("snapshot checksum mismatch: the file is corrupted")]
-    Checksum,
-    /// Bytes after the declared payload.
-    #[error("{0} unexpected bytes after the snapshot payload")]
-    Trailing(u64),
-    /// The payload does not decode.
-    #[error("snapshot payload does not decode: {0}")]
-    Decode(String),
-    /// The payload decodes but is inconsistent; names the part.
-    #[error("invalid snapshot: {0}")]
-    Invalid(&'static str),
-    /// Encoding failed.
-    #[error("snapshot encoding failed: {0}")]
-    Encode(String),
-    /// Reading or writing a file failed.
-    #[error("{path}: {cause}")]
-    Io {
-        /// The file.
-        path: std::path::PathBuf,
-        /// The cause.
-        cause: std::io::Error,
-    },
-}
 
 /// The payload. Every string and byte run is *borrowed* from the input on load, so a corrupted
 /// length can only fail a bounds check, never drive an allocation; sequences go through serde's

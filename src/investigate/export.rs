@@ -8,6 +8,8 @@
 //!   importer (`neo4j-admin database import full --nodes=… --relationships=…`) and for Gephi's
 //!   spreadsheet import. Their header conventions differ (`id:ID` versus `Id`), so each gets
 //!   its own pair.
+//! - [`evidence_graph`]: the weighted account graph of a component, as community detection
+//!   sees it, for running peer tools on the same graph.
 
 use std::io::{self, Write};
 
@@ -356,4 +358,45 @@ fn write_tables(
         writeln!(edges, "a{},f{f},{kind},{},{}", a.as_u32(), opt_time(first), opt_time(last))?;
     }
     Ok(())
+}
+
+/// The weighted account graph of one component, as community detection sees it: one edge
+/// per pair of accounts, the evidence of every artifact they share summed (see the
+/// [operator stage](crate::operators)), sorted by pair. For exporting the same graph to peer tools.
+///
+/// # Examples
+///
+/// ```
+/// let mut b = sellerlink::IndexBuilder::new();
+/// for s in ["a", "b", "c"] {
+///     b.add(s, "payment", "mule-1", None)?;
+/// }
+/// b.add("a", "device", "laptop", None)?;
+/// b.add("b", "device", "laptop", None)?;
+/// let index = b.build()?;
+/// let c = index.components().cluster_of(index.account("a").expect("known")).expect("linked");
+/// let edges = sellerlink::export::evidence_graph(&index, c);
+/// assert_eq!(edges.len(), 3);
+/// let (a, b, w) = edges[0];
+/// assert_eq!((index.account_name(a), index.account_name(b)), ("a", "b"));
+/// assert!(w > edges[1].2); // the laptop adds to the mule account
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn evidence_graph(index: &Index, component: ClusterId) -> Vec<(AccountId, AccountId, f64)> {
+    let input = index.operator_input();
+    let settings = index.operator_settings().cloned().unwrap_or_default();
+    let members = crate::operators::canonical_members(&input, input.components.members(component));
+    let mut summed: ahash::AHashMap<u64, f64> = ahash::AHashMap::new();
+    for (u, v, w) in crate::operators::component_edges(&input, &members, settings.cross_floor_value()) {
+        *summed.entry(crate::evidence::pair_key(members[u as usize], members[v as usize])).or_default() += w;
+    }
+    let mut out: Vec<(AccountId, AccountId, f64)> = summed
+        .into_iter()
+        .map(|(key, w)| {
+            let (a, b) = crate::evidence::unpair(key);
+            (a, b, w)
+        })
+        .collect();
+    out.sort_unstable_by_key(|&(a, b, _)| (a, b));
+    out
 }

@@ -41,11 +41,13 @@
 //! a confidence per operator, `w_in / (w_in + w_out)` of its evidence (1 for an operator that no
 //! evidence leaves).
 
+use std::borrow::Cow;
+
 use ahash::AHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::cluster::Clustering;
-use crate::evidence::{Evidence, pair_key};
+use crate::evidence::Evidence;
 use crate::graph::{Graph, NO_TIME};
 use crate::id::{AccountId, ArtifactId, ClusterId};
 use crate::intern::NameOrder;
@@ -191,7 +193,7 @@ pub(crate) fn detect(input: &Input<'_>, settings: &OperatorSettings, reuse: Reus
     let comps = input.components;
     let ids: Vec<ClusterId> = (0..comps.len()).map(ClusterId::must).collect();
     let leiden = settings.effective_leiden();
-    let solve = |&c: &ClusterId| -> (Vec<AccountId>, Solved) {
+    let solve = |&c: &ClusterId| -> (Cow<'_, [AccountId]>, Solved) {
         let members = canonical_members(input, comps.members(c));
         if members.len() < 3 {
             let labels = apply_decisions(input, &members, vec![0; members.len()], &[]);
@@ -205,12 +207,12 @@ pub(crate) fn detect(input: &Input<'_>, settings: &OperatorSettings, reuse: Reus
         (members, s)
     };
     #[cfg(feature = "rayon")]
-    let solved: Vec<(Vec<AccountId>, Solved)> = {
+    let solved: Vec<(Cow<'_, [AccountId]>, Solved)> = {
         use rayon::prelude::*;
         ids.par_iter().with_min_len(64).map(solve).collect()
     };
     #[cfg(not(feature = "rayon"))]
-    let solved: Vec<(Vec<AccountId>, Solved)> = ids.iter().map(solve).collect();
+    let solved: Vec<(Cow<'_, [AccountId]>, Solved)> = ids.iter().map(solve).collect();
 
     let mut labels = vec![crate::cluster::NO_CLUSTER; input.graph.account_count()];
     let mut confidence_of_label = Vec::new();
@@ -233,13 +235,15 @@ pub(crate) fn detect(input: &Input<'_>, settings: &OperatorSettings, reuse: Reus
     OperatorClustering { clustering, confidence }
 }
 
-/// A component's members in name order (its members come sorted by id).
-fn canonical_members(input: &Input<'_>, members: &[AccountId]) -> Vec<AccountId> {
-    let mut out = members.to_vec();
-    if !input.order.is_identity() {
-        out.sort_unstable_by_key(|&a| input.order.rank(a));
+/// A component's members in name order (its members come sorted by id, which is name order
+/// unless an update appended accounts).
+pub(crate) fn canonical_members<'m>(input: &Input<'_>, members: &'m [AccountId]) -> Cow<'m, [AccountId]> {
+    if input.order.is_identity() {
+        return Cow::Borrowed(members);
     }
-    out
+    let mut out = members.to_vec();
+    out.sort_unstable_by_key(|&a| input.order.rank(a));
+    Cow::Owned(out)
 }
 
 /// The position of `a` among `members` (in name order), if there.
@@ -429,50 +433,13 @@ impl Ord for Ordf {
     }
 }
 
-/// The weighted account graph of one component, as community detection sees it: one edge
-/// per pair of accounts, the evidence of every artifact they share summed (see the
-/// [module docs](self)), sorted by pair. For exporting the same graph to peer tools.
-///
-/// # Examples
-///
-/// ```
-/// let mut b = sellerlink::IndexBuilder::new();
-/// for s in ["a", "b", "c"] {
-///     b.add(s, "payment", "mule-1", None)?;
-/// }
-/// b.add("a", "device", "laptop", None)?;
-/// b.add("b", "device", "laptop", None)?;
-/// let index = b.build()?;
-/// let c = index.components().cluster_of(index.account("a").expect("known")).expect("linked");
-/// let edges = sellerlink::operators::evidence_graph(&index, c);
-/// assert_eq!(edges.len(), 3);
-/// let (a, b, w) = edges[0];
-/// assert_eq!((index.account_name(a), index.account_name(b)), ("a", "b"));
-/// assert!(w > edges[1].2); // the laptop adds to the mule account
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub fn evidence_graph(index: &crate::Index, component: ClusterId) -> Vec<(AccountId, AccountId, f64)> {
-    let input = index.operator_input();
-    let settings = index.operator_settings().cloned().unwrap_or_default();
-    let members = canonical_members(&input, input.components.members(component));
-    let mut summed: AHashMap<u64, f64> = AHashMap::new();
-    for (u, v, w) in component_edges(&input, &members, settings.cross_floor_value()) {
-        *summed.entry(pair_key(members[u as usize], members[v as usize])).or_default() += w;
-    }
-    let mut out: Vec<(AccountId, AccountId, f64)> = summed
-        .into_iter()
-        .map(|(key, w)| {
-            let (a, b) = crate::evidence::unpair(key);
-            (a, b, w)
-        })
-        .collect();
-    out.sort_unstable_by_key(|&(a, b, _)| (a, b));
-    out
-}
-
 /// The evidence edges among `members` (in name order), as `(local, local, weight)`, one per
 /// artifact and pair (or circulant edge).
-fn component_edges(input: &Input<'_>, members: &[AccountId], cross_floor: f64) -> Vec<(u32, u32, f64)> {
+pub(crate) fn component_edges(
+    input: &Input<'_>,
+    members: &[AccountId],
+    cross_floor: f64,
+) -> Vec<(u32, u32, f64)> {
     let g = input.graph;
     let ev = input.evidence;
     let local = |a: AccountId| local_index(input, members, a).map(|i| i as u32);
