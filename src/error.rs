@@ -2,7 +2,7 @@
 //!
 //! [`ObservationError`] says why one observation was refused (which field, why);
 //! [`IngestError`] adds where it stood in a file (path, line) or why the file could not be read;
-//! [`SnapshotError`](crate::snapshot::SnapshotError) why a snapshot could not be saved or
+//! [`SnapshotError`] why a snapshot could not be saved or
 //! loaded; [`KindError`] why a kind name was refused; [`GraphError`](crate::leiden::GraphError)
 //! why a weighted graph was. [`Error`] is the crate-wide union: every fallible call of the crate
 //! converts into it, so a caller who does not care which boundary failed uses `Error` alone.
