@@ -706,6 +706,13 @@ fn brokers_sell_one_document_to_several_rings() {
         .count();
     assert!(evasive_buyers >= 5, "{evasive_buyers}");
     assert!(spans(records, "phone", 2) >= 10);
+    // Sold documents stay below the id_document cap, so the default linker links their buyers.
+    let accounts = accounts_by_value(records);
+    let over_cap = operators_by_value(records)
+        .into_iter()
+        .filter(|(key, ops)| key.0 == "id_document" && ops.len() >= 2 && accounts[key].len() > 25)
+        .count();
+    assert_eq!(over_cap, 0);
     // The default market sells a document to two rings at most.
     assert_eq!(spans(market(), "id_document", 3), 0);
 }
