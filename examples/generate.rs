@@ -2,8 +2,19 @@
 //!
 //! ```text
 //! cargo run --release --example generate -- --accounts 20000 --seed 7 \
-//!     --output obs.csv --truth truth.csv [--no-traps] [--ring-share 0.15]
+//!     --output obs.csv --truth truth.csv [--no-traps] [--ring-share 0.15] \
+//!     [--hostile [--hostility 1.0]]
 //! ```
+//!
+//! `--hostile` generates the hostile market (off by default, so the default output never
+//! changes): on top of the usual traps, internet-café PCs, co-working routers and addresses,
+//! mail drops and SMS-activation numbers each shared by 10–30 strangers (below the default hub
+//! caps), ID brokers selling each document to 2–4 rings, households of 2–4 honest sellers
+//! sharing a router, IP leases, home address and family PC, and residential IPs re-leased to the
+//! next home within hours. Every rate is per account, so the trap density is the same at 20 000
+//! or 20 million accounts; `--hostility F` multiplies every rate by `F`. With the default link
+//! policy the largest component then holds ≈ 15 % of the accounts at any size (≈ 9 % with
+//! `--hostility 0.5`). See the `Hostile` docs in `sellerlink-synth` for the rates.
 //!
 //! Prints one JSON line with what was written and how long it took, e.g.
 //! `{"accounts":20000,"observations":104873,"operators":15840,"rings":281,...}`.
@@ -15,7 +26,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
-use sellerlink_synth::{Marketplace, write_csv};
+use sellerlink_synth::{Hostile, Marketplace, write_csv};
 
 /// Command-line options.
 #[derive(Parser, Debug)]
@@ -33,6 +44,13 @@ struct Args {
     /// Leave out the adversarial traps (evasive rings, sold documents, value noise, ...).
     #[arg(long)]
     no_traps: bool,
+    /// Generate the hostile market: shared artifacts below the hub caps, ID brokers,
+    /// households, re-leased IPs (see the crate docs).
+    #[arg(long)]
+    hostile: bool,
+    /// With --hostile: multiply every hostile rate by this factor.
+    #[arg(long, default_value_t = 1.0, requires = "hostile")]
+    hostility: f64,
     /// Observation CSV to write (`account,kind,value,timestamp`).
     #[arg(long)]
     output: PathBuf,
@@ -62,6 +80,8 @@ fn run(args: &Args) -> Result<String, String> {
         .seed(args.seed)
         .ring_share(args.ring_share)
         .traps(!args.no_traps);
+    let market =
+        if args.hostile { market.hostility(Hostile::default().scaled(args.hostility)) } else { market };
 
     // Open both outputs up front so a bad path fails before any work is done.
     let create = |path: &PathBuf| {
@@ -88,6 +108,7 @@ fn run(args: &Args) -> Result<String, String> {
         "evasive_rings": stats.evasive_rings,
         "seed": args.seed,
         "traps": !args.no_traps,
+        "hostile": args.hostile.then_some(args.hostility),
         "elapsed_ms": elapsed.as_millis() as u64,
         "records_per_sec": (stats.observations as f64 / secs).round() as u64,
     })

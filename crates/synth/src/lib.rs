@@ -3,10 +3,11 @@
 //!
 //! # What this module owns
 //!
-//! [`Marketplace`] describes a world (size, seed, share of counterfeit rings, traps on or off);
-//! [`Marketplace::records`] streams its observations as [`Record`]s, one storefront (account) at
-//! a time, and [`write_csv`] writes them as an observation file (`account,kind,value,timestamp`)
-//! plus a truth file (`account,operator,role`, one row per account). Nothing else in the crate
+//! [`Marketplace`] describes a world (size, seed, share of counterfeit rings, traps on or off,
+//! hostile market on or off); [`Marketplace::records`] streams its observations as
+//! [`Record`]s, one storefront (account) at a time, and [`write_csv`] writes them as an
+//! observation file (`account,kind,value,timestamp`) plus a truth file
+//! (`account,operator,role`, one row per account). Nothing else in the crate
 //! depends on this module; it exists to produce test data, the shipped sample and benchmark
 //! inputs. Everything is deterministic for a seed: the same [`Marketplace`] always yields the
 //! same records in the same order, on every platform.
@@ -92,6 +93,51 @@
 //! lower-case trimmed email, dotted or RFC 5952 IP, upper-case compact document, card or IBAN,
 //! `Flat C, 12/F, 88 Harbour Rd, Kwai Chung, Hong Kong`-style address).
 //!
+//! # Hostile market
+//!
+//! [`Marketplace::hostile`] (off by default; off, the output is byte for byte what it always
+//! was) adds the traps of a real marketplace that make a union-find linker *percolate*: many
+//! small pieces of legitimate sharing, each below the default hub caps, that chain strangers
+//! and rings into one component growing with the market. Its rates are a [`Hostile`]
+//! ([`Marketplace::hostility`] sets them, [`Hostile::scaled`] sweeps them); every one is a
+//! share of accounts, rings or civilian operators, so the density of each trap, and the share
+//! of the market the largest component takes, stay the same from 20 000 to 20 million
+//! accounts. With the defaults:
+//!
+//! | trap | kind | who | sharing |
+//! | --- | --- | --- | --- |
+//! | internet-café PC | `device` (strong), plus the café's router (60 %) and public IP (50 %) | 1.5 % of stores (any role; 30 % of them come twice) | 10–30 accounts per PC, uniform; two PCs per café |
+//! | co-working space | `wifi` router, its public IP (70 %), and its address as the business address (60 %) | 2 % of stores | 10–30 accounts per space: router *and* address corroborate each other |
+//! | mail drop, small fulfilment centre | `address` | 4 % of stores | 10–30 accounts per address |
+//! | SMS-activation number | `phone` (strong) | 0.5 % of stores | 8–24 accounts per number (phone cap 25) |
+//! | ID broker | `id_document` and its SIM's `phone` (50 %) | 40 % of rings, evasive or not | each document (and SIM) sold to 2–4 rings; a ring buys one or two; its first stores use them, later ones 10 % of the time (about four stores at most, so the document stays below the cap of 25) |
+//! | multi-seller household | `wifi` router (50 % of stores), `ip` leases on five shared evenings (same IP within hours), home `address` (50 %), family PC `device` (25 %) | 15 % of blocks of four consecutive civilian operators | 2–4 honest sellers, each its own operator |
+//! | re-leased residential IP | `ip` | 15 % of pairs of consecutive civilians in different homes (single sellers, or a household of three and its neighbour) | the first home holds it until a switch day (day 20–70), the second gets it 0–48 h later; each shows it within 12 h of the handover 60 % of the time, so the two uses are often inside a 24 h window |
+//!
+//! Club membership (café PC, co-working space, mail drop, SMS number) is a pure function of
+//! the seed and the account index: a keyed permutation of the account indices is cut into rows,
+//! and the first 10–30 slots of each of the first `rate · n / 20` rows are a club. A store is
+//! in at most one club of each kind; the clubs of different kinds are independent, so a ring or
+//! merchant with many stores touches many of them. The ID-broker batches do the same over the
+//! (expected) ring indices, in two layers; households and re-leased IPs are decided per block
+//! of four civilian operators. The truth is untouched: strangers, household members and the
+//! buyers of one document stay separate operators.
+//!
+//! Strong sub-cap sharing (café PCs, SMS numbers, sold documents) links strangers on its own;
+//! co-working spaces link them once router and address corroborate each other, and group
+//! corroboration then pulls in the members who showed only the router. Mail drops, households
+//! and re-leased IPs are weak: they bite through corroboration (household router plus home
+//! address or family PC) or group corroboration (a re-leased IP inside the window joins a
+//! linked household and its neighbour). With sellerlink's default link policy the largest
+//! union-find component holds ≈ 15 % of the accounts at every market size (seed 7: 2 968 at
+//! 20 000 accounts, 32 406 at 200 000, 305 396 at 2 million; two thirds of the ring accounts
+//! plus the strangers that glue them), against a single ring of at most a few hundred stores
+//! without, so component-level pairwise F1 falls from ≈ 0.9 to 0.02, 0.002 and 0.0002.
+//! The café PCs, co-working spaces and SMS numbers carry the percolation (without them the
+//! largest component is 1 251 sold-document rings at 200 000 accounts); mail drops and
+//! re-leased IPs barely move it. `Hostile::default().scaled(0.5)` gives a largest component of
+//! ≈ 9 % (F1 0.05 at 20 000 accounts, 0.007 at 200 000).
+//!
 //! Values are unique by construction: every artifact has a serial number that a keyed
 //! permutation maps into its value space (MACs, IPv4, phones, documents, card numbers,
 //! addresses), so two artifacts never collide by accident up to ≈ 60 million accounts.
@@ -169,7 +215,8 @@ const RING_MAX: u64 = 150;
 
 /// A synthetic marketplace to generate: builder for [`Records`].
 ///
-/// Unset options take their defaults: 10 000 accounts, seed 42, ring share 0.15, traps on.
+/// Unset options take their defaults: 10 000 accounts, seed 42, ring share 0.15, traps on,
+/// hostile market off.
 ///
 /// # Examples
 ///
@@ -191,6 +238,99 @@ pub struct Marketplace {
     pub ring_share: Option<f64>,
     /// Whether the adversarial traps are planted; `None` means on.
     pub traps: Option<bool>,
+    /// The hostile market's extra traps and their rates (see [`Hostile`]); `None` means off.
+    pub hostile: Option<Hostile>,
+}
+
+/// The rates of the hostile market's traps: shared artifacts below the default hub caps, ID
+/// brokers, multi-seller households and recycled residential IPs (see the module docs,
+/// "Hostile market"). Off unless set with [`Marketplace::hostile`] or
+/// [`Marketplace::hostility`].
+///
+/// Every rate is a share in `[0, 1]` (clamped; NaN counts as 0) and is per account, per ring or
+/// per civilian operator, so the density of every trap stays the same as the market grows.
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink_synth::{Hostile, Marketplace};
+/// let mut h = Hostile::default();
+/// h.cafe_pcs = 0.05; // more internet-café logins than the default 1.5 %
+/// let market = Marketplace::new().accounts(2_000).hostility(h.clone());
+/// assert_eq!(market.hostile, Some(h));
+/// assert!(market.records().count() > 10_000);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Hostile {
+    /// Share of stores that log in on an internet-café PC (`device`, 10–30 accounts per PC, two
+    /// PCs per café, whose router and public IP they also show); default 0.015.
+    pub cafe_pcs: f64,
+    /// Share of stores that work from a co-working space: its router (`wifi`, 10–30 accounts),
+    /// its public IP, and (60 % of its members) its address as their business address;
+    /// default 0.02.
+    pub coworking: f64,
+    /// Share of stores that give a mail-drop or small fulfilment-centre `address` shared with
+    /// 10–30 strangers; default 0.04.
+    pub mail_drops: f64,
+    /// Share of stores verified with a rented SMS-activation `phone` number (8–24 accounts per
+    /// number); default 0.005.
+    pub sms_numbers: f64,
+    /// Share of rings (evasive or not) that buy ID documents (and the matching SIM) from a
+    /// broker who sells each one to 2–4 rings; default 0.4.
+    pub id_brokers: f64,
+    /// Share of blocks of four consecutive civilian operators that hold a household of 2–4
+    /// honest sellers (router, IP leases, home address and a family PC); default 0.15.
+    pub households: f64,
+    /// Share of pairs of neighbouring homes whose residential IP is re-leased from one to the
+    /// other within hours to two days; default 0.15.
+    pub recycled_ips: f64,
+}
+
+impl Default for Hostile {
+    fn default() -> Self {
+        Self {
+            cafe_pcs: 0.015,
+            coworking: 0.02,
+            mail_drops: 0.04,
+            sms_numbers: 0.005,
+            id_brokers: 0.4,
+            households: 0.15,
+            recycled_ips: 0.15,
+        }
+    }
+}
+
+impl Hostile {
+    /// Every rate multiplied by `factor` (then clamped to `[0, 1]`): a knob for sweeping the
+    /// trap density, e.g. `Hostile::default().scaled(0.5)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink_synth::Hostile;
+    /// let half = Hostile::default().scaled(0.5);
+    /// assert_eq!(half.cafe_pcs, Hostile::default().cafe_pcs / 2.0);
+    /// assert_eq!(Hostile::default().scaled(100.0).households, 1.0);
+    /// ```
+    #[must_use]
+    pub fn scaled(self, factor: f64) -> Self {
+        let f = |x: f64| clamp_rate(x * factor);
+        Self {
+            cafe_pcs: f(self.cafe_pcs),
+            coworking: f(self.coworking),
+            mail_drops: f(self.mail_drops),
+            sms_numbers: f(self.sms_numbers),
+            id_brokers: f(self.id_brokers),
+            households: f(self.households),
+            recycled_ips: f(self.recycled_ips),
+        }
+    }
+}
+
+/// A rate clamped to `[0, 1]`, NaN as 0.
+fn clamp_rate(x: f64) -> f64 {
+    if x.is_nan() { 0.0 } else { x.clamp(0.0, 1.0) }
 }
 
 impl Marketplace {
@@ -263,6 +403,42 @@ impl Marketplace {
     /// ```
     pub fn traps(mut self, on: bool) -> Self {
         self.traps = Some(on);
+        self
+    }
+
+    /// Turns the hostile market on (with the [`Hostile::default`] rates) or off (the default).
+    /// It adds, on top of whatever [`Marketplace::traps`] says, shared artifacts below the
+    /// default hub caps (internet-café PCs, co-working routers and addresses, mail drops,
+    /// SMS-activation numbers), ID brokers selling to several rings, multi-seller households and
+    /// residential IPs re-leased within the linker's time window. Off, the output is exactly
+    /// that of earlier versions.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink_synth::Marketplace;
+    /// let plain = Marketplace::new().accounts(500).seed(1);
+    /// let off: Vec<_> = plain.clone().hostile(false).records().collect();
+    /// assert_eq!(off, plain.records().collect::<Vec<_>>());
+    /// let on: Vec<_> = plain.hostile(true).records().collect();
+    /// assert!(on.len() > off.len());
+    /// ```
+    pub fn hostile(mut self, on: bool) -> Self {
+        self.hostile = on.then(Hostile::default);
+        self
+    }
+
+    /// Turns the hostile market on with these rates (see [`Hostile`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink_synth::{Hostile, Marketplace};
+    /// let m = Marketplace::new().accounts(100).hostility(Hostile::default().scaled(2.0));
+    /// assert!(m.hostile.is_some_and(|h| (h.cafe_pcs - 0.03).abs() < 1e-12));
+    /// ```
+    pub fn hostility(mut self, rates: Hostile) -> Self {
+        self.hostile = Some(rates);
         self
     }
 
@@ -730,6 +906,8 @@ fn permute(key: u64, x: u64, n: u64) -> u64 {
 const SLOTS: u64 = 8;
 /// Owned by one account (index = account index).
 const S_ACCOUNT: u64 = 0;
+/// The hostile market's artifacts (index = `x * 4 + family`, see [`F_HOME`] and after).
+const S_HOSTILE: u64 = 1;
 /// Owned by an operator (index = operator's first account + j).
 const S_OPERATOR: u64 = 2;
 /// A second family owned by an operator.
@@ -748,6 +926,23 @@ fn serial(index: u64, slot: u64) -> u64 {
     index.wrapping_mul(SLOTS).wrapping_add(slot)
 }
 
+// Families of the hostile slot; each kind has its own value space, so a family only has to be
+// unique within a kind.
+/// A household (x = civilian block): its router, IP, address and family PC.
+const F_HOME: u64 = 0;
+/// An internet café (x = PC for devices, café for its router and IP).
+const F_CAFE: u64 = 1;
+/// A co-working space (router, IP, address; x = space) or an SMS number (phone; x = number).
+const F_SPACE: u64 = 2;
+/// A mail drop (address), a re-leased residential IP (x = civilian pair) or a broker's document
+/// and SIM (x = batch).
+const F_SHARED: u64 = 3;
+
+#[inline]
+fn hostile_serial(x: u64, family: u64) -> u64 {
+    serial(x.wrapping_mul(4).wrapping_add(family), S_HOSTILE)
+}
+
 // Hash tags.
 const T_KIND: u64 = 1;
 const T_OPERATOR: u64 = 2;
@@ -759,6 +954,12 @@ const T_VPN: u64 = 7;
 const T_NAME: u64 = 8;
 const T_SWITCH: u64 = 9;
 const T_BRIDGE: u64 = 10;
+const T_HOSTILE: u64 = 11;
+const T_HOUSE: u64 = 12;
+const T_RELEASE: u64 = 13;
+const T_CLUB: u64 = 14;
+const T_BROKER: u64 = 15;
+const T_EVENING: u64 = 16;
 
 // ---------------------------------------------------------------------------------------------
 // Value spaces
@@ -939,6 +1140,78 @@ struct World {
     k_addr: u64,
     k_dev: u64,
     k_name: u64,
+    hostile: Option<HostileWorld>,
+}
+
+/// The hostile market's parameters, derived once.
+#[derive(Clone, Debug)]
+struct HostileWorld {
+    rates: Hostile,
+    cafes: Clubs,
+    spaces: Clubs,
+    drops: Clubs,
+    sms: Clubs,
+    brokers: Brokers,
+}
+
+/// Accounts that share one artifact with strangers, below the hub caps. A keyed permutation of
+/// the account indices lays the accounts out in rows of `hi` slots; row `c < count` is club
+/// `c`, and its first `size(c)` slots (`lo..=hi`, uniform) are its members. So every club has
+/// between `lo` and `hi` accounts, an account is in at most one club of a kind, membership is
+/// a pure function of the account index, and `count` grows with the market.
+#[derive(Clone, Debug)]
+struct Clubs {
+    key: u64,
+    n: u64,
+    count: u64,
+    lo: u64,
+    hi: u64,
+}
+
+impl Clubs {
+    fn new(key: u64, n: u64, rate: f64, lo: u64, hi: u64) -> Self {
+        let mean = (lo + hi) as f64 / 2.0;
+        let count = ((n as f64 * rate / mean).round() as u64).min(n / hi);
+        Self { key, n, count, lo, hi }
+    }
+
+    /// The club account `a` belongs to, if any.
+    #[inline]
+    fn of(&self, a: u64) -> Option<u64> {
+        if self.count == 0 {
+            return None;
+        }
+        let q = permute(self.key, a, self.n);
+        let club = q / self.hi;
+        (club < self.count && q % self.hi < self.size(club)).then_some(club)
+    }
+
+    fn size(&self, club: u64) -> u64 {
+        self.lo + hash(self.key, T_CLUB, club) % (self.hi - self.lo + 1)
+    }
+}
+
+/// ID brokers: in each of two layers, a keyed permutation of the (estimated) ring indices lays
+/// the rings out in rows of `width`; the first 2–4 rings of a row buy one document (and its
+/// SIM) of that row's batch. `width` is set so that the share of rings in at least one batch is
+/// the configured rate.
+#[derive(Clone, Debug)]
+struct Brokers {
+    key: u64,
+    rings: u64,
+    width: u64,
+}
+
+impl Brokers {
+    /// The batch (unique over both layers) ring `r` buys from in `layer`, if any.
+    fn batch(&self, r: u64, layer: u64) -> Option<u64> {
+        if self.width == 0 || r >= self.rings {
+            return None;
+        }
+        let q = permute(hash(self.key, T_BROKER, layer), r, self.rings);
+        let b = q / self.width * 2 + layer;
+        (q % self.width < 2 + hash(self.key, T_BROKER, b) % 3).then_some(b)
+    }
 }
 
 /// Kind of pairing between two consecutive civilian (honest or merchant) operators.
@@ -978,6 +1251,13 @@ struct Operator {
     shared_phone: bool,
     ipv6: bool,
     default_fp: Option<u64>,
+    /// Hostile market: the civilian block of the operator's multi-seller household.
+    house: Option<u64>,
+    /// Hostile market: the civilian pair whose IP is re-leased, and whether this home holds it
+    /// first.
+    release: Option<(u64, bool)>,
+    /// Hostile market: the broker batches a ring buys from.
+    broker: [Option<u64>; 2],
 }
 
 impl World {
@@ -1008,6 +1288,24 @@ impl World {
         let key = |tag: u64| hash(seed, T_KIND, tag);
         let per = |k: u64| (target / k).max(1);
         let hotspots = per(800);
+        let hostile = m.hostile.as_ref().map(|h| {
+            let h = h.clone().scaled(1.0);
+            // Expected rings: operators per account times the share of ring operators.
+            let (p_ring, p_merchant) = (wr / sum, (wr + wm) / sum);
+            let per_operator = p_ring * mean + (p_merchant - p_ring) * 4.0 + (1.0 - p_merchant);
+            let rings = (target as f64 * p_ring / per_operator) as u64;
+            // A ring is in a layer's batch with probability 3 / width; two layers.
+            let per_layer = 1.0 - (1.0 - h.id_brokers).sqrt();
+            let width = if per_layer > 0.0 { ((3.0 / per_layer).round() as u64).max(4) } else { 0 };
+            HostileWorld {
+                cafes: Clubs::new(key(11), target, h.cafe_pcs, 10, 30),
+                spaces: Clubs::new(key(12), target, h.coworking, 10, 30),
+                drops: Clubs::new(key(13), target, h.mail_drops, 10, 30),
+                sms: Clubs::new(key(14), target, h.sms_numbers, 8, 24),
+                brokers: Brokers { key: key(15), rings, width },
+                rates: h,
+            }
+        });
         Self {
             seed,
             target,
@@ -1033,6 +1331,7 @@ impl World {
             k_addr: key(8),
             k_dev: key(9),
             k_name: key(10),
+            hostile,
         }
     }
 
@@ -1575,6 +1874,9 @@ impl Records {
             Role::EvasiveRing => w.evasive_store(&op, op.next, a, &mut rng, &mut out),
             _ => w.civilian_store(&op, a, &mut rng, &mut out),
         }
+        if let Some(h) = &w.hostile {
+            w.hostile_visits(h, &op, a, &mut out);
+        }
         true
     }
 
@@ -1620,6 +1922,9 @@ impl Records {
             shared_phone: true,
             ipv6: false,
             default_fp: None,
+            house: None,
+            release: None,
+            broker: [None; 2],
         };
         self.allocated += size;
         if role == Role::Ring {
@@ -1637,6 +1942,9 @@ impl Records {
             op.docs = (size / 6).max(1);
             op.phones = (size / 5).max(1);
             op.sessions = (8 + size / 2).min(80);
+            if let Some(h) = &w.hostile {
+                op.broker = [h.brokers.batch(op.ring, 0), h.brokers.batch(op.ring, 1)];
+            }
         } else {
             let c = self.civilians;
             self.civilians += 1;
@@ -1655,12 +1963,169 @@ impl Records {
             if w.traps && orng.chance(0.02) {
                 op.default_fp = Some(orng.hub(w.defaults));
             }
+            if let Some(h) = &w.hostile {
+                w.hostile_home(h, c, &mut op);
+            }
         }
         op
     }
 }
 
 impl World {
+    /// Hostile market: the household and re-leased IP of civilian `c`. Civilians come in blocks
+    /// of four; a block may hold a household (its first 2–4 civilians), which overrides the
+    /// older pairings of its members. A pair of consecutive civilians living in two different
+    /// homes may have its IP re-leased from the first home to the second.
+    fn hostile_home(&self, h: &HostileWorld, c: u64, op: &mut Operator) {
+        let block = c / 4;
+        let hb = hash(self.seed, T_HOUSE, block);
+        let size = if unit_of(hb) < h.rates.households { 2 + mix(hb) % 3 } else { 0 };
+        let member = |x: u64| x % 4 < size;
+        let released = |pair: u64| unit_of(hash(self.seed, T_RELEASE, pair)) < h.rates.recycled_ips;
+        let pair = c / 2;
+        if member(c) {
+            op.house = Some(block);
+            op.pair = Pair::None;
+            // A household of three shares a pair with the block's fourth civilian.
+            let straddle = block * 2 + 1;
+            if size == 3 && released(straddle) {
+                op.release = Some((straddle, true));
+            }
+        } else if member(c ^ 1) {
+            op.pair = Pair::None;
+            if released(pair) {
+                op.release = Some((pair, false));
+            }
+        } else if op.pair == Pair::None && released(pair) {
+            op.release = Some((pair, c % 2 == 0));
+        }
+    }
+
+    /// Hostile market: the home network of a household member or of a home whose IP is
+    /// re-leased. Household members go online on the same few evenings, through the same router
+    /// and IP; the first home of a re-leased IP holds it until a switch day, the second gets it
+    /// 0–48 hours later, and each shows it near the handover now and then.
+    fn hostile_network(
+        &self,
+        op: &Operator,
+        rng: &mut Rng,
+        session: &dyn Fn(&mut Rng) -> i64,
+        out: &mut Out<'_>,
+    ) {
+        let home = match op.house {
+            Some(b) => hostile_serial(b, F_HOME),
+            None => serial(op.base, S_OPERATOR),
+        };
+        let when = |rng: &mut Rng| match op.house {
+            Some(b) => self.evening(b, rng),
+            None => session(rng),
+        };
+        let lease = op.release.map(|(pair, first)| {
+            let h = hash(self.seed, T_RELEASE, !pair);
+            let switch = PERIOD_START + 20 * DAY + (h % (50 * DAY) as u64) as i64;
+            let gap = ((h >> 32) % (2 * DAY) as u64) as i64;
+            (hostile_serial(pair, F_SHARED), first, switch, gap)
+        });
+        let ip_at = |t: i64| match lease {
+            Some((shared, true, switch, _)) if t < switch => shared,
+            Some((shared, false, switch, gap)) if t >= switch + gap => shared,
+            _ => home,
+        };
+        let n = if op.house.is_some() { 1 + rng.below(2) } else { u64::from(rng.chance(0.85)) };
+        for _ in 0..n {
+            let t = when(rng);
+            let v = self.ipv4(ip_at(t), rng);
+            out.push("ip", v, Some(t));
+        }
+        if let Some((shared, first, switch, gap)) = lease {
+            if rng.chance(0.6) {
+                let t =
+                    if first { switch - 1 - rng.secs(12 * HOUR) } else { switch + gap + rng.secs(12 * HOUR) };
+                let v = self.ipv4(shared, rng);
+                out.push("ip", v, Some(t));
+            }
+        }
+        if rng.chance(if op.house.is_some() { 0.5 } else { 0.3 }) {
+            let t = when(rng);
+            let v = self.mac(home, rng);
+            out.push("wifi", v, Some(t));
+        }
+    }
+
+    /// One of a household's five evenings online (18:00–23:00).
+    fn evening(&self, block: u64, rng: &mut Rng) -> i64 {
+        let h = hash(self.seed, T_EVENING, block * 8 + rng.below(5));
+        PERIOD_START
+            + (h % 89) as i64 * DAY
+            + 18 * HOUR
+            + ((h >> 32) % (4 * HOUR) as u64) as i64
+            + rng.secs(HOUR)
+    }
+
+    /// Hostile market: what one store shows of the shared places it uses (café PCs, co-working
+    /// spaces, mail drops, SMS numbers) and, for ring stores, of its broker's documents. Drawn
+    /// from a random stream of its own, after the store's other records.
+    fn hostile_visits(&self, h: &HostileWorld, op: &Operator, a: u64, out: &mut Out<'_>) {
+        let mut rng = Rng::new(hash(self.seed, T_HOSTILE, a));
+        let rng = &mut rng;
+        let end = PERIOD_START + PERIOD_SECONDS;
+        let any = |rng: &mut Rng| PERIOD_START + rng.secs(PERIOD_SECONDS - 3 * DAY);
+        if let Some(pc) = h.cafes.of(a) {
+            for _ in 0..1 + u64::from(rng.chance(0.3)) {
+                let t = any(rng);
+                out.push("device", self.device(hostile_serial(pc, F_CAFE)), Some(t));
+                if rng.chance(0.6) {
+                    let v = self.mac(hostile_serial(pc / 2, F_CAFE), rng);
+                    out.push("wifi", v, Some(t));
+                }
+                if rng.chance(0.5) {
+                    let v = self.ipv4(hostile_serial(pc / 2, F_CAFE), rng);
+                    out.push("ip", v, Some((t + rng.secs(1800)).min(end - 1)));
+                }
+            }
+        }
+        if let Some(space) = h.spaces.of(a) {
+            if rng.chance(0.6) {
+                let v = self.address(hostile_serial(space, F_SPACE), true, rng);
+                let created = any(rng);
+                out.push("address", v, profile_time(rng, created));
+            }
+            let t = PERIOD_START + rng.secs(89) * DAY + 9 * HOUR + rng.secs(9 * HOUR);
+            let v = self.mac(hostile_serial(space, F_SPACE), rng);
+            out.push("wifi", v, Some(t));
+            if rng.chance(0.7) {
+                let v = self.ipv4(hostile_serial(space, F_SPACE), rng);
+                out.push("ip", v, Some(t + rng.secs(2 * HOUR)));
+            }
+        }
+        if let Some(drop) = h.drops.of(a) {
+            let v = self.address(hostile_serial(drop, F_SHARED), true, rng);
+            let created = any(rng);
+            out.push("address", v, profile_time(rng, created));
+        }
+        if let Some(number) = h.sms.of(a) {
+            let v = self.phone(hostile_serial(number, F_SPACE), rng);
+            let created = any(rng);
+            out.push("phone", v, profile_time(rng, created));
+        }
+        // A ring's first stores register with the broker's documents, later ones now and then
+        // (10 %, and about four stores at most, so a document of four rings stays under 25).
+        let reuse = (4.0 / op.size as f64).min(0.1);
+        for (j, batch) in op.broker.iter().enumerate() {
+            let Some(b) = *batch else { continue };
+            if op.next == j as u64 || rng.chance(reuse) {
+                let created = any(rng);
+                let doc = self.doc(hostile_serial(b, F_SHARED));
+                let v = self.doc_text(&doc, rng);
+                out.push("id_document", v, profile_time(rng, created));
+                if rng.chance(0.5) {
+                    let v = self.phone(hostile_serial(b, F_SHARED), rng);
+                    out.push("phone", v, profile_time(rng, created));
+                }
+            }
+        }
+    }
+
     /// A store of an honest seller or of a multi-store merchant.
     fn civilian_store(&self, op: &Operator, a: u64, rng: &mut Rng, out: &mut Out<'_>) {
         let merchant = op.role == Role::Merchant;
@@ -1683,8 +2148,13 @@ impl World {
             let v = self.payment(own, rng);
             out.push("payment", v, profile_time(rng, created));
         }
-        if rng.chance(if merchant { 0.5 } else { 0.35 }) {
-            let v = self.address(own, false, rng);
+        // Hostile market: a household registers its home address more often.
+        let (home, p_home) = match op.house {
+            Some(b) => (hostile_serial(b, F_HOME), 0.5),
+            None => (own, if merchant { 0.5 } else { 0.35 }),
+        };
+        if rng.chance(p_home) {
+            let v = self.address(home, false, rng);
             out.push("address", v, profile_time(rng, created));
         }
         if rng.chance(if merchant { 0.25 } else { 0.12 }) {
@@ -1709,12 +2179,38 @@ impl World {
             };
             out.push("device", v, Some(session(rng)));
         }
-        if rng.chance(0.1) {
-            let v = self.device(serial(op.base, S_OPERATOR2));
+        // The second device; in a hostile household, often the family PC.
+        let (second, p_second) = match op.house {
+            Some(b) => (hostile_serial(b, F_HOME), 0.25),
+            None => (serial(op.base, S_OPERATOR2), 0.1),
+        };
+        if rng.chance(p_second) {
+            let v = self.device(second);
             out.push("device", v, Some(session(rng)));
         }
 
         // Home network.
+        if op.house.is_some() || op.release.is_some() {
+            self.hostile_network(op, rng, &session, out);
+        } else {
+            self.home_network(op, rng, &session, out);
+        }
+
+        // Hubs.
+        self.civilian_hubs(rng, &session, out);
+    }
+
+    /// The home network of a civilian store: router and residential IP, shared with a second
+    /// household when the IP is recycled weeks later or, with traps on, by a two-seller household.
+    fn home_network(
+        &self,
+        op: &Operator,
+        rng: &mut Rng,
+        session: &dyn Fn(&mut Rng) -> i64,
+        out: &mut Out<'_>,
+    ) {
+        let end = PERIOD_START + PERIOD_SECONDS;
+        let own = serial(op.base, S_OPERATOR);
         let (router, home_ip) = match op.pair {
             Pair::Household => (serial(op.pair_index, S_PAIR), serial(op.pair_index, S_PAIR)),
             _ => (own, own),
@@ -1752,8 +2248,10 @@ impl World {
             let v = self.mac(router, rng);
             out.push("wifi", v, Some(session(rng)));
         }
+    }
 
-        // Hubs.
+    /// Hubs a civilian store touches.
+    fn civilian_hubs(&self, rng: &mut Rng, session: &dyn Fn(&mut Rng) -> i64, out: &mut Out<'_>) {
         if rng.chance(0.06) {
             let hotspot = rng.hub(self.hotspots);
             self.hotspot_visit(hotspot, session(rng), rng, out);

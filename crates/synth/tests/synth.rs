@@ -5,13 +5,19 @@ use std::net::IpAddr;
 use std::sync::OnceLock;
 
 use sellerlink_synth::{
-    CUSTOM_KIND, KINDS, Marketplace, PERIOD_SECONDS, PERIOD_START, Record, Role, write_csv,
+    CUSTOM_KIND, Hostile, KINDS, Marketplace, PERIOD_SECONDS, PERIOD_START, Record, Role, write_csv,
 };
 
 /// The 20 000-account market (seed 7, traps on) shared by the trap tests.
 fn market() -> &'static [Record] {
     static MARKET: OnceLock<Vec<Record>> = OnceLock::new();
     MARKET.get_or_init(|| Marketplace::new().accounts(20_000).seed(7).records().collect())
+}
+
+/// The same market, hostile.
+fn hostile_market() -> &'static [Record] {
+    static MARKET: OnceLock<Vec<Record>> = OnceLock::new();
+    MARKET.get_or_init(|| Marketplace::new().accounts(20_000).seed(7).hostile(true).records().collect())
 }
 
 /// The same market without traps.
@@ -63,6 +69,15 @@ fn operators_by_value(records: &[Record]) -> HashMap<(&'static str, String), BTr
     let mut out: HashMap<_, BTreeSet<u64>> = HashMap::new();
     for r in records {
         out.entry((r.kind, normalize(r.kind, &r.value))).or_default().insert(r.operator);
+    }
+    out
+}
+
+/// Normalised `(kind, value)` → the accounts that used it.
+fn accounts_by_value(records: &[Record]) -> HashMap<(&'static str, String), BTreeSet<&str>> {
+    let mut out: HashMap<_, BTreeSet<&str>> = HashMap::new();
+    for r in records {
+        out.entry((r.kind, normalize(r.kind, &r.value))).or_default().insert(&r.account);
     }
     out
 }
@@ -554,4 +569,260 @@ fn shipped_sample_is_what_the_generator_writes() -> Result<(), Box<dyn std::erro
     assert!(stats.rings >= 20 && stats.evasive_rings >= 5);
     assert!(obs.len() + truth.len() < 2 << 20);
     Ok(())
+}
+
+// --- the hostile market ------------------------------------------------------------------------
+
+/// Default hub caps of the linker, per kind.
+fn cap(kind: &str) -> usize {
+    match kind {
+        "device" | "address" => 30,
+        "wifi" | "ip" => 40,
+        "id_document" | "phone" => 25,
+        "email" => 10,
+        "payment" => 250,
+        _ => 50,
+    }
+}
+
+/// Values of `kind` used by at least `min_ops` operators and at most the kind's cap in accounts.
+fn sub_cap_shared<'a>(
+    records: &'a [Record],
+    kind: &str,
+    min_ops: usize,
+) -> Vec<((&'static str, String), BTreeSet<&'a str>)> {
+    let ops = operators_by_value(records);
+    accounts_by_value(records)
+        .into_iter()
+        .filter(|((k, v), accounts)| {
+            *k == kind && accounts.len() <= cap(kind) && ops[&(*k, v.clone())].len() >= min_ops
+        })
+        .collect()
+}
+
+#[test]
+fn hostile_off_is_the_default_market() {
+    let m = Marketplace::new().accounts(3_000).seed(3);
+    assert_eq!(m.hostile, None);
+    let plain: Vec<Record> = m.clone().records().collect();
+    assert_eq!(plain, m.clone().hostile(false).records().collect::<Vec<_>>());
+    // Hostile, the market has the same accounts and operators, and is deterministic too.
+    let hostile: Vec<Record> = m.clone().hostile(true).records().collect();
+    assert_eq!(hostile, m.hostility(Hostile::default()).records().collect::<Vec<_>>());
+    let owners = |rs: &[Record]| {
+        rs.iter().map(|r| (r.account.clone(), r.operator, r.role.as_str())).collect::<BTreeSet<_>>()
+    };
+    assert_eq!(owners(&plain), owners(&hostile));
+    assert!(hostile.len() > plain.len());
+}
+
+#[test]
+fn internet_cafe_pcs_are_shared_by_ten_to_thirty_strangers() {
+    let records = hostile_market();
+    let roles = roles(records);
+    let ops = operators_by_value(records);
+    let pcs = sub_cap_shared(records, "device", 10);
+    // ≈ 20 000 · 1.5 % / 20 = 15 PCs.
+    assert!(pcs.len() >= 10, "{}", pcs.len());
+    for (key, accounts) in &pcs {
+        assert!((10..=30).contains(&accounts.len()), "{key:?}: {}", accounts.len());
+        assert!(ops[key].iter().filter(|op| civilian(roles[op])).count() >= 5, "{key:?}");
+    }
+    // The default market's café laptops rarely reach ten strangers.
+    assert!(sub_cap_shared(market(), "device", 10).len() * 5 < pcs.len());
+    // No hostile device sits just above the cap: shared devices are clubs or default hubs.
+    let near_cap = accounts_by_value(records)
+        .into_iter()
+        .filter(|((k, _), a)| *k == "device" && (31..100).contains(&a.len()))
+        .count();
+    assert_eq!(near_cap, 0);
+}
+
+#[test]
+fn coworking_spaces_share_router_and_address_among_strangers() {
+    let records = hostile_market();
+    let accounts = accounts_by_value(records);
+    let addresses: Vec<&BTreeSet<&str>> =
+        accounts.iter().filter(|((k, _), _)| *k == "address").map(|(_, a)| a).collect();
+    let spaces = sub_cap_shared(records, "wifi", 10)
+        .into_iter()
+        .filter(|(_, members)| {
+            // Most members' router and some of them register the space's address.
+            addresses.iter().any(|a| a.len() <= 30 && a.intersection(members).count() >= 5)
+        })
+        .count();
+    // ≈ 20 000 · 2 % / 20 = 20 spaces.
+    assert!(spaces >= 10, "{spaces}");
+    assert_eq!(
+        sub_cap_shared(market(), "wifi", 10)
+            .into_iter()
+            .filter(|(_, m)| addresses.iter().any(|a| a.intersection(m).count() >= 5))
+            .count(),
+        0
+    );
+}
+
+#[test]
+fn mail_drops_are_shared_by_ten_to_thirty_strangers() {
+    let records = hostile_market();
+    let drops = sub_cap_shared(records, "address", 10);
+    // ≈ 40 mail drops, plus co-working addresses.
+    assert!(drops.len() >= 30, "{}", drops.len());
+    assert!(drops.iter().all(|(_, a)| a.len() <= 30));
+    assert!(sub_cap_shared(market(), "address", 10).is_empty());
+}
+
+#[test]
+fn sms_activation_numbers_are_shared_by_strangers_below_the_phone_cap() {
+    let records = hostile_market();
+    let numbers = sub_cap_shared(records, "phone", 8);
+    assert!(numbers.len() >= 3, "{}", numbers.len());
+    assert!(numbers.iter().all(|(_, a)| (8..=25).contains(&a.len())));
+    assert!(sub_cap_shared(market(), "phone", 8).is_empty());
+}
+
+#[test]
+fn brokers_sell_one_document_to_several_rings() {
+    let spans = |records: &[Record], kind: &str, min: usize| {
+        let roles = roles(records);
+        operators_by_value(records)
+            .into_iter()
+            .filter(|((k, _), ops)| {
+                *k == kind && ops.len() >= min && ops.iter().all(|op| roles[op].is_ring())
+            })
+            .count()
+    };
+    let records = hostile_market();
+    let two = spans(records, "id_document", 2);
+    let three = spans(records, "id_document", 3);
+    assert!(three >= 10 && two >= three + 20, "{two} {three}");
+    // Both kinds of ring buy, and the SIM sold with the document links the rings too.
+    let roles = roles(records);
+    let evasive_buyers = operators_by_value(records)
+        .into_iter()
+        .filter(|((k, _), ops)| *k == "id_document" && ops.len() >= 2)
+        .flat_map(|(_, ops)| ops)
+        .filter(|op| roles[op] == Role::EvasiveRing)
+        .count();
+    assert!(evasive_buyers >= 5, "{evasive_buyers}");
+    assert!(spans(records, "phone", 2) >= 10);
+    // Sold documents stay below the id_document cap, so the default linker links their buyers.
+    let accounts = accounts_by_value(records);
+    let over_cap = operators_by_value(records)
+        .into_iter()
+        .filter(|(key, ops)| key.0 == "id_document" && ops.len() >= 2 && accounts[key].len() > 25)
+        .count();
+    assert_eq!(over_cap, 0);
+    // The default market sells a document to two rings at most.
+    assert_eq!(spans(market(), "id_document", 3), 0);
+}
+
+#[test]
+fn households_share_router_ip_leases_and_family_pc() {
+    let records = hostile_market();
+    let roles = roles(records);
+    // Routers of a household: two to four honest operators, nobody else.
+    let routers: Vec<BTreeSet<u64>> = operators_by_value(records)
+        .into_iter()
+        .filter(|((k, _), ops)| *k == "wifi" && (2..=4).contains(&ops.len()))
+        .filter(|(_, ops)| ops.iter().all(|op| civilian(roles[op])))
+        .map(|(_, ops)| ops)
+        .collect();
+    assert!(routers.iter().filter(|ops| ops.len() >= 3).count() >= 50, "{}", routers.len());
+    // The household's IP is used by two of its members within the same day.
+    let mut ip_uses: HashMap<IpAddr, Vec<(i64, u64)>> = HashMap::new();
+    for r in records.iter().filter(|r| r.kind == "ip") {
+        ip_uses.entry(norm_ip(&r.value)).or_default().push((r.timestamp.unwrap_or(0), r.operator));
+    }
+    let same_day = ip_uses
+        .values()
+        .filter(|uses| {
+            let ops: BTreeSet<u64> = uses.iter().map(|u| u.1).collect();
+            routers.contains(&ops)
+                && uses.iter().any(|a| uses.iter().any(|b| a.1 != b.1 && (a.0 - b.0).abs() <= 86_400))
+        })
+        .count();
+    assert!(same_day >= 30, "{same_day}");
+    // The family PC: one device of two to four honest operators.
+    let family_pcs = operators_by_value(records)
+        .into_iter()
+        .filter(|((k, _), ops)| *k == "device" && (2..=4).contains(&ops.len()))
+        .filter(|(_, ops)| ops.iter().all(|op| civilian(roles[op])))
+        .count();
+    assert!(family_pcs >= 50, "{family_pcs}");
+}
+
+#[test]
+fn residential_ips_are_re_leased_within_hours() {
+    // An IP of two to five honest operators whose uses split in time into two disjoint sets of
+    // operators, the second starting at most ~2.5 days after the first ends.
+    let gaps = |records: &[Record]| -> Vec<i64> {
+        let roles = roles(records);
+        let mut uses: HashMap<IpAddr, Vec<(i64, u64)>> = HashMap::new();
+        for r in records.iter().filter(|r| r.kind == "ip") {
+            let t = r.timestamp.expect("ip observations are timed");
+            uses.entry(norm_ip(&r.value)).or_default().push((t, r.operator));
+        }
+        let mut out = Vec::new();
+        for v in uses.values_mut() {
+            let ops: BTreeSet<u64> = v.iter().map(|u| u.1).collect();
+            if !(2..=5).contains(&ops.len()) || !ops.iter().all(|op| civilian(roles[op])) {
+                continue;
+            }
+            v.sort_unstable();
+            for cut in 1..v.len() {
+                let before: BTreeSet<u64> = v[..cut].iter().map(|u| u.1).collect();
+                if v[cut..].iter().all(|u| !before.contains(&u.1)) {
+                    out.push(v[cut].0 - v[cut - 1].0);
+                    break;
+                }
+            }
+        }
+        out
+    };
+    let hostile = gaps(hostile_market());
+    let within_day = hostile.iter().filter(|&&g| g <= 86_400).count();
+    let within_days = hostile.iter().filter(|&&g| g > 86_400 && g <= 3 * 86_400).count();
+    assert!(within_day >= 30, "{within_day}");
+    assert!(within_days >= 30, "{within_days}");
+    // The default market's recycled IPs change hands weeks apart.
+    assert!(gaps(market()).iter().filter(|&&g| g <= 86_400).count() * 5 < within_day);
+}
+
+#[test]
+fn hostile_traps_keep_their_density_as_the_market_grows() {
+    let count = |n: u64| {
+        let records: Vec<Record> = Marketplace::new().accounts(n).seed(9).hostile(true).records().collect();
+        [
+            sub_cap_shared(&records, "device", 10).len(),
+            sub_cap_shared(&records, "address", 10).len(),
+            sub_cap_shared(&records, "wifi", 10).len(),
+        ]
+    };
+    let (small, large) = (count(10_000), count(40_000));
+    for (s, l) in small.iter().zip(large) {
+        let ratio = l as f64 / *s as f64;
+        assert!((3.0..5.5).contains(&ratio), "{small:?} {large:?}");
+    }
+}
+
+#[test]
+fn hostile_values_stay_well_formed() {
+    for r in hostile_market() {
+        let v = normalize(r.kind, &r.value);
+        match r.kind {
+            "wifi" => assert_eq!(v.len(), 12, "{r:?}"),
+            "phone" => assert!((12..=14).contains(&v.len()), "{r:?}"),
+            "payment" => assert!(valid_payment(&v), "{r:?}"),
+            "id_document" => assert!(valid_document(&v), "{r:?}"),
+            "device" => assert_eq!(r.value.len(), 32, "{r:?}"),
+            _ => {}
+        }
+        if let Some(t) = r.timestamp {
+            assert!((PERIOD_START..PERIOD_START + PERIOD_SECONDS).contains(&t), "{r:?}");
+        }
+        if matches!(r.kind, "device" | "wifi" | "ip") {
+            assert!(r.timestamp.is_some(), "{r:?}");
+        }
+    }
 }
