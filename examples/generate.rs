@@ -51,6 +51,10 @@ struct Args {
     /// With --hostile: multiply every hostile rate by this factor.
     #[arg(long, default_value_t = 1.0, requires = "hostile")]
     hostility: f64,
+    /// With --hostile: leave one trap out (repeatable): cafe-pcs, coworking, mail-drops,
+    /// sms-numbers, id-brokers, households, recycled-ips.
+    #[arg(long = "without", requires = "hostile", value_parser = ["cafe-pcs", "coworking", "mail-drops", "sms-numbers", "id-brokers", "households", "recycled-ips"])]
+    without: Vec<String>,
     /// Observation CSV to write (`account,kind,value,timestamp`).
     #[arg(long)]
     output: PathBuf,
@@ -80,8 +84,7 @@ fn run(args: &Args) -> Result<String, String> {
         .seed(args.seed)
         .ring_share(args.ring_share)
         .traps(!args.no_traps);
-    let market =
-        if args.hostile { market.hostility(Hostile::default().scaled(args.hostility)) } else { market };
+    let market = if args.hostile { market.hostility(hostility(args)) } else { market };
 
     // Open both outputs up front so a bad path fails before any work is done.
     let create = |path: &PathBuf| {
@@ -109,8 +112,27 @@ fn run(args: &Args) -> Result<String, String> {
         "seed": args.seed,
         "traps": !args.no_traps,
         "hostile": args.hostile.then_some(args.hostility),
+        "without": args.without,
         "elapsed_ms": elapsed.as_millis() as u64,
         "records_per_sec": (stats.observations as f64 / secs).round() as u64,
     })
     .to_string())
+}
+
+/// The hostile rates the flags ask for.
+fn hostility(args: &Args) -> Hostile {
+    let mut h = Hostile::default().scaled(args.hostility);
+    for trap in &args.without {
+        let rate = match trap.as_str() {
+            "cafe-pcs" => &mut h.cafe_pcs,
+            "coworking" => &mut h.coworking,
+            "mail-drops" => &mut h.mail_drops,
+            "sms-numbers" => &mut h.sms_numbers,
+            "id-brokers" => &mut h.id_brokers,
+            "households" => &mut h.households,
+            _ => &mut h.recycled_ips,
+        };
+        *rate = 0.0;
+    }
+    h
 }

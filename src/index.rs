@@ -118,19 +118,23 @@ pub struct BuildStats {
     pub timings: Vec<(&'static str, Duration)>,
 }
 
-/// A suppressed hub: an artifact with more accounts than its kind's cap.
+/// A suppressed artifact ("hub"): one that links nobody, with the reason: more accounts than
+/// its kind's cap or the policy's ceiling, accounts that are not otherwise related
+/// (incoherent), or an analyst's declaration of legitimate infrastructure. It stays queryable.
 ///
 /// # Examples
 ///
 /// ```
-/// let mut b = sellerlink::IndexBuilder::new();
+/// use sellerlink::policy::{KindPolicy, LinkPolicy, Suppressed};
+/// let policy = LinkPolicy::new().kind("wifi", KindPolicy::weak().max_accounts(40));
+/// let mut b = sellerlink::IndexBuilder::new().policy(policy);
 /// for i in 0..50 {
 ///     b.add(&format!("s{i}"), "wifi", "00:11:22:33:44:55", None)?;
 /// }
 /// let index = b.build()?;
 /// let hub = index.hubs().next().expect("the cafe router");
 /// assert_eq!(hub.accounts, 50);
-/// assert_eq!(hub.cap, 40);
+/// assert_eq!(hub.reason, Suppressed::Degree { cap: 40 });
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -142,8 +146,10 @@ pub struct Hub {
     pub kind: KindId,
     /// How many accounts used it.
     pub accounts: u32,
-    /// The cap it exceeded.
+    /// The degree cap in force for its kind.
     pub cap: u32,
+    /// Why it links nobody.
+    pub reason: crate::policy::Suppressed,
 }
 
 /// The built index: every lookup an investigator or a service asks, answered from arrays and
@@ -695,6 +701,10 @@ impl Index {
                 kind,
                 accounts: self.graph.degree(artifact),
                 cap: self.evidence.resolved.cap[kind.as_usize()],
+                reason: self
+                    .evidence
+                    .suppression(&self.graph, artifact)
+                    .unwrap_or(crate::policy::Suppressed::Incoherent),
             }
         })
     }
@@ -711,12 +721,17 @@ impl Index {
         self.evidence.suppressed.len()
     }
 
-    /// The hub cap in force for a kind (resolved: automatic caps are numbers here).
+    /// The degree cap in force for a kind (resolved: automatic caps are numbers here, and a kind
+    /// without a cap of its own has the policy's ceiling).
     ///
     /// # Examples
     ///
     /// ```
+    /// use sellerlink::policy::{DEFAULT_CEILING, KindPolicy, LinkPolicy};
     /// let index = sellerlink::IndexBuilder::new().build()?;
+    /// assert_eq!(index.hub_cap(index.kinds().get("wifi").expect("built in")), DEFAULT_CEILING);
+    /// let policy = LinkPolicy::new().kind("wifi", KindPolicy::weak().max_accounts(40));
+    /// let index = sellerlink::IndexBuilder::new().policy(policy).build()?;
     /// assert_eq!(index.hub_cap(index.kinds().get("wifi").expect("built in")), 40);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```

@@ -44,19 +44,22 @@ const fn builtin(
 /// The built-in kinds, in [`KindId`] order: the one list of them. The reasoning behind each
 /// prior is in the [`crate::policy`] docs.
 pub(crate) const BUILTINS: [Builtin; 8] = [
-    builtin("device", "text", true, 30, None, 1.0, None),
-    builtin("wifi", "mac", false, 40, None, 0.5, Some("network")),
-    builtin("ip", "ip", false, 40, Some(DAY), 0.3, Some("network")),
-    builtin("id_document", "document", true, 25, None, 1.0, None),
-    builtin("phone", "phone", true, 25, None, 0.8, None),
-    builtin("email", "email", true, 10, None, 0.8, None),
-    builtin("payment", "document", true, 250, None, 1.0, None),
-    builtin("address", "address", false, 30, None, 0.4, None),
+    builtin("device", "text", true, NO_CAP, None, 1.0, None),
+    builtin("wifi", "mac", false, NO_CAP, None, 0.5, Some("network")),
+    builtin("ip", "ip", false, NO_CAP, Some(DAY), 0.3, Some("network")),
+    builtin("id_document", "document", true, NO_CAP, None, 1.0, None),
+    builtin("phone", "phone", true, NO_CAP, None, 0.8, None),
+    builtin("email", "email", true, NO_CAP, None, 0.8, None),
+    builtin("payment", "document", true, NO_CAP, None, 1.0, None),
+    builtin("address", "address", false, NO_CAP, None, 0.4, Some("network")),
 ];
 
-/// The prior of every kind the user names (a custom kind): weak, cap 50, weight 0.5.
+/// A prior without a degree cap: coherence and the policy's ceiling judge the artifact.
+pub(crate) const NO_CAP: u32 = u32::MAX;
+
+/// The prior of every kind the user names (a custom kind): weak, no cap, weight 0.5.
 pub(crate) const CUSTOM_PRIOR: Prior =
-    Prior { strong: false, cap: 50, window_secs: None, weight: 0.5, group: None };
+    Prior { strong: false, cap: NO_CAP, window_secs: None, weight: 0.5, group: None };
 
 /// The names of the built-in kinds, in [`KindId`] order.
 ///

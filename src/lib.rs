@@ -147,7 +147,7 @@ pub mod bench {
 
     /// Every union the link stage performs on a built index, in order.
     pub fn link_unions(index: &Index) -> Vec<(u32, u32)> {
-        crate::link::unions(&index.graph, &index.evidence)
+        crate::link::unions(&index.graph, &index.evidence, &index.order)
     }
 }
 

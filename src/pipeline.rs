@@ -77,7 +77,7 @@ pub(crate) fn run(
     lap("freeze", &mut timings);
 
     progress.stage("link");
-    let mut evidence = Evidence::judge(&graph, &c.kinds, &c.policy, &c.accounts, &c.artifacts);
+    let mut evidence = Evidence::judge(&graph, &c.kinds, &c.policy, &c.accounts, &c.artifacts, &order);
     let (components, linked) = match &update {
         Some(u) => {
             let prior = Prior {
@@ -86,6 +86,8 @@ pub(crate) fn run(
                 confirmed: &u.old.evidence.confirmed,
                 graph: &u.old.graph,
                 touched: u.touched,
+                suppressed: &u.old.evidence.suppressed,
+                detached: &u.old.evidence.detached,
             };
             relink(&graph, &mut evidence, &order, &prior)
         }

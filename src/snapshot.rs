@@ -35,9 +35,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::cluster::Clustering;
 pub use crate::error::SnapshotError;
-use crate::evidence::{Decisions, Evidence, Resolved};
+use crate::evidence::Evidence;
 use crate::graph::{Graph, NO_TIME};
-use crate::id::{AccountId, ArtifactId, KindId};
+use crate::id::{AccountId, KindId};
 use crate::index::{BuildStats, Index, Parts};
 use crate::intern::{Interner, NameOrder, StrList};
 use crate::kind::{Kinds, MAX_KINDS};
@@ -118,6 +118,33 @@ struct Strings<'a> {
 
 /// The most bytes an encoded policy may claim (it holds a few dozen short strings).
 const POLICY_LIMIT: usize = 1 << 20;
+
+/// Version 1's policy: degree caps only (no coherence judgement, no ceiling).
+#[derive(Serialize, Deserialize)]
+struct PolicyV1 {
+    kinds: std::collections::BTreeMap<String, crate::policy::KindPolicy>,
+    custom: crate::policy::KindPolicy,
+    corroboration: u32,
+    cohesion: Option<f64>,
+    overrides: crate::policy::Overrides,
+}
+
+impl PolicyV1 {
+    /// The same policy today: as version 1 judged, by caps alone.
+    fn into_policy(self) -> LinkPolicy {
+        let mut p = LinkPolicy::new()
+            .custom_kinds(self.custom)
+            .corroboration(self.corroboration)
+            .group_cohesion(self.cohesion)
+            .coherence(None)
+            .ceiling(u32::MAX)
+            .with_overrides(self.overrides);
+        for (name, k) in self.kinds {
+            p = p.kind(&name, k);
+        }
+        p
+    }
+}
 
 /// Version 1's operator settings: quality 0 is modularity, 1 CPM.
 #[derive(Serialize, Deserialize)]
@@ -357,7 +384,7 @@ pub fn load(bytes: &[u8]) -> Result<Index, SnapshotError> {
         if used != body.len() {
             return Err(SnapshotError::Trailing((body.len() - used) as u64));
         }
-        rebuild(payload, by_name)
+        rebuild(payload, by_name, version)
     };
     let (sum, index) = join(|| fnv1a(body), decode);
     if sum != word(24) {
@@ -409,9 +436,16 @@ fn with_operators<'a>(
 fn rebuild(
     p: Payload<'_, Option<OperatorSettings>>,
     by_name: Option<Cow<'_, [AccountId]>>,
+    version: u32,
 ) -> Result<Index, SnapshotError> {
-    let (policy, used): (LinkPolicy, usize) = bincode::serde::decode_from_slice(p.policy, policy_config())
-        .map_err(|e| SnapshotError::Decode(format!("policy: {e}")))?;
+    let decode_err = |e: bincode::error::DecodeError| SnapshotError::Decode(format!("policy: {e}"));
+    let (policy, used): (LinkPolicy, usize) = if version == 1 {
+        let (v1, used): (PolicyV1, usize) =
+            bincode::serde::decode_from_slice(p.policy, policy_config()).map_err(decode_err)?;
+        (v1.into_policy(), used)
+    } else {
+        bincode::serde::decode_from_slice(p.policy, policy_config()).map_err(decode_err)?
+    };
     if used != p.policy.len() {
         return Err(invalid("policy"));
     }
@@ -485,25 +519,15 @@ fn rebuild(
     // The accounts' name order: stored after updates, else the identity (ids in name order).
     let order = name_order(&accounts, &graph, by_name)?;
 
-    // Policy as resolved at build time: caps saved, the rest derived from the policy.
-    if p.caps.len() != kinds.len() {
-        return Err(invalid("hub caps"));
+    // The evidence is judged again from the graph and the policy (it is derived data); the
+    // caps and hubs the snapshot recorded must agree with the judgement.
+    let mut evidence = Evidence::judge(&graph, &kinds, &policy, &accounts, &artifacts, &order);
+    if p.caps.as_ref() != evidence.resolved.cap.as_slice() {
+        return Err(invalid("hub caps disagree with the policy"));
     }
-    let mut resolved = Resolved::new(&graph, &kinds, &policy);
-    resolved.cap = p.caps.into_owned();
-    let suppressed = RoaringBitmap::deserialize_from(p.hubs).map_err(|_| invalid("hub bitmap"))?;
-    if suppressed.max().is_some_and(|f| f as usize >= n_art) {
-        return Err(invalid("hub ids"));
-    }
-    let decisions = Decisions::resolve(&policy, &kinds, &accounts, &artifacts, |a| {
-        a.as_usize() < graph.account_count() && !graph.is_vacant(a)
-    });
-    if suppressed
-        .iter()
-        .map(ArtifactId::from_u32)
-        .any(|f| !resolved.over_cap(&graph, f) && !decisions.legitimate.contains(f.as_u32()))
-    {
-        return Err(invalid("hub set disagrees with caps"));
+    let hubs = RoaringBitmap::deserialize_from(p.hubs).map_err(|_| invalid("hub bitmap"))?;
+    if hubs != evidence.suppressed {
+        return Err(invalid("hub set disagrees with the policy"));
     }
     if p.confirmed.windows(2).any(|w| w[0] >= w[1])
         || p.confirmed.iter().any(|&k| (k >> 32) as usize >= n_art)
@@ -522,7 +546,7 @@ fn rebuild(
             Some(OperatorClustering { clustering: c, confidence: p.operator_confidence.into_owned() })
         }
     };
-    let evidence = Evidence { resolved, suppressed, decisions, confirmed: p.confirmed.into_owned() };
+    evidence.confirmed = p.confirmed.into_owned();
     Ok(Index::from_parts(Parts {
         kinds,
         policy,

@@ -327,7 +327,7 @@ fn reuse_component(
         return None;
     }
     for &m in members {
-        if !was_live(old, m) || reaches_touched(old, input.graph, touched, m) {
+        if !was_live(old, m) || reaches_touched(old, input.graph, touched, m) || rejudged(old, input, m) {
             return None;
         }
     }
@@ -351,6 +351,17 @@ fn reuse_component(
         })
         .collect();
     Some(Solved { labels, confidence })
+}
+
+/// True when the judgement of one of `m`'s artifacts changed: suppressed in one index and not
+/// the other, or `m` detached from it in one and not the other (coherence is judged on the
+/// whole graph, so an update can change it for artifacts it did not touch).
+fn rejudged(old: &Index, input: &Input<'_>, m: AccountId) -> bool {
+    input.graph.artifacts_of(m).iter().any(|&f| {
+        let known = f.as_usize() < old.graph.artifact_count();
+        let before = |ev: &crate::evidence::Evidence| (ev.is_suppressed(f), ev.is_detached(f, m));
+        !known || before(&old.evidence) != before(input.evidence)
+    })
 }
 
 /// True when account `m` uses a touched artifact in `graph` (the next index's), or used one in

@@ -79,7 +79,7 @@ proptest! {
                                 // At least one step must fail to link, and hub steps say so.
                                 prop_assert!(path.iter().any(|s| s.blocked.is_some()));
                                 for s in &path {
-                                    prop_assert_eq!(index.is_hub(s.artifact), s.blocked == Some(Blocked::Hub));
+                                    prop_assert_eq!(index.is_hub(s.artifact), matches!(s.blocked, Some(Blocked::Hub(_))));
                                 }
                             }
                             None => prop_assert!(!reachable(&index, a, b)),
@@ -137,7 +137,7 @@ fn weak_step_names_its_corroboration() {
     let mut b = sellerlink::IndexBuilder::new();
     for s in ["r1", "r2"] {
         b.add(s, "wifi", "a4:2b:b0:12:34:56", None).unwrap();
-        b.add(s, "address", "Unit 4, 12 Dock Rd", None).unwrap();
+        b.add(s, "courier_account", "C-41", None).unwrap();
     }
     let index = b.build().unwrap();
     let (r1, r2) = (index.account("r1").unwrap(), index.account("r2").unwrap());

@@ -51,14 +51,124 @@ pub fn build(obs: &[Obs], policy: &LinkPolicy, operators: bool) -> sellerlink::I
     b.build().expect("builds")
 }
 
+/// Artifact -> account -> times (None = untimed).
+type Users = BTreeMap<String, Vec<Option<i64>>>;
+
+/// An artifact: (kind, value).
+type Key = (&'static str, String);
+
+/// The artifacts that link nobody (degree caps and the coherence judgement), and the
+/// memberships coherent artifacts detach, computed naively: every artifact judged against every
+/// other, rounds until nothing changes, no sampling.
+fn naive_judgement(
+    arts: &BTreeMap<Key, Users>,
+    policy: &LinkPolicy,
+) -> (BTreeSet<Key>, BTreeSet<(Key, String)>) {
+    let cap_of = |kind: &str| match policy.kind_policy(kind).cap() {
+        sellerlink::policy::HubCap::Fixed(n) => (n as usize).min(policy.ceiling_accounts() as usize),
+        _ => policy.ceiling_accounts() as usize,
+    };
+    let by_degree = |k: &(&str, String)| arts[k].len() > cap_of(k.0);
+    let mut suppressed: BTreeSet<(&'static str, String)> =
+        arts.keys().filter(|k| arts[*k].len() >= 2 && by_degree(k)).cloned().collect();
+    let Some(need) = policy.coherence_needed() else { return (suppressed, BTreeSet::new()) };
+    // An account's first timed use of an artifact.
+    let first = |k: &(&str, String), a: &str| arts[k][a].iter().flatten().min().copied();
+    let coincident = |f: &(&str, String), g: &(&str, String), a: &str| match (first(f, a), first(g, a)) {
+        (Some(x), Some(y)) => x.abs_diff(y) <= 3600,
+        _ => false,
+    };
+    // Groups of f's accounts related through usable, unrejected other artifacts; informative
+    // accounts; and which accounts' groups reach beyond f.
+    let groups = |f: &(&'static str, String), rejected: &BTreeSet<(&'static str, String)>| {
+        let accounts: Vec<&str> = arts[f].keys().map(String::as_str).collect();
+        let d = accounts.len();
+        let mut label: Vec<usize> = (0..d).collect();
+        let mut informative = vec![false; d];
+        let mut out = vec![false; d];
+        for (g, users) in arts {
+            if g == f || users.len() < 2 || by_degree(g) || users.len() > 4 * d.max(8) {
+                continue;
+            }
+            let run: Vec<usize> = (0..d)
+                .filter(|&i| users.contains_key(accounts[i]) && !coincident(f, g, accounts[i]))
+                .collect();
+            for &i in &run {
+                informative[i] = true;
+            }
+            if run.len() >= 2 && !rejected.contains(g) {
+                let to = run.iter().map(|&i| label[i]).min().unwrap();
+                let from: Vec<usize> = run.iter().map(|&i| label[i]).collect();
+                for l in label.iter_mut() {
+                    if from.contains(l) {
+                        *l = to;
+                    }
+                }
+                if users.len() > run.len() {
+                    for &i in &run {
+                        out[i] = true;
+                    }
+                }
+            }
+        }
+        (accounts, label, informative, out)
+    };
+    let candidates: Vec<&(&'static str, String)> =
+        arts.keys().filter(|k| arts[*k].len() >= 3 && !by_degree(k)).collect();
+    let mut rejected: BTreeSet<(&'static str, String)> = BTreeSet::new();
+    loop {
+        let newly: Vec<(&'static str, String)> = candidates
+            .iter()
+            .filter(|f| !rejected.contains(**f))
+            .filter(|f| {
+                let (accounts, label, informative, _) = groups(f, &rejected);
+                let n_inf = informative.iter().filter(|&&b| b).count();
+                if n_inf < 2 {
+                    return accounts.len() > 8;
+                }
+                let largest =
+                    (0..label.len()).map(|l| label.iter().filter(|&&x| x == l).count()).max().unwrap();
+                (largest as f64) < need * n_inf as f64
+            })
+            .map(|f| (*f).clone())
+            .collect();
+        if newly.is_empty() {
+            break;
+        }
+        rejected.extend(newly);
+    }
+    let mut detached = BTreeSet::new();
+    for f in candidates.iter().filter(|f| !rejected.contains(**f)) {
+        let (accounts, label, _, out) = groups(f, &rejected);
+        // The main group: the largest, ties to the one holding the first name.
+        let size = |l: usize| label.iter().filter(|&&x| x == l).count();
+        let main = (0..label.len())
+            .filter(|&l| size(l) > 0)
+            .max_by_key(|&l| (size(l), std::cmp::Reverse((0..label.len()).find(|&i| label[i] == l))))
+            .unwrap();
+        for l in (0..label.len()).filter(|&l| l != main && size(l) >= 2) {
+            let members: Vec<usize> = (0..label.len()).filter(|&i| label[i] == l).collect();
+            if members.iter().any(|&i| out[i]) {
+                for i in members {
+                    detached.insert(((*f).clone(), accounts[i].to_string()));
+                }
+            }
+        }
+    }
+    suppressed.extend(rejected);
+    (suppressed, detached)
+}
+
 /// The naive reference partition, as sets of account names.
 pub fn naive_components(obs: &[Obs], policy: &LinkPolicy) -> BTreeSet<BTreeSet<String>> {
-    // Artifact -> account -> times (None = untimed).
-    type Users = BTreeMap<String, Vec<Option<i64>>>;
-    let mut arts: BTreeMap<(&str, String), Users> = BTreeMap::new();
+    let mut arts: BTreeMap<(&'static str, String), Users> = BTreeMap::new();
     for (a, k, v, t) in obs {
         arts.entry((k, v.clone())).or_default().entry(a.clone()).or_default().push(*t);
     }
+    let (suppressed, detached) = naive_judgement(&arts, policy);
+    let links = |k: &(&'static str, String), a: &str| {
+        !suppressed.contains(k) && !detached.contains(&(k.clone(), a.to_string()))
+    };
     let accounts: BTreeSet<String> = obs.iter().map(|o| o.0.clone()).collect();
     let accounts: Vec<String> = accounts.into_iter().collect();
     let mut adj: HashMap<&str, Vec<&str>> = HashMap::new();
@@ -66,16 +176,13 @@ pub fn naive_components(obs: &[Obs], policy: &LinkPolicy) -> BTreeSet<BTreeSet<S
         for b in &accounts[i + 1..] {
             let mut keys: BTreeSet<String> = BTreeSet::new();
             let mut strong = false;
-            for ((kind, value), users) in &arts {
+            for (key, users) in &arts {
+                let (kind, value) = key;
                 let p = policy.kind_policy(kind);
-                let cap = match p.cap() {
-                    sellerlink::policy::HubCap::Fixed(n) => n as usize,
-                    _ => usize::MAX,
-                };
-                if users.len() > cap {
+                let (Some(ta), Some(tb)) = (users.get(a), users.get(b)) else { continue };
+                if !links(key, a) || !links(key, b) {
                     continue;
                 }
-                let (Some(ta), Some(tb)) = (users.get(a), users.get(b)) else { continue };
                 let compatible = match p.window() {
                     None => true,
                     Some(w) => ta.iter().any(|x| {
@@ -98,52 +205,70 @@ pub fn naive_components(obs: &[Obs], policy: &LinkPolicy) -> BTreeSet<BTreeSet<S
                     }
                 }
             }
-            if strong || keys.len() >= policy.corroboration_needed() as usize {
+            let weak_links = policy.corroboration_needed() < 2 && !keys.is_empty();
+            if strong || weak_links || keys.len() >= policy.corroboration_needed() as usize {
                 adj.entry(a).or_default().push(b);
                 adj.entry(b).or_default().push(a);
             }
         }
     }
-    // Group corroboration, to the fixpoint: a weak non-hub artifact's time group of three or
-    // more accounts links whole when enough of them already share a component with another.
-    let cap_of = |kind: &str| match policy.kind_policy(kind).cap() {
-        sellerlink::policy::HubCap::Fixed(n) => n as usize,
-        _ => usize::MAX,
-    };
+    // Group corroboration, in rounds: a weak, linking time group of three or more accounts
+    // whose main component holds the cohesion share attaches its accounts that are alone in
+    // their component; an account claimed by several components joins the largest (ties to
+    // the one whose first claiming account comes first in name order).
     let mut comps = components_of(&accounts, &adj);
-    if let Some(share) = policy.group_cohesion_needed() {
+    if let (Some(share), true) = (policy.group_cohesion_needed(), policy.corroboration_needed() >= 2) {
         loop {
-            let mut merged = false;
-            for ((kind, _), users) in &arts {
-                let p = policy.kind_policy(kind);
-                if p.strength() != Strength::Weak
-                    || users.len() > cap_of(kind)
-                    || policy.corroboration_needed() < 2
-                {
+            let comp_of = |a: &str| comps.iter().find(|c| c.contains(a)).unwrap();
+            let mut claims: BTreeMap<String, (std::cmp::Reverse<usize>, String, String)> = BTreeMap::new();
+            for (key, users) in &arts {
+                let p = policy.kind_policy(key.0);
+                if p.strength() != Strength::Weak || users.len() < 3 || suppressed.contains(key) {
                     continue;
                 }
                 for group in time_groups(users, p.window()) {
+                    let group: Vec<&str> = group.into_iter().filter(|a| links(key, a)).collect();
                     if group.len() < 3 {
                         continue;
                     }
-                    let comp_of = |a: &str| comps.iter().position(|c| c.contains(a));
-                    let ids: Vec<Option<usize>> = group.iter().map(|a| comp_of(a)).collect();
-                    let related =
-                        ids.iter().filter(|&&c| ids.iter().filter(|&&d| d == c).count() >= 2).count();
-                    let distinct: BTreeSet<_> = ids.iter().collect();
-                    if distinct.len() > 1 && related as f64 >= share * group.len() as f64 {
-                        for w in group.windows(2) {
-                            adj.entry(w[0]).or_default().push(w[1]);
-                            adj.entry(w[1]).or_default().push(w[0]);
+                    let mut tally: Vec<(&BTreeSet<String>, usize, &str)> = Vec::new();
+                    for a in &group {
+                        let c = comp_of(a);
+                        match tally.iter_mut().find(|t| std::ptr::eq(t.0, c)) {
+                            Some(t) => {
+                                t.1 += 1;
+                                t.2 = t.2.min(a);
+                            }
+                            None => tally.push((c, 1, a)),
                         }
-                        comps = components_of(&accounts, &adj);
-                        merged = true;
+                    }
+                    let main = *tally.iter().max_by(|x, y| x.1.cmp(&y.1).then(y.2.cmp(x.2))).unwrap();
+                    if main.1 < 2 || (main.1 as f64) < share * group.len() as f64 {
+                        continue;
+                    }
+                    let anchor = main.0.iter().next().unwrap().clone();
+                    for a in &group {
+                        let c = comp_of(a);
+                        if !std::ptr::eq(c, main.0) && c.len() == 1 {
+                            let claim = (std::cmp::Reverse(main.0.len()), main.2.to_string(), anchor.clone());
+                            let best = claims.entry(a.to_string()).or_insert(claim.clone());
+                            if claim < *best {
+                                *best = claim;
+                            }
+                        }
                     }
                 }
             }
-            if !merged {
+            if claims.is_empty() {
                 break;
             }
+            for (a, (_, _, anchor)) in &claims {
+                let a = accounts.iter().find(|x| *x == a).unwrap();
+                let anchor = accounts.iter().find(|x| **x == *anchor).unwrap();
+                adj.entry(a).or_default().push(anchor);
+                adj.entry(anchor).or_default().push(a);
+            }
+            comps = components_of(&accounts, &adj);
         }
     }
     comps
@@ -290,20 +415,32 @@ fn hub_is_suppressed_and_reported() {
 fn recycled_ip_outside_window_does_not_link() {
     let day = 86_400;
     let mut b = IndexBuilder::new().operators(None);
-    // Two households share an IP a week apart, plus a router each: no shared window.
+    // Two sellers share an IP a week apart, and a weak custom attribute: no shared window.
     b.add("home-1", "ip", "203.0.113.9", Some(0)).unwrap();
     b.add("home-2", "ip", "203.0.113.9", Some(7 * day)).unwrap();
-    b.add("home-1", "address", "1 Elm St", None).unwrap();
-    b.add("home-2", "address", "1 elm st.", None).unwrap();
+    b.add("home-1", "courier_account", "C-7", None).unwrap();
+    b.add("home-2", "courier_account", "c-7", None).unwrap();
     let index = b.build().unwrap();
     assert_eq!(index.components().len(), 2);
-    // The same at the same time corroborates (ip + address, two evidence groups).
+    // The same at the same time corroborates (ip + the custom kind, two evidence groups).
     let mut b = IndexBuilder::new().operators(None);
     b.add("ring-1", "ip", "203.0.113.9", Some(0)).unwrap();
     b.add("ring-2", "ip", "203.0.113.9", Some(3600)).unwrap();
-    b.add("ring-1", "address", "1 Elm St", None).unwrap();
-    b.add("ring-2", "address", "1 elm st.", None).unwrap();
+    b.add("ring-1", "courier_account", "C-7", None).unwrap();
+    b.add("ring-2", "courier_account", "c-7", None).unwrap();
     assert_eq!(b.build().unwrap().components().len(), 1);
+}
+
+#[test]
+fn a_place_seen_as_router_ip_and_address_is_one_piece_of_evidence() {
+    // A co-working space: its router, its public IP and its street address are one place.
+    let mut b = IndexBuilder::new().operators(None);
+    for s in ["member-1", "member-2"] {
+        b.add(s, "wifi", "a4:2b:b0:12:34:56", None).unwrap();
+        b.add(s, "ip", "198.51.100.7", Some(1_000)).unwrap();
+        b.add(s, "address", "Unit 5, 12 Hub St", None).unwrap();
+    }
+    assert_eq!(b.build().unwrap().components().len(), 2);
 }
 
 #[test]
@@ -329,15 +466,15 @@ fn weak_alone_never_links_strong_alone_does() {
 
 #[test]
 fn many_uses_of_one_ip_stay_linear() {
-    // Two accounts, 100 000 uses each of one IP, all within its window; plus a shared address,
+    // Two accounts, 100 000 uses each of one IP, all within its window; plus a shared courier account,
     // so the weak pair is corroborated. Pairing use against use would be 10^10 steps.
     let mut b = IndexBuilder::new();
     for i in 0..100_000i64 {
         b.add("busy-a", "ip", "198.51.100.7", Some(1_700_000_000 + i)).unwrap();
         b.add("busy-b", "ip", "198.51.100.7", Some(1_700_000_000 + i)).unwrap();
     }
-    b.add("busy-a", "address", "9 Dock Rd", None).unwrap();
-    b.add("busy-b", "address", "9 dock rd", None).unwrap();
+    b.add("busy-a", "courier_account", "C-9", None).unwrap();
+    b.add("busy-b", "courier_account", "c-9", None).unwrap();
     let index = b.build().unwrap();
     assert_eq!(index.components().len(), 1);
     let (a, c) = (index.account("busy-a").unwrap(), index.account("busy-b").unwrap());

@@ -27,13 +27,14 @@
 //! - **pair keys** ([`pair_key`], [`group_key`]): one `u64` per account pair or artifact time
 //!   group, wherever such keys are sorted or looked up.
 
+mod coherence;
 pub mod policy;
 
 use roaring::RoaringBitmap;
 
 use crate::graph::{Graph, NO_TIME};
 use crate::id::{AccountId, ArtifactId};
-use crate::intern::Interner;
+use crate::intern::{Interner, NameOrder};
 use crate::kind::Kinds;
 use policy::{HubCap, LinkPolicy, Strength, auto_cap};
 
@@ -74,18 +75,24 @@ pub(crate) fn rarity_weight(w: f64, d: u32) -> f64 {
 /// # Examples
 ///
 /// ```
-/// assert_eq!(sellerlink::explain::Blocked::Hub.describe(), "a suppressed hub");
+/// use sellerlink::{explain::Blocked, policy::Suppressed};
+/// assert_eq!(Blocked::Hub(Suppressed::Incoherent).describe(), "a suppressed hub");
+/// assert_eq!(Blocked::Hub(Suppressed::Incoherent).to_string(), "a suppressed hub (incoherent: its accounts share nothing else)");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub enum Blocked {
-    /// The artifact is suppressed: a hub past its kind's cap, or declared legitimate.
-    Hub,
+    /// The artifact is suppressed, for the reason given.
+    Hub(Suppressed),
     /// The two accounts used it further apart than the kind's time window.
     OutsideWindow,
     /// Weak evidence that the pair does not corroborate.
     Uncorroborated,
+    /// One of the two belongs to a second group of the artifact's accounts, related among
+    /// themselves but not to its main group: another entity's use of a shared artifact (a
+    /// document sold to a second ring), which links it to nobody outside that group.
+    Detached,
 }
 
 impl Blocked {
@@ -99,16 +106,63 @@ impl Blocked {
     /// ```
     pub fn describe(self) -> &'static str {
         match self {
-            Blocked::Hub => "a suppressed hub",
+            Blocked::Hub(_) => "a suppressed hub",
             Blocked::OutsideWindow => "uses outside the time window",
             Blocked::Uncorroborated => "uncorroborated weak evidence",
+            Blocked::Detached => "another entity's use of a shared artifact",
         }
     }
 }
 
 impl core::fmt::Display for Blocked {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.describe())
+        match self {
+            Blocked::Hub(why) => write!(f, "{} ({why})", self.describe()),
+            _ => f.write_str(self.describe()),
+        }
+    }
+}
+
+/// Why a shared artifact links nobody.
+///
+/// # Examples
+///
+/// ```
+/// let mut b = sellerlink::IndexBuilder::new();
+/// // A café PC: fifteen storefronts that share nothing else.
+/// for i in 0..15 {
+///     b.add(&format!("s{i}"), "device", "cafe-pc-7", None)?;
+///     b.add(&format!("s{i}"), "email", &format!("s{i}@example.com"), None)?;
+/// }
+/// let index = b.build()?;
+/// let hub = index.hubs().next().expect("the café PC");
+/// assert_eq!(hub.reason, sellerlink::policy::Suppressed::Incoherent);
+/// assert_eq!(hub.reason.to_string(), "incoherent: its accounts share nothing else");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub enum Suppressed {
+    /// More accounts than its kind's cap or the policy's ceiling.
+    Degree {
+        /// The cap in force for its kind (the ceiling when the kind has no lower cap).
+        cap: u32,
+    },
+    /// Its accounts are not otherwise related: no group related through other evidence holds
+    /// the share the policy needs.
+    Incoherent,
+    /// Declared legitimate shared infrastructure by an analyst.
+    Legitimate,
+}
+
+impl core::fmt::Display for Suppressed {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Suppressed::Degree { cap } => write!(f, "degree: more than {cap} accounts"),
+            Suppressed::Incoherent => f.write_str("incoherent: its accounts share nothing else"),
+            Suppressed::Legitimate => f.write_str("legitimate shared infrastructure"),
+        }
     }
 }
 
@@ -129,6 +183,8 @@ pub(crate) struct Resolved {
     pub(crate) group: Vec<Option<u32>>,
     /// Group-corroboration share, if on.
     pub(crate) cohesion: Option<f64>,
+    /// Coherence share, if on.
+    pub(crate) coherence: Option<f64>,
 }
 
 impl Resolved {
@@ -154,8 +210,8 @@ impl Resolved {
             window.push(p.window());
             weight.push(p.evidence_weight());
             cap.push(match p.cap() {
-                HubCap::Fixed(n) => n,
-                HubCap::Unlimited => u32::MAX,
+                HubCap::Fixed(n) => n.min(policy.ceiling_accounts()),
+                HubCap::Unlimited => policy.ceiling_accounts(),
                 HubCap::Auto => {
                     degrees_by_kind[k.as_usize()] = Some(Vec::new());
                     0
@@ -171,7 +227,7 @@ impl Resolved {
             }
             for (k, d) in degrees_by_kind.into_iter().enumerate() {
                 if let Some(d) = d {
-                    cap[k] = auto_cap(&d);
+                    cap[k] = auto_cap(&d).min(policy.ceiling_accounts());
                 }
             }
         }
@@ -183,6 +239,7 @@ impl Resolved {
             corroboration: policy.corroboration_needed(),
             group,
             cohesion: policy.group_cohesion_needed(),
+            coherence: policy.coherence_needed(),
         }
     }
 
@@ -256,8 +313,16 @@ impl Decisions {
 pub(crate) struct Evidence {
     /// The policy as resolved for the graph.
     pub(crate) resolved: Resolved,
-    /// Artifacts of two or more accounts that link nobody: hubs and legitimate infrastructure.
+    /// Artifacts of two or more accounts that link nobody: hubs past their cap or the ceiling,
+    /// incoherent artifacts and legitimate infrastructure.
     pub(crate) suppressed: RoaringBitmap,
+    /// The artifacts suppressed as incoherent (a subset of `suppressed`).
+    pub(crate) incoherent: RoaringBitmap,
+    /// Memberships an accepted artifact does not link (a second entity sharing it), as
+    /// `(artifact, account)`, sorted.
+    pub(crate) detached: Vec<(ArtifactId, AccountId)>,
+    /// The artifacts with detached memberships.
+    pub(crate) with_detached: RoaringBitmap,
     /// The analyst's overrides, as ids.
     pub(crate) decisions: Decisions,
     /// Weak artifact time groups confirmed by group corroboration ([`group_key`]s, sorted);
@@ -274,20 +339,55 @@ impl Evidence {
         policy: &LinkPolicy,
         accounts: &Interner,
         artifacts: &Interner,
+        order: &NameOrder,
     ) -> Evidence {
         let resolved = Resolved::new(graph, kinds, policy);
         let decisions = Decisions::resolve(policy, kinds, accounts, artifacts, |a| {
             a.as_usize() < graph.account_count() && !graph.is_vacant(a)
         });
-        let suppressed = (0..graph.artifact_count() as u32)
+        let by_degree =
+            |f: ArtifactId| resolved.over_cap(graph, f) || decisions.legitimate.contains(f.as_u32());
+        let judgement = match resolved.coherence {
+            Some(need) => coherence::judge(graph, order, need, |f| !by_degree(f), |g| !by_degree(g)),
+            None => coherence::Judgement::default(),
+        };
+        let coherence::Judgement { rejected: incoherent, detached } = judgement;
+        let mut suppressed: RoaringBitmap = (0..graph.artifact_count() as u32)
             .map(ArtifactId::from_u32)
-            .filter(|&f| {
-                graph.degree(f) >= 2
-                    && (resolved.over_cap(graph, f) || decisions.legitimate.contains(f.as_u32()))
-            })
+            .filter(|&f| graph.degree(f) >= 2 && by_degree(f))
             .map(ArtifactId::as_u32)
             .collect();
-        Evidence { resolved, suppressed, decisions, confirmed: Vec::new() }
+        suppressed |= &incoherent;
+        let with_detached = detached.iter().map(|(f, _)| f.as_u32()).collect();
+        Evidence {
+            resolved,
+            suppressed,
+            incoherent,
+            detached,
+            with_detached,
+            decisions,
+            confirmed: Vec::new(),
+        }
+    }
+
+    /// Why artifact `f` links nobody, if it does not.
+    pub(crate) fn suppression(&self, graph: &Graph, f: ArtifactId) -> Option<Suppressed> {
+        if !self.is_suppressed(f) {
+            None
+        } else if self.decisions.legitimate.contains(f.as_u32()) {
+            Some(Suppressed::Legitimate)
+        } else if self.incoherent.contains(f.as_u32()) {
+            Some(Suppressed::Incoherent)
+        } else {
+            let cap = self.resolved.cap[graph.kind(f).as_usize()];
+            Some(Suppressed::Degree { cap })
+        }
+    }
+
+    /// True when accepted artifact `f` does not link account `a` (a second entity using it).
+    #[inline]
+    pub(crate) fn is_detached(&self, f: ArtifactId, a: AccountId) -> bool {
+        self.with_detached.contains(f.as_u32()) && self.detached.binary_search(&(f, a)).is_ok()
     }
 
     /// True when artifact `f` links nobody (a hub, or legitimate infrastructure).
@@ -317,31 +417,42 @@ impl Evidence {
         &self,
         graph: &Graph,
         f: ArtifactId,
+        keep: impl Fn(AccountId) -> bool,
         mut tie: impl FnMut(AccountId, AccountId),
     ) {
         let window = self.resolved.window[graph.kind(f).as_usize()];
         let (accounts, times) = graph.use_slices(f);
         match (window, times) {
             (Some(w), Some(times)) if times[0] != NO_TIME => {
-                for i in 1..accounts.len() {
-                    if times[i].abs_diff(times[i - 1]) <= w {
-                        tie(accounts[i - 1], accounts[i]);
+                let mut prev: Option<usize> = None;
+                for i in 0..accounts.len() {
+                    if !keep(accounts[i]) {
+                        continue;
                     }
+                    if let Some(p) = prev {
+                        if times[i].abs_diff(times[p]) <= w {
+                            tie(accounts[p], accounts[i]);
+                        }
+                    }
+                    prev = Some(i);
                 }
             }
             _ => {
-                for i in 1..accounts.len() {
-                    tie(accounts[0], accounts[i]);
+                let mut kept = accounts.iter().copied().filter(|&a| keep(a));
+                if let Some(first) = kept.next() {
+                    for a in kept {
+                        tie(first, a);
+                    }
                 }
             }
         }
     }
 
-    /// True when a weak time group of `size` accounts, `related` of which already share a
-    /// component with another of its accounts, links all of them (group corroboration).
+    /// True when a weak time group of `size` accounts, `held` of which lie in one component,
+    /// attaches its unlinked accounts to that component (group corroboration).
     #[inline]
-    pub(crate) fn group_confirms(&self, related: usize, size: usize) -> bool {
-        self.resolved.cohesion.is_some_and(|share| size >= 3 && related as f64 >= share * size as f64)
+    pub(crate) fn group_confirms(&self, held: usize, size: usize) -> bool {
+        self.resolved.cohesion.is_some_and(|share| size >= 3 && held as f64 >= share * size as f64)
     }
 
     /// True when group corroboration may consider artifact `f`: weak, three or more accounts,
@@ -408,6 +519,8 @@ impl Evidence {
                     let f = ax[i];
                     let k = graph.kind(f).as_usize();
                     if !self.is_suppressed(f)
+                        && !self.is_detached(f, x)
+                        && !self.is_detached(f, y)
                         && !self.outside_window(graph, f, x, y)
                         && self.resolved.strength[k] == Strength::Weak
                     {
@@ -453,7 +566,9 @@ impl Evidence {
     }
 
     /// Why the step `x —f— y` does not link, if it does not. `memo` caches the corroboration
-    /// of pairs (by [`pair_key`]) across calls of one search.
+    /// of pairs (by [`pair_key`]) across calls of one search; `linked` says whether two
+    /// accounts ended in one component (a confirmed weak group links only the accounts it
+    /// attached to its main component).
     pub(crate) fn blocked(
         &self,
         graph: &Graph,
@@ -461,16 +576,21 @@ impl Evidence {
         x: AccountId,
         y: AccountId,
         memo: &mut ahash::AHashMap<u64, bool>,
+        linked: &dyn Fn(AccountId, AccountId) -> bool,
     ) -> Option<Blocked> {
-        if self.is_suppressed(f) {
-            return Some(Blocked::Hub);
+        if let Some(why) = self.suppression(graph, f) {
+            return Some(Blocked::Hub(why));
         }
         if self.outside_window(graph, f, x, y) {
             return Some(Blocked::OutsideWindow);
         }
+        if self.is_detached(f, x) || self.is_detached(f, y) {
+            return Some(Blocked::Detached);
+        }
         if self.resolved.is_weak(graph.kind(f).as_usize()) {
             let ok = *memo.entry(pair_key(x, y)).or_insert_with(|| self.corroborates(graph, x, y));
-            if !ok && self.group_ordinal(graph, f, x, y).is_none() {
+            let grouped = linked(x, y) && self.group_ordinal(graph, f, x, y).is_some();
+            if !ok && !grouped {
                 return Some(Blocked::Uncorroborated);
             }
         }

@@ -41,6 +41,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use super::Suppressed;
 use crate::kind::{BUILTINS, CUSTOM_PRIOR, Prior};
 
 /// Whether one shared artifact of a kind links two accounts on its own.
@@ -297,8 +298,18 @@ pub struct LinkPolicy {
     custom: KindPolicy,
     corroboration: u32,
     cohesion: Option<f64>,
+    coherence: Option<f64>,
+    ceiling: u32,
     overrides: Overrides,
 }
+
+/// The default hard ceiling: artifacts with more accounts than this link nobody, whatever their
+/// coherence (a bound on work, not a judgement of evidence).
+pub const DEFAULT_CEILING: u32 = 4096;
+
+/// The default coherence share: one related group must hold half of an artifact's accounts
+/// that have other evidence for it to link them.
+pub const DEFAULT_COHERENCE: f64 = 0.5;
 
 /// Analyst decisions that override the evidence; part of the policy, so they survive every
 /// rebuild, snapshot and update.
@@ -326,7 +337,10 @@ impl KindPolicy {
     /// The policy a prior describes.
     fn from_prior(p: &Prior) -> Self {
         let mut k = if p.strong { KindPolicy::strong() } else { KindPolicy::weak() };
-        k = k.max_accounts(p.cap).weight(p.weight);
+        k = k.weight(p.weight);
+        if p.cap != crate::kind::NO_CAP {
+            k = k.max_accounts(p.cap);
+        }
         if let Some(w) = p.window_secs {
             k = k.window_secs(w);
         }
@@ -344,6 +358,8 @@ impl Default for LinkPolicy {
             custom: KindPolicy::from_prior(&CUSTOM_PRIOR),
             corroboration: 2,
             cohesion: Some(0.5),
+            coherence: Some(DEFAULT_COHERENCE),
+            ceiling: DEFAULT_CEILING,
             overrides: Overrides::default(),
         }
     }
@@ -419,6 +435,57 @@ impl LinkPolicy {
         self
     }
 
+    /// Sets the coherence an artifact of three or more accounts needs to link them: the share
+    /// of its accounts that one group, related through other accepted evidence, must hold (see
+    /// [the coherence rules](crate::policy#coherence)). `None` turns the judgement off, leaving
+    /// only degree caps. Values are clamped to `(0, 1]`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::policy::LinkPolicy;
+    /// assert_eq!(LinkPolicy::new().coherence(Some(0.8)).coherence_needed(), Some(0.8));
+    /// assert_eq!(LinkPolicy::new().coherence(None).coherence_needed(), None);
+    /// ```
+    pub fn coherence(mut self, share: Option<f64>) -> Self {
+        self.coherence = share.filter(|s| s.is_finite() && *s > 0.0).map(|s| s.min(1.0));
+        self
+    }
+
+    /// The coherence share, if the judgement is on.
+    ///
+    /// # Examples
+    ///
+    /// See [`LinkPolicy::coherence`].
+    pub fn coherence_needed(&self) -> Option<f64> {
+        self.coherence
+    }
+
+    /// Sets the hard ceiling: an artifact with more accounts links nobody (at least 2).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::policy::LinkPolicy;
+    /// assert_eq!(LinkPolicy::new().ceiling(500).ceiling_accounts(), 500);
+    /// ```
+    pub fn ceiling(mut self, accounts: u32) -> Self {
+        self.ceiling = accounts.max(2);
+        self
+    }
+
+    /// The hard ceiling.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::policy::{DEFAULT_CEILING, LinkPolicy};
+    /// assert_eq!(LinkPolicy::new().ceiling_accounts(), DEFAULT_CEILING);
+    /// ```
+    pub fn ceiling_accounts(&self) -> u32 {
+        self.ceiling
+    }
+
     /// The group-corroboration share, if on.
     ///
     /// # Examples
@@ -465,6 +532,21 @@ impl LinkPolicy {
     /// ```
     pub fn legitimate(mut self, kind: &str, value: &str) -> Self {
         self.overrides.legitimate.push((kind.trim().to_ascii_lowercase(), value.to_string()));
+        self
+    }
+
+    /// Replaces the analyst overrides.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::policy::LinkPolicy;
+    /// let old = LinkPolicy::new().must_link("a", "b");
+    /// let p = LinkPolicy::new().with_overrides(old.overrides().clone());
+    /// assert_eq!(p.overrides().must_link.len(), 1);
+    /// ```
+    pub fn with_overrides(mut self, overrides: Overrides) -> Self {
+        self.overrides = overrides;
         self
     }
 

@@ -200,7 +200,7 @@ impl fmt::Display for Explanation {
                     (Some(first), Some(last)) => (first.from_name.as_str(), last.to_name.as_str()),
                     _ => ("", ""),
                 };
-                let reasons: Vec<&str> = self.reasons().iter().map(|r| r.describe()).collect();
+                let reasons: Vec<String> = self.reasons().iter().map(|r| r.to_string()).collect();
                 writeln!(f, "NOT LINKED: {a} and {b} connect only through {}.", reasons.join(" and "))?;
                 writeln!(f, "The nearest chain, with the steps that do not link marked:")?;
                 write_path(f, path)
@@ -230,7 +230,7 @@ pub(crate) enum Mode {
 /// # Examples
 ///
 /// ```
-/// use sellerlink::{IndexBuilder, explain::{Blocked, Explanation, explain}};
+/// use sellerlink::{IndexBuilder, explain::{Blocked, Explanation, explain}, policy::Suppressed};
 /// let mut b = IndexBuilder::new();
 /// b.add("a", "device", "laptop", None)?;
 /// b.add("b", "device", "LAPTOP", None)?;
@@ -253,7 +253,7 @@ pub(crate) enum Mode {
 /// assert!(why.to_string().starts_with("LINKED: a and c are joined by 2 step(s) of evidence:"));
 /// let why = explain(&index, id("a"), id("x7"));
 /// assert!(matches!(why, Explanation::NotLinked { path: Some(_) }));
-/// assert_eq!(why.reasons(), vec![Blocked::Hub]);
+/// assert_eq!(why.reasons(), vec![Blocked::Hub(Suppressed::Incoherent)]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[track_caller]
@@ -317,6 +317,14 @@ impl PartialOrd for Entry {
     }
 }
 
+/// Whether two accounts ended in one component.
+fn linked(index: &Index) -> impl Fn(AccountId, AccountId) -> bool + '_ {
+    |x, y| {
+        let c = &index.components;
+        c.cluster_of(x).is_some() && c.cluster_of(x) == c.cluster_of(y)
+    }
+}
+
 /// Times an account used an artifact (sorted; empty when untimed).
 pub(crate) fn times_of(index: &Index, f: ArtifactId, a: AccountId) -> Vec<i64> {
     index.graph().uses(f).filter(|u| u.account == a && u.time != NO_TIME).map(|u| u.time).collect()
@@ -356,7 +364,7 @@ impl Found {
                 .map(|(x, y, f)| {
                     let mut s = step(index, x, y, f);
                     if relaxed {
-                        s.blocked = index.evidence.blocked(&index.graph, f, x, y, &mut memo);
+                        s.blocked = index.evidence.blocked(&index.graph, f, x, y, &mut memo, &linked(index));
                     }
                     s
                 })
@@ -377,6 +385,7 @@ pub(crate) fn dijkstra(
     let g = index.graph();
     let ev = &index.evidence;
     let rank = |a: AccountId| index.order.rank(a);
+    let same = linked(index);
     let mut dist: AHashMap<AccountId, f64> = AHashMap::new();
     let mut prev: AHashMap<AccountId, (AccountId, ArtifactId)> = AHashMap::new();
     let mut corroborated: AHashMap<u64, bool> = AHashMap::new();
@@ -406,7 +415,7 @@ pub(crate) fn dijkstra(
                 if y == x {
                     continue;
                 }
-                let penalty = match ev.blocked(g, f, x, y, &mut corroborated) {
+                let penalty = match ev.blocked(g, f, x, y, &mut corroborated, &same) {
                     None => 0.0,
                     Some(_) if mode == Mode::Linking => continue,
                     Some(_) => BLOCKED_COST,
@@ -455,7 +464,7 @@ fn step(index: &Index, from: AccountId, to: AccountId, f: ArtifactId) -> Step {
         weight: ev.weight(g, f, 0.0),
         from_times: times_of(index, f, from),
         to_times: times_of(index, f, to),
-        group_corroborated: weak && ev.group_ordinal(g, f, from, to).is_some(),
+        group_corroborated: weak && linked(index)(from, to) && ev.group_ordinal(g, f, from, to).is_some(),
         corroborated_by,
         blocked: None,
     }

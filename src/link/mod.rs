@@ -39,8 +39,16 @@ use crate::intern::NameOrder;
 /// Links the accounts of `graph` under `evidence` (recording confirmed weak groups in it) and
 /// returns the components.
 pub(crate) fn link(graph: &Graph, evidence: &mut Evidence, order: &NameOrder) -> Clustering {
-    let (uf, mut confirmed) =
-        link_core(graph, evidence, |f| evidence.is_suppressed(f), &evidence.decisions.must, None);
+    let ev = &*evidence;
+    let (uf, mut confirmed) = link_core(
+        graph,
+        ev,
+        |f| ev.is_suppressed(f),
+        |f, a| ev.is_detached(f, a),
+        |a| order.rank(a),
+        &ev.decisions.must,
+        None,
+    );
     confirmed.sort_unstable();
     evidence.confirmed = confirmed;
     Clustering::canonical(uf.roots(), order)
@@ -48,15 +56,26 @@ pub(crate) fn link(graph: &Graph, evidence: &mut Evidence, order: &NameOrder) ->
 
 /// Every union linking performs, in order: the policy-filtered edge list over accounts (for
 /// comparing union-find implementations on the same work).
-pub(crate) fn unions(graph: &Graph, evidence: &Evidence) -> Vec<(u32, u32)> {
+pub(crate) fn unions(graph: &Graph, evidence: &Evidence, order: &NameOrder) -> Vec<(u32, u32)> {
     let mut log = Vec::new();
-    link_core(graph, evidence, |f| evidence.is_suppressed(f), &evidence.decisions.must, Some(&mut log));
+    let ev = evidence;
+    link_core(
+        graph,
+        ev,
+        |f| ev.is_suppressed(f),
+        |f, a| ev.is_detached(f, a),
+        |a| order.rank(a),
+        &ev.decisions.must,
+        Some(&mut log),
+    );
     log
 }
 
-/// A union-find that can record its unions (for [`unions`]).
+/// A union-find that counts the members of each set and can record its unions (for
+/// [`unions`]).
 struct Unions<'l> {
     uf: UnionFind,
+    size: Vec<u32>,
     log: Option<&'l mut Vec<(u32, u32)>>,
 }
 
@@ -66,27 +85,44 @@ impl Unions<'_> {
         if let Some(log) = self.log.as_mut() {
             log.push((a.as_u32(), b.as_u32()));
         }
-        self.uf.union(a.as_u32(), b.as_u32())
+        let (ra, rb) = (self.uf.find(a.as_u32()), self.uf.find(b.as_u32()));
+        if ra == rb {
+            return false;
+        }
+        self.uf.union(ra, rb);
+        let r = self.uf.find(ra);
+        self.size[r as usize] = self.size[ra as usize] + self.size[rb as usize];
+        true
     }
 
     #[inline]
     fn find(&mut self, a: AccountId) -> u32 {
         self.uf.find(a.as_u32())
     }
+
+    /// The number of accounts in `a`'s set.
+    #[inline]
+    fn size_of(&mut self, a: AccountId) -> u32 {
+        let r = self.find(a);
+        self.size[r as usize]
+    }
 }
 
 /// The linking itself, over any graph: `suppressed` names the artifacts not to link through,
-/// `must` the pairs to union regardless. Returns the union-find and the confirmed weak groups
-/// (unsorted).
+/// `detached` the memberships not to link through, `must` the pairs to union regardless.
+/// Returns the union-find and the confirmed weak groups (unsorted).
 fn link_core(
     graph: &Graph,
     evidence: &Evidence,
     suppressed: impl Fn(ArtifactId) -> bool,
+    detached: impl Fn(ArtifactId, AccountId) -> bool,
+    rank: impl Fn(AccountId) -> u32,
     must: &[(AccountId, AccountId)],
     log: Option<&mut Vec<(u32, u32)>>,
 ) -> (UnionFind, Vec<u64>) {
     let resolved = &evidence.resolved;
-    let mut uf = Unions { uf: UnionFind::new(graph.account_count()), log };
+    let n = graph.account_count();
+    let mut uf = Unions { uf: UnionFind::new(n), size: vec![1; n], log };
     let mut pairs: Vec<(u64, u32)> = Vec::new();
     let mut local: Vec<u64> = Vec::new();
     let mut weak_artifacts: Vec<ArtifactId> = Vec::new();
@@ -97,15 +133,24 @@ fn link_core(
         }
         let k = graph.kind(f).as_usize();
         if !resolved.is_weak(k) {
-            evidence.strong_ties(graph, f, |a, b| {
-                uf.union(a, b);
-            });
+            evidence.strong_ties(
+                graph,
+                f,
+                |a| !detached(f, a),
+                |a, b| {
+                    uf.union(a, b);
+                },
+            );
         } else {
             if deg >= 3 {
                 weak_artifacts.push(f);
             }
             local.clear();
             artifact_pairs(graph, f, resolved.window[k], &mut local);
+            local.retain(|&p| {
+                let (a, b) = unpair(p);
+                !detached(f, a) && !detached(f, b)
+            });
             local.sort_unstable();
             local.dedup();
             let key = resolved.evidence_key(k, f);
@@ -133,55 +178,97 @@ fn link_core(
     }
     let mut confirmed = Vec::new();
     if resolved.cohesion.is_some() {
-        group_corroboration(graph, evidence, &weak_artifacts, &mut uf, &mut confirmed);
+        group_corroboration(graph, evidence, &weak_artifacts, &detached, &rank, &mut uf, &mut confirmed);
     }
     (uf.uf, confirmed)
 }
 
-/// Unions weak artifacts whose accounts are mostly linked already, until nothing changes.
+/// Group corroboration: a weak time group of three or more accounts whose main component
+/// (the one holding most of them) holds at least the policy's cohesion share links its
+/// unlinked accounts (those alone in their component) to it, until nothing changes. It never
+/// joins two components that hold two or more accounts each: a weak artifact can complete a
+/// ring, not merge two.
+///
+/// It runs in rounds, each judged against the components at its start, so that the result
+/// does not depend on the order artifacts are visited: an unlinked account claimed by groups
+/// of several components joins the largest (ties to the one first in name order). Each account
+/// is attached at most once, and only the artifacts of attached accounts are looked at again,
+/// so the fixpoint costs time linear in the uses.
 fn group_corroboration(
     graph: &Graph,
     evidence: &Evidence,
     weak: &[ArtifactId],
+    detached: &impl Fn(ArtifactId, AccountId) -> bool,
+    rank: &impl Fn(AccountId) -> u32,
     uf: &mut Unions<'_>,
     confirmed: &mut Vec<u64>,
 ) {
+    let is_weak_group = |f: ArtifactId| weak.binary_search(&f).is_ok();
     let mut done: ahash::AHashSet<u64> = ahash::AHashSet::new();
-    let mut pending: Vec<ArtifactId> = weak.to_vec();
-    let mut roots: Vec<u32> = Vec::new();
+    let mut work: Vec<ArtifactId> = weak.to_vec();
     let mut group: Vec<AccountId> = Vec::new();
-    loop {
-        let before = pending.len();
-        pending.retain(|&f| {
+    let mut tally: Vec<(u32, u32, u32, AccountId)> = Vec::new(); // (root, held, least rank, a member)
+    while !work.is_empty() {
+        // Claims of this round: (unlinked account, component size, least rank in it, anchor).
+        let mut claims: Vec<(AccountId, std::cmp::Reverse<u32>, u32, AccountId)> = Vec::new();
+        for &f in &work {
             let k = graph.kind(f).as_usize();
-            let mut all_done = true;
             for_each_time_group(graph, f, evidence.resolved.window[k], &mut group, |ordinal, g| {
-                let key = group_key(f, ordinal);
-                if g.len() < 3 || done.contains(&key) {
+                let kept: Vec<AccountId>;
+                let g = if g.iter().any(|&a| detached(f, a)) {
+                    kept = g.iter().copied().filter(|&a| !detached(f, a)).collect();
+                    &kept[..]
+                } else {
+                    g
+                };
+                if g.len() < 3 {
                     return;
                 }
-                roots.clear();
-                roots.extend(g.iter().map(|&a| uf.find(a)));
-                roots.sort_unstable();
-                let related = roots
-                    .iter()
-                    .enumerate()
-                    .filter(|&(i, r)| (i > 0 && roots[i - 1] == *r) || roots.get(i + 1) == Some(r))
-                    .count();
-                if evidence.group_confirms(related, g.len()) {
-                    for &a in &g[1..] {
-                        uf.union(g[0], a);
+                tally.clear();
+                for &a in g {
+                    let r = uf.find(a);
+                    match tally.iter_mut().find(|t| t.0 == r) {
+                        Some(t) => {
+                            t.1 += 1;
+                            t.2 = t.2.min(rank(a));
+                        }
+                        None => tally.push((r, 1, rank(a), a)),
                     }
-                    done.insert(key);
-                } else {
-                    all_done = false;
+                }
+                // The main component: most accounts of the group, ties to the first in name
+                // order (by the least rank of its accounts in the group).
+                let Some(&(main, held, least, anchor)) =
+                    tally.iter().max_by_key(|t| (t.1, std::cmp::Reverse(t.2)))
+                else {
+                    return;
+                };
+                if held < 2 || !evidence.group_confirms(held as usize, g.len()) {
+                    return;
+                }
+                done.insert(group_key(f, ordinal));
+                let size = uf.size_of(anchor);
+                for &a in g {
+                    if uf.find(a) != main && uf.size_of(a) == 1 {
+                        claims.push((a, std::cmp::Reverse(size), least, anchor));
+                    }
                 }
             });
-            !all_done
-        });
-        if pending.len() == before {
-            break;
         }
+        // Each unlinked account joins the best component that claimed it.
+        claims.sort_unstable();
+        claims.dedup_by_key(|c| c.0);
+        let mut next = Vec::new();
+        for &(a, _, _, anchor) in &claims {
+            uf.union(anchor, a);
+            for &h in graph.artifacts_of(a) {
+                if is_weak_group(h) {
+                    next.push(h);
+                }
+            }
+        }
+        next.sort_unstable();
+        next.dedup();
+        work = next;
     }
     confirmed.extend(done);
 }

@@ -24,6 +24,45 @@ pub(crate) struct Prior<'p> {
     pub(crate) graph: &'p Graph,
     /// Artifacts that gained or lost a use.
     pub(crate) touched: &'p RoaringBitmap,
+    /// The previous suppressed artifacts (hubs, incoherent, legitimate).
+    pub(crate) suppressed: &'p RoaringBitmap,
+    /// The previous detached memberships.
+    pub(crate) detached: &'p [(ArtifactId, AccountId)],
+}
+
+/// The artifacts whose judgement changed between `prior` and `ev`: suppressed before and not
+/// after or the other way round, or with other detached memberships. Coherence is judged on
+/// the whole graph, so an update can change the judgement of an artifact it did not touch.
+fn rejudged(prior: &Prior<'_>, ev: &Evidence) -> RoaringBitmap {
+    let mut out = prior.suppressed ^ &ev.suppressed;
+    let (mut i, mut j) = (0, 0);
+    let (a, b) = (prior.detached, &ev.detached[..]);
+    while i < a.len() || j < b.len() {
+        match (a.get(i), b.get(j)) {
+            (Some(x), Some(y)) if x == y => {
+                i += 1;
+                j += 1;
+            }
+            (Some(x), Some(y)) if x < y => {
+                out.insert(x.0.as_u32());
+                i += 1;
+            }
+            (Some(_), Some(y)) => {
+                out.insert(y.0.as_u32());
+                j += 1;
+            }
+            (Some(x), None) => {
+                out.insert(x.0.as_u32());
+                i += 1;
+            }
+            (None, Some(y)) => {
+                out.insert(y.0.as_u32());
+                j += 1;
+            }
+            (None, None) => break,
+        }
+    }
+    out
 }
 
 /// Links after an update, re-linking only the accounts the update can reach; returns the
@@ -89,12 +128,10 @@ pub(crate) fn relink(
             _ => {}
         }
     }
-    let old_degree =
-        |f: ArtifactId| if f.as_usize() < prior.graph.artifact_count() { prior.graph.degree(f) } else { 0 };
-    for f in prior.touched.iter().map(ArtifactId::from_u32) {
-        // A hub before and after (caps are unchanged) links nobody either way.
-        let cap = graph.art_kind.get(f.as_usize()).map_or(u32::MAX, |k| ev.resolved.cap[k.as_usize()]);
-        if ev.is_suppressed(f) && (old_degree(f) > cap || ev.decisions.legitimate.contains(f.as_u32())) {
+    let touched = prior.touched | &rejudged(prior, ev);
+    for f in touched.iter().map(ArtifactId::from_u32) {
+        // Suppressed before and after, it links nobody either way.
+        if ev.is_suppressed(f) && prior.suppressed.contains(f.as_u32()) {
             continue;
         }
         if f.as_usize() < graph.artifact_count() {
@@ -173,8 +210,15 @@ pub(crate) fn relink(
         })
         .collect();
     // The subgraph's own artifacts carry the whole graph's kinds, caps and suppression.
-    let (uf, sub_confirmed) =
-        link_core(&sub, ev, |lf| ev.is_suppressed(art_global[lf.as_usize()]), &must, None);
+    let (uf, sub_confirmed) = link_core(
+        &sub,
+        ev,
+        |lf| ev.is_suppressed(art_global[lf.as_usize()]),
+        |lf, la| ev.is_detached(art_global[lf.as_usize()], global_of[la.as_usize()]),
+        |la| order.rank(global_of[la.as_usize()]),
+        &must,
+        None,
+    );
 
     // Labels: an account's smallest-id component mate serves as its label.
     let roots = uf.roots();

@@ -1,0 +1,342 @@
+//! Coherence: whether the accounts that share an artifact are otherwise related.
+//!
+//! A degree cap judges an artifact by its size alone: it counts a café PC shared by 15 strangers
+//! as evidence and a 60-record entity's own identifier as a hub. Coherence judges it by its
+//! accounts instead. For an artifact `f` of three or more accounts, relate its accounts through
+//! the *other* evidence they share, and call `f` coherent when one related group holds at least
+//! [`LinkPolicy::coherence_needed`](super::policy::LinkPolicy::coherence_needed) of the accounts
+//! that have other evidence. A ring's mule account, whose storefronts also share laptops,
+//! documents and office IPs in overlapping subsets, is coherent; a café PC, whose users share
+//! nothing else, is not, and neither is a document sold to several rings (its accounts fall
+//! into one group per ring). A coherent artifact links its main group and the accounts that
+//! belong to no other group; a second group of two or more accounts (the other ring that
+//! bought a document) is *detached*: the artifact does not link it.
+//!
+//! The rules that keep the judgement honest:
+//!
+//! - **Only accepted evidence relates.** The set of accepted artifacts is the greatest fixpoint
+//!   of "accepted when coherent through accepted others": start from every artifact and reject
+//!   the incoherent ones until nothing changes. A café's PC and its router cannot vouch for each
+//!   other, because each fails on its own evidence; a ring's artifacts, which relate each
+//!   other's accounts in many overlapping ways, survive together. Rejection only removes
+//!   support, so the fixpoint is unique and input order cannot change it.
+//! - **One event is one piece of evidence.** A use of `g` within [`SESSION`] of the same
+//!   account's use of `f` is the same visit seen twice (a café PC, the café's router and its
+//!   public IP minutes later), so it does not relate that account through `g` when judging `f`.
+//! - **Only comparable evidence relates.** An artifact more than [`SCALE`] times larger than
+//!   `f` (a VPN exit or carrier NAT shared by hundreds) says nothing about whether `f`'s few
+//!   accounts are one entity, so it neither relates them nor counts as evidence they have.
+//! - **What cannot be judged is trusted only when small.** When fewer than two of `f`'s
+//!   accounts have any other evidence, `f` links them if it has at most [`UNVERIFIED_MAX`]
+//!   accounts (a person's few records, a household, a small firm); a larger crowd that shares
+//!   nothing else is a hub.
+//! - **Bounded work.** An artifact is judged on at most [`SAMPLE`] of its accounts (an evenly
+//!   spaced sample in name order, so the sample does not depend on ids or input order), and an
+//!   account with more than [`ACCOUNT_LIMIT`] artifacts relates nothing (a hostile account
+//!   sharing one artifact with each of a million others costs nothing here). Judging every
+//!   artifact costs `O(Σ_f min(d_f, SAMPLE) · ACCOUNT_LIMIT)` at worst, and about
+//!   `Σ_f min(d_f, SAMPLE) · 6` on marketplace data.
+//!
+//! Artifacts of two accounts are not judged: there is no third account to relate.
+
+use roaring::RoaringBitmap;
+
+use crate::graph::Graph;
+use crate::id::{AccountId, ArtifactId};
+use crate::intern::NameOrder;
+use crate::link::UnionFind;
+
+/// The most accounts of one artifact that its judgement reads.
+pub(crate) const SAMPLE: usize = 64;
+
+/// Accounts with more artifacts than this relate nothing in coherence judgements.
+pub(crate) const ACCOUNT_LIMIT: usize = 64;
+
+/// The most accounts an artifact may have and still link when it cannot be judged (fewer than
+/// two of its accounts have any other evidence): a person's few records, a household or a
+/// small firm are taken on trust; a larger crowd that shares nothing else is a hub.
+pub(crate) const UNVERIFIED_MAX: usize = 8;
+
+/// An artifact more than this many times larger than the one judged (or than
+/// [`UNVERIFIED_MAX`], for small ones) neither informs nor relates its judgement.
+pub(crate) const SCALE: usize = 4;
+
+/// Uses of two artifacts by one account at most this far apart (seconds) are one event.
+pub(crate) const SESSION: u64 = 3600;
+
+/// Each account's first use time of each of its artifacts, aligned with the account side of
+/// the graph (`u32` seconds after the earliest use; `u32::MAX` when untimed).
+pub(crate) struct FirstUse(Vec<u32>);
+
+impl FirstUse {
+    pub(crate) fn new(graph: &Graph) -> FirstUse {
+        let mut out = vec![u32::MAX; graph.acc_art.len()];
+        if !graph.is_timed() {
+            return FirstUse(out);
+        }
+        let base = graph.ev_time.iter().copied().filter(|&t| t != crate::graph::NO_TIME).min().unwrap_or(0);
+        for f in (0..graph.artifact_count() as u32).map(ArtifactId::from_u32) {
+            let (accounts, times) = graph.use_slices(f);
+            let Some(times) = times else { continue };
+            for (&a, &t) in accounts.iter().zip(times) {
+                if t == crate::graph::NO_TIME {
+                    continue;
+                }
+                let row = graph.acc_off[a.as_usize()] as usize;
+                let arts = graph.artifacts_of(a);
+                if let Ok(i) = arts.binary_search(&f) {
+                    let rel = u32::try_from((t - base).max(0)).unwrap_or(u32::MAX - 1);
+                    let slot = &mut out[row + i];
+                    *slot = (*slot).min(rel);
+                }
+            }
+        }
+        FirstUse(out)
+    }
+
+    /// The first use times of account `a`'s artifacts, in the order of `graph.artifacts_of(a)`.
+    fn row<'s>(&'s self, graph: &Graph, a: AccountId) -> &'s [u32] {
+        let r = graph.acc_off[a.as_usize()] as usize..graph.acc_off[a.as_usize() + 1] as usize;
+        &self.0[r]
+    }
+}
+
+fn coincident(x: u32, y: u32) -> bool {
+    x != u32::MAX && y != u32::MAX && u64::from(x.abs_diff(y)) <= SESSION
+}
+
+/// The judgement of the artifacts of three or more accounts.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Judgement {
+    /// Incoherent artifacts: they link nobody.
+    pub(crate) rejected: RoaringBitmap,
+    /// Memberships an accepted artifact does not link: accounts of a second related group
+    /// (another entity that shares the artifact), as `(artifact, account)`, sorted.
+    pub(crate) detached: Vec<(ArtifactId, AccountId)>,
+}
+
+/// Judges the artifacts for which `candidate` holds, relating accounts through the artifacts
+/// for which `usable` holds (and that are not themselves rejected). `need` is the share of an
+/// artifact's informative accounts that one related group must hold.
+pub(crate) fn judge(
+    graph: &Graph,
+    order: &NameOrder,
+    need: f64,
+    candidate: impl Fn(ArtifactId) -> bool + Sync,
+    usable: impl Fn(ArtifactId) -> bool + Sync,
+) -> Judgement {
+    let candidates: Vec<ArtifactId> = (0..graph.artifact_count() as u32)
+        .map(ArtifactId::from_u32)
+        .filter(|&f| graph.degree(f) >= 3 && candidate(f))
+        .collect();
+    let first = FirstUse::new(graph);
+    let mut rejected = RoaringBitmap::new();
+    let mut queued = RoaringBitmap::new();
+    let mut work = candidates.clone();
+    while !work.is_empty() {
+        // Judge the whole round against the rejections so far: rejection only removes
+        // support, so rounds reach the same fixpoint as any sequential order.
+        let judge = |&f: &ArtifactId| -> Option<ArtifactId> {
+            let accounts = sample(graph, order, f);
+            let groups =
+                Groups::new(graph, &first, f, &accounts, &usable, |g| !rejected.contains(g.as_u32()));
+            (!groups.coherent(need, graph.degree(f))).then_some(f)
+        };
+        #[cfg(feature = "rayon")]
+        let newly: Vec<ArtifactId> = {
+            use rayon::prelude::*;
+            work.par_iter().with_min_len(256).filter_map(judge).collect()
+        };
+        #[cfg(not(feature = "rayon"))]
+        let newly: Vec<ArtifactId> = work.iter().filter_map(judge).collect();
+        for &f in &newly {
+            rejected.insert(f.as_u32());
+        }
+        // Who may have lost support: the other candidates of the rejected artifacts' accounts.
+        queued.clear();
+        let mut next = Vec::new();
+        for &f in &newly {
+            for &a in graph.accounts_of(f) {
+                let arts = graph.artifacts_of(a);
+                if arts.len() > ACCOUNT_LIMIT {
+                    continue;
+                }
+                for &h in arts {
+                    if h != f
+                        && graph.degree(h) >= 3
+                        && !rejected.contains(h.as_u32())
+                        && queued.insert(h.as_u32())
+                        && candidate(h)
+                    {
+                        next.push(h);
+                    }
+                }
+            }
+        }
+        work = next;
+    }
+    // The accepted artifacts link their main group and every account not in another group.
+    let detach = |&f: &ArtifactId| -> Vec<(ArtifactId, AccountId)> {
+        if rejected.contains(f.as_u32()) {
+            return Vec::new();
+        }
+        let accounts = graph.accounts_of(f);
+        let groups = Groups::new(graph, &first, f, accounts, &usable, |g| !rejected.contains(g.as_u32()));
+        groups.secondary(order).map(|i| (f, accounts[i])).collect()
+    };
+    #[cfg(feature = "rayon")]
+    let mut detached: Vec<(ArtifactId, AccountId)> = {
+        use rayon::prelude::*;
+        candidates.par_iter().with_min_len(256).flat_map_iter(detach).collect()
+    };
+    #[cfg(not(feature = "rayon"))]
+    let mut detached: Vec<(ArtifactId, AccountId)> = candidates.iter().flat_map(detach).collect();
+    detached.sort_unstable();
+    Judgement { rejected, detached }
+}
+
+/// The accounts of `f` that its judgement reads: all of them, or [`SAMPLE`] evenly spaced in
+/// name order.
+fn sample<'g>(graph: &'g Graph, order: &NameOrder, f: ArtifactId) -> std::borrow::Cow<'g, [AccountId]> {
+    let accounts = graph.accounts_of(f);
+    if accounts.len() <= SAMPLE {
+        return std::borrow::Cow::Borrowed(accounts);
+    }
+    let mut by_name = accounts.to_vec();
+    if !order.is_identity() {
+        by_name.sort_unstable_by_key(|&a| order.rank(a));
+    }
+    let step = by_name.len() as f64 / SAMPLE as f64;
+    std::borrow::Cow::Owned((0..SAMPLE).map(|i| by_name[(i as f64 * step) as usize]).collect())
+}
+
+/// Some accounts of an artifact `f`, grouped by the other evidence that relates them.
+struct Groups<'a> {
+    accounts: &'a [AccountId],
+    /// Per account: true when it has other usable evidence at all (it could be related).
+    informative: Vec<bool>,
+    /// Per account: the root of its related group.
+    root: Vec<u32>,
+    /// Per account: true when evidence relating it to others of `f` also reaches accounts that
+    /// do not use `f` (its group is part of something larger than `f`).
+    reaches_out: Vec<bool>,
+}
+
+impl<'a> Groups<'a> {
+    /// Groups `accounts` (of `f`) through the artifacts other than `f` that are usable, accepted
+    /// (`accepted`), not used in the same session as `f` by the account, and do not enclose
+    /// `accounts`. An account is informative when it has any other usable, non-coincident
+    /// artifact, accepted or not (so that rejections only ever shrink groups).
+    fn new(
+        graph: &Graph,
+        first: &FirstUse,
+        f: ArtifactId,
+        accounts: &'a [AccountId],
+        usable: impl Fn(ArtifactId) -> bool,
+        accepted: impl Fn(ArtifactId) -> bool,
+    ) -> Groups<'a> {
+        let n = accounts.len();
+        let degree = graph.degree(f);
+        let mut informative = vec![false; n];
+        let mut reaches_out = vec![false; n];
+        let mut uses: Vec<(ArtifactId, u32)> = Vec::new();
+        for (i, &a) in accounts.iter().enumerate() {
+            let arts = graph.artifacts_of(a);
+            if arts.len() > ACCOUNT_LIMIT {
+                continue;
+            }
+            let times = first.row(graph, a);
+            let t_f = arts.binary_search(&f).map_or(u32::MAX, |j| times[j]);
+            uses.extend(
+                arts.iter()
+                    .zip(times)
+                    .filter(|&(&g, &t)| g != f && graph.degree(g) >= 2 && !coincident(t_f, t) && usable(g))
+                    .map(|(&g, _)| (g, i as u32)),
+            );
+        }
+        uses.sort_unstable();
+        let mut uf = UnionFind::new(n);
+        let mut i = 0;
+        while i < uses.len() {
+            let mut j = i + 1;
+            while j < uses.len() && uses[j].0 == uses[i].0 {
+                j += 1;
+            }
+            let (g, run) = (uses[i].0, &uses[i..j]);
+            i = j;
+            // A far larger artifact (a VPN exit, a carrier NAT) says nothing about whether these
+            // accounts are one entity: it neither informs nor relates.
+            if graph.degree(g) as usize > SCALE * (degree as usize).max(UNVERIFIED_MAX) {
+                continue;
+            }
+            for &(_, x) in run {
+                informative[x as usize] = true;
+            }
+            if accepted(g) && run.len() >= 2 {
+                let outside = graph.degree(g) as usize > run.len();
+                for w in run.windows(2) {
+                    uf.union(w[0].1, w[1].1);
+                }
+                if outside {
+                    for &(_, x) in run {
+                        reaches_out[x as usize] = true;
+                    }
+                }
+            }
+        }
+        Groups { accounts, informative, root: uf.roots(), reaches_out }
+    }
+
+    /// The size of each group, by root.
+    fn sizes(&self) -> Vec<usize> {
+        let mut sizes = vec![0usize; self.root.len()];
+        for &r in &self.root {
+            sizes[r as usize] += 1;
+        }
+        sizes
+    }
+
+    /// True when one group holds at least `need` of the informative accounts, or when too few
+    /// accounts are informative to judge (fewer than two) and the artifact is small enough to
+    /// take on trust (`degree` at most [`UNVERIFIED_MAX`]).
+    fn coherent(&self, need: f64, degree: u32) -> bool {
+        let informative = self.informative.iter().filter(|&&b| b).count();
+        if informative < 2 {
+            return degree as usize <= UNVERIFIED_MAX;
+        }
+        let largest = self.sizes().into_iter().max().unwrap_or(0);
+        largest as f64 >= need * informative as f64
+    }
+
+    /// The positions of accounts in a group of two or more, other than the main one (the
+    /// largest; ties go to the group first in name order), whose relating evidence reaches
+    /// beyond `f`: another entity that happens to share `f`. A group related only by evidence
+    /// all inside `f` (a ring's laptop group, all on the ring's mule account) is part of `f`'s
+    /// entity and stays linked.
+    fn secondary(&self, order: &NameOrder) -> impl Iterator<Item = usize> + '_ {
+        let sizes = self.sizes();
+        let mut out_root = vec![false; self.root.len()];
+        for (i, &r) in self.root.iter().enumerate() {
+            out_root[r as usize] |= self.reaches_out[i];
+        }
+        let mut main = None::<(usize, u32)>; // (size, rank of first member), best so far
+        let mut first_rank = vec![u32::MAX; self.root.len()];
+        for (i, &r) in self.root.iter().enumerate() {
+            let rank = order.rank(self.accounts[i]);
+            let slot = &mut first_rank[r as usize];
+            *slot = (*slot).min(rank);
+        }
+        let mut main_root = u32::MAX;
+        for (r, &size) in sizes.iter().enumerate() {
+            let key = (size, first_rank[r]);
+            if size > 0 && main.is_none_or(|(s, k)| key.0 > s || (key.0 == s && key.1 < k)) {
+                main = Some(key);
+                main_root = r as u32;
+            }
+        }
+        (0..self.root.len()).filter(move |&i| {
+            let r = self.root[i];
+            r != main_root && sizes[r as usize] >= 2 && out_root[r as usize]
+        })
+    }
+}
