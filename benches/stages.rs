@@ -141,5 +141,71 @@ fn bench_lookups(c: &mut Criterion, obs: u64, index: &Index) {
     g.finish();
 }
 
-criterion_group!(benches, bench_normalize, bench_pipeline);
+/// Hostile shapes that a few MB of CSV can make: each must cost near-linear time (four times the
+/// input at most about four to six times the time).
+fn bench_hostile(c: &mut Criterion) {
+    let mac = |i: u64| {
+        format!(
+            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:01",
+            (i >> 32) & 255,
+            (i >> 24) & 255,
+            (i >> 16) & 255,
+            (i >> 8) & 255,
+            i & 255
+        )
+    };
+    // Router i shared by accounts i, i+1, i+2, in ascending order, plus one device pair: group
+    // corroboration walks the chain one account at a time.
+    let chain = |n: u64| {
+        let mut b = IndexBuilder::new();
+        for i in 0..n {
+            for a in i..i + 3 {
+                b.add(&format!("a{a:08}"), "wifi", &mac(i), None).expect("valid");
+            }
+        }
+        b.add("a00000000", "device", "dev-x", None).expect("valid");
+        b.add("a00000001", "device", "dev-x", None).expect("valid");
+        b
+    };
+    // One account sharing a distinct address and a distinct router with each of N others (the
+    // issue's shape), and the same with a distinct device and payment account, which link.
+    let star = |n: u64, kinds: (&str, &str)| {
+        let mut b = IndexBuilder::new();
+        for i in 0..n {
+            let (x, y) = (format!("{i} main street"), mac(i));
+            let (x, y) = if kinds.0 == "address" { (x, y) } else { (format!("dev-{i}"), format!("pay-{i}")) };
+            for a in ["center".to_string(), format!("o{i:08}")] {
+                b.add(&a, kinds.0, &x, None).expect("valid");
+                b.add(&a, kinds.1, &y, None).expect("valid");
+            }
+        }
+        b
+    };
+    let mut g = c.benchmark_group("hostile");
+    g.sample_size(10);
+    for n in [8_000u64, 32_000] {
+        g.bench_function(BenchmarkId::new("router_chain", n), |b| {
+            b.iter_batched(|| chain(n), |bld| bld.build().expect("builds"), criterion::BatchSize::LargeInput)
+        });
+    }
+    for n in [10_000u64, 40_000] {
+        g.bench_function(BenchmarkId::new("star_address_router", n), |b| {
+            b.iter_batched(
+                || star(n, ("address", "wifi")),
+                |bld| bld.build().expect("builds"),
+                criterion::BatchSize::LargeInput,
+            )
+        });
+        g.bench_function(BenchmarkId::new("star_device_payment", n), |b| {
+            b.iter_batched(
+                || star(n, ("device", "payment")),
+                |bld| bld.build().expect("builds"),
+                criterion::BatchSize::LargeInput,
+            )
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench_normalize, bench_pipeline, bench_hostile);
 criterion_main!(benches);

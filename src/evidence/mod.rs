@@ -3,9 +3,12 @@
 //! The fourth stage of the pipeline judges the frozen graph under the [`LinkPolicy`]
 //! ([`policy`] holds the settings and their defaults): [`Evidence::judge`] resolves the policy
 //! against the graph's kinds (automatic caps become numbers), decides which artifacts are
-//! *suppressed* (hubs past their kind's cap, and artifacts an analyst declared legitimate
-//! infrastructure) and resolves the analyst's must-link and cannot-link pairs to ids. Linking
-//! then records which weak artifacts it confirmed as a group ([`Evidence::confirmed`]).
+//! *suppressed* and why ([`Suppressed`]: past their kind's cap or the ceiling, *incoherent*
+//! because the accounts that share them are not otherwise related (see `coherence`), or
+//! declared legitimate infrastructure by an analyst), which memberships of coherent artifacts
+//! are *detached* (a second entity sharing them), and resolves the analyst's must-link and
+//! cannot-link pairs to ids. Linking then records which weak artifacts it confirmed as a group
+//! ([`Evidence::confirmed`]).
 //!
 //! Everything that asks "does this artifact link these two accounts, how strongly, and if not,
 //! why not" asks it here, so link, explain, operators and reports cannot disagree:
@@ -28,6 +31,8 @@
 //!   group, wherever such keys are sorted or looked up.
 
 mod coherence;
+
+pub(crate) use coherence::ACCOUNT_LIMIT;
 pub mod policy;
 
 use roaring::RoaringBitmap;

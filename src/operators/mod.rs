@@ -472,10 +472,16 @@ pub(crate) fn component_edges(
                 continue;
             }
             // Relatedness groups: accounts of f joined through other non-hub shared artifacts.
+            // An account with more artifacts than the coherence judgement reads relates nothing
+            // here either: one account sharing an artifact with each of N others would cost N².
             let mut uf = UnionFind::new(inside.len());
             first_on.clear();
             for (i, &l) in inside.iter().enumerate() {
-                for &other in g.artifacts_of(members[l as usize]) {
+                let arts = g.artifacts_of(members[l as usize]);
+                if arts.len() > crate::evidence::ACCOUNT_LIMIT {
+                    continue;
+                }
+                for &other in arts {
                     if other == f || ev.is_suppressed(other) || g.degree(other) < 2 {
                         continue;
                     }
