@@ -54,6 +54,14 @@ struct Args {
     /// Start from this snapshot (the input, if any, is added to it).
     #[arg(long)]
     load: Option<PathBuf>,
+    /// Build with the linking policy in this JSON file (as written by --save-policy): with what
+    /// it learned pinned, the run reproduces the one that saved it. Not with --load (a snapshot
+    /// carries its own policy).
+    #[arg(long, conflicts_with = "load")]
+    policy: Option<PathBuf>,
+    /// Write the index's linking policy, with what the build learned, as JSON.
+    #[arg(long)]
+    save_policy: Option<PathBuf>,
 }
 
 fn main() {
@@ -75,6 +83,9 @@ fn main() {
     let index = match (loaded, &args.input) {
         (None, Some(input)) => {
             let mut builder = IndexBuilder::new();
+            if let Some(path) = &args.policy {
+                builder = builder.policy(read_policy(path));
+            }
             if matches!(args.level, LevelArg::Components) {
                 builder = builder.operators(None);
             }
@@ -165,6 +176,12 @@ fn main() {
         }
         json["update"] = update;
     }
+    json["policy"] = policy_json(&index);
+    if let Some(path) = &args.save_policy {
+        let text = serde_json::to_string_pretty(index.policy()).unwrap_or_else(|e| common::fail(e));
+        std::fs::write(path, text + "\n")
+            .unwrap_or_else(|e| common::fail(format!("{}: {e}", path.display())));
+    }
     json["write_ms"] = serde_json::json!(common::ms(write_time));
     json["total_ms"] = serde_json::json!(common::ms(total.elapsed()));
     json["index_bytes"] = serde_json::json!(index.heap_bytes());
@@ -187,4 +204,44 @@ fn write_clusters(index: &Index, level: Level, path: &PathBuf) -> std::io::Resul
         }
     }
     out.flush()
+}
+
+/// A policy file, or a one-line error naming it.
+fn read_policy(path: &PathBuf) -> sellerlink::policy::LinkPolicy {
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| common::fail(format!("{}: {e}", path.display())));
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| common::fail(format!("{}: not a linking policy: {e}", path.display())))
+}
+
+/// The policy as judged on this data: per kind its strength, weight, degree cap, evidence
+/// group, how many shared artifacts it set aside and why, and what the build learned of it.
+fn policy_json(index: &Index) -> serde_json::Value {
+    let mut kinds = serde_json::Map::new();
+    for k in sellerlink::report::KindEvidence::all(index) {
+        let mut entry = serde_json::json!({
+            "strength": format!("{:?}", k.strength).to_lowercase(),
+            "weight": k.weight,
+            "cap": k.cap,
+            "group": k.group,
+            "artifacts": k.artifacts,
+            "shared": k.shared,
+            "set_aside": {"degree": k.set_aside_degree, "incoherent": k.set_aside_incoherent, "legitimate": k.set_aside_legitimate},
+        });
+        if let Some(l) = &k.learned {
+            entry["learned"] = serde_json::json!({
+                "m": l.m, "u": l.u, "posterior": l.posterior, "corroborated": l.corroborated, "derived_from": l.derived_from, "applied": l.applied,
+            });
+        }
+        kinds.insert(k.kind, entry);
+    }
+    let p = index.policy();
+    serde_json::json!({
+        "coherence": p.coherence_needed(),
+        "ceiling": p.ceiling_accounts(),
+        "corroboration": p.corroboration_needed(),
+        "match_share": p.learned().map(|l| l.match_share),
+        "pairs_read": p.learned().map(|l| l.pairs),
+        "kinds": kinds,
+    })
 }

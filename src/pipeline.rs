@@ -77,7 +77,11 @@ pub(crate) fn run(
     lap("freeze", &mut timings);
 
     progress.stage("link");
-    let mut evidence = Evidence::judge(&graph, &c.kinds, &c.policy, &c.accounts, &c.artifacts, &order);
+    let (mut evidence, learned) =
+        Evidence::judge(&graph, &c.kinds, &c.policy, &c.accounts, &c.artifacts, &order);
+    if let Some(learned) = learned {
+        c.policy = c.policy.with_learned(Some(learned));
+    }
     let (components, linked) = match &update {
         Some(u) => {
             let prior = Prior {

@@ -130,7 +130,7 @@ struct PolicyV1 {
 }
 
 impl PolicyV1 {
-    /// The same policy today: as version 1 judged, by caps alone.
+    /// The same policy today: as version 1 judged, by caps alone and priors, learning nothing.
     fn into_policy(self) -> LinkPolicy {
         let mut p = LinkPolicy::new()
             .custom_kinds(self.custom)
@@ -138,6 +138,7 @@ impl PolicyV1 {
             .group_cohesion(self.cohesion)
             .coherence(None)
             .ceiling(u32::MAX)
+            .learn(false)
             .with_overrides(self.overrides);
         for (name, k) in self.kinds {
             p = p.kind(&name, k);
@@ -521,7 +522,9 @@ fn rebuild(
 
     // The evidence is judged again from the graph and the policy (it is derived data); the
     // caps and hubs the snapshot recorded must agree with the judgement.
-    let mut evidence = Evidence::judge(&graph, &kinds, &policy, &accounts, &artifacts, &order);
+    // A snapshot's policy comes pinned (or does not learn), so judging learns nothing new.
+    let (mut evidence, _) =
+        Evidence::judge(&graph, &kinds, &policy.clone().learn(false), &accounts, &artifacts, &order);
     if p.caps.as_ref() != evidence.resolved.cap.as_slice() {
         return Err(invalid("hub caps disagree with the policy"));
     }

@@ -134,7 +134,7 @@ fn recycled_ip_is_reported_as_outside_window() {
 
 #[test]
 fn weak_step_names_its_corroboration() {
-    let mut b = sellerlink::IndexBuilder::new();
+    let mut b = sellerlink::IndexBuilder::new().policy(sellerlink::policy::LinkPolicy::new().learn(false));
     for s in ["r1", "r2"] {
         b.add(s, "wifi", "a4:2b:b0:12:34:56", None).unwrap();
         b.add(s, "courier_account", "C-41", None).unwrap();

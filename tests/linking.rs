@@ -11,8 +11,11 @@ pub type Obs = (String, &'static str, String, Option<i64>);
 
 pub const KINDS: &[&str] = &["device", "payment", "wifi", "ip", "address", "custom_x"];
 
+/// The rules under test, with the kinds' strengths as written (nothing learned: the naive
+/// reference applies the policy as given).
 pub fn test_policy() -> LinkPolicy {
     LinkPolicy::new()
+        .learn(false)
         .kind("device", KindPolicy::strong().max_accounts(4))
         .kind("payment", KindPolicy::strong().max_accounts(6).window_secs(20))
         .kind("wifi", KindPolicy::weak().max_accounts(5).group("net"))
@@ -414,7 +417,7 @@ fn hub_is_suppressed_and_reported() {
 #[test]
 fn recycled_ip_outside_window_does_not_link() {
     let day = 86_400;
-    let mut b = IndexBuilder::new().operators(None);
+    let mut b = IndexBuilder::new().operators(None).policy(LinkPolicy::new().learn(false));
     // Two sellers share an IP a week apart, and a weak custom attribute: no shared window.
     b.add("home-1", "ip", "203.0.113.9", Some(0)).unwrap();
     b.add("home-2", "ip", "203.0.113.9", Some(7 * day)).unwrap();
@@ -423,7 +426,7 @@ fn recycled_ip_outside_window_does_not_link() {
     let index = b.build().unwrap();
     assert_eq!(index.components().len(), 2);
     // The same at the same time corroborates (ip + the custom kind, two evidence groups).
-    let mut b = IndexBuilder::new().operators(None);
+    let mut b = IndexBuilder::new().operators(None).policy(LinkPolicy::new().learn(false));
     b.add("ring-1", "ip", "203.0.113.9", Some(0)).unwrap();
     b.add("ring-2", "ip", "203.0.113.9", Some(3600)).unwrap();
     b.add("ring-1", "courier_account", "C-7", None).unwrap();

@@ -31,6 +31,7 @@
 //!   group, wherever such keys are sorted or looked up.
 
 mod coherence;
+mod learn;
 
 pub(crate) use coherence::ACCOUNT_LIMIT;
 pub mod policy;
@@ -201,19 +202,58 @@ impl Resolved {
         let mut weight = Vec::with_capacity(kinds.len());
         let mut degrees_by_kind: Vec<Option<Vec<u32>>> = vec![None; kinds.len()];
         let mut group = Vec::with_capacity(kinds.len());
-        let mut group_names: Vec<&str> = Vec::new();
+        let mut group_names: Vec<String> = Vec::new();
+        let learned = policy.learned();
+        let applied = |name: &str| learned.and_then(|l| l.kinds.get(name)).filter(|k| k.applied);
+        // A kind derived from another is one piece of evidence with it: both take the group of
+        // the root of the derivation (its policy group, or one named after it).
+        let group_name = |name: &str| -> Option<String> {
+            let mut root = name.to_string();
+            for _ in 0..kinds.len() {
+                match learned.and_then(|l| l.kinds.get(&root)).and_then(|k| k.derived_from.clone()) {
+                    Some(base) => root = base,
+                    None => break,
+                }
+            }
+            let derived = root != name
+                || learned.is_some_and(|l| l.kinds.values().any(|k| k.derived_from.as_deref() == Some(name)));
+            match policy.kind_policy(&root).evidence_group() {
+                Some(g) => Some(g.to_string()),
+                None if derived => Some(format!("derived:{root}")),
+                None => None,
+            }
+        };
+        let mut derived: Vec<Option<String>> = Vec::with_capacity(kinds.len());
         for (k, name) in kinds.iter() {
             let p = policy.kind_policy(name);
-            group.push(p.evidence_group().map(|g| match group_names.iter().position(|&n| n == g) {
+            group.push(group_name(name).map(|g| match group_names.iter().position(|n| *n == g) {
                 Some(i) => i as u32,
                 None => {
                     group_names.push(g);
                     group_names.len() as u32 - 1
                 }
             }));
-            strength.push(p.strength());
+            let builtin = k.as_usize() < crate::kind::BUILTINS.len();
+            match applied(name) {
+                // What was learned decides a custom kind's strength and weight; it can make a
+                // weak built-in kind strong, never a strong one weak.
+                Some(l) => {
+                    let learned_strong = l.strong();
+                    let strong = learned_strong || (builtin && p.strength() == Strength::Strong);
+                    strength.push(if strong { Strength::Strong } else { Strength::Weak });
+                    weight.push(if builtin {
+                        p.evidence_weight()
+                    } else {
+                        l.posterior.max(l.corroborated).max(0.05)
+                    });
+                }
+                None => {
+                    strength.push(p.strength());
+                    weight.push(p.evidence_weight());
+                }
+            }
             window.push(p.window());
-            weight.push(p.evidence_weight());
+            derived.push(learned.and_then(|l| l.kinds.get(name)).and_then(|l| l.derived_from.clone()));
             cap.push(match p.cap() {
                 HubCap::Fixed(n) => n.min(policy.ceiling_accounts()),
                 HubCap::Unlimited => policy.ceiling_accounts(),
@@ -222,6 +262,14 @@ impl Resolved {
                     0
                 }
             });
+        }
+        // A kind derived from another is that kind's evidence again: it takes its strength and
+        // weight.
+        for k in 0..kinds.len() {
+            if let Some(base) = derived[k].as_deref().and_then(|b| kinds.get(b)) {
+                strength[k] = strength[base.as_usize()];
+                weight[k] = weight[base.as_usize()];
+            }
         }
         if degrees_by_kind.iter().any(Option::is_some) {
             for f in 0..graph.artifact_count() {
@@ -345,7 +393,7 @@ impl Evidence {
         accounts: &Interner,
         artifacts: &Interner,
         order: &NameOrder,
-    ) -> Evidence {
+    ) -> (Evidence, Option<policy::Learned>) {
         let resolved = Resolved::new(graph, kinds, policy);
         let decisions = Decisions::resolve(policy, kinds, accounts, artifacts, |a| {
             a.as_usize() < graph.account_count() && !graph.is_vacant(a)
@@ -364,7 +412,7 @@ impl Evidence {
             .collect();
         suppressed |= &incoherent;
         let with_detached = detached.iter().map(|(f, _)| f.as_u32()).collect();
-        Evidence {
+        let mut evidence = Evidence {
             resolved,
             suppressed,
             incoherent,
@@ -372,7 +420,36 @@ impl Evidence {
             with_detached,
             decisions,
             confirmed: Vec::new(),
+        };
+        if !policy.learns() || policy.learned().is_some() {
+            return (evidence, None);
         }
+        // Learn what the policy has not pinned, and resolve again with it (coherence reads only
+        // who shares what, so its judgement stands).
+        let custom = |k: usize| k >= crate::kind::BUILTINS.len();
+        let est = learn::estimate(graph, kinds, &evidence, accounts, order, custom);
+        let learned = policy::Learned {
+            match_share: est.lambda,
+            pairs: est.pairs,
+            kinds: kinds
+                .iter()
+                .map(|(k, name)| {
+                    let f = est.fields[est.field_of[k.as_usize()]];
+                    let kind = policy::LearnedKind {
+                        m: f.m,
+                        u: f.u,
+                        posterior: est.posterior(k.as_usize()),
+                        corroborated: est.corroborated(k.as_usize()),
+                        derived_from: est.derived_from[k.as_usize()].map(|b| kinds.name(b).to_string()),
+                        applied: true,
+                    };
+                    (name.to_string(), kind)
+                })
+                .collect(),
+        };
+        let pinned = policy.clone().with_learned(Some(learned.clone()));
+        evidence.resolved = Resolved::new(graph, kinds, &pinned);
+        (evidence, Some(learned))
     }
 
     /// Why artifact `f` links nobody, if it does not.
@@ -586,18 +663,20 @@ impl Evidence {
         if let Some(why) = self.suppression(graph, f) {
             return Some(Blocked::Hub(why));
         }
-        if self.outside_window(graph, f, x, y) {
-            return Some(Blocked::OutsideWindow);
-        }
         if self.is_detached(f, x) || self.is_detached(f, y) {
             return Some(Blocked::Detached);
         }
-        if self.resolved.is_weak(graph.kind(f).as_usize()) {
-            let ok = *memo.entry(pair_key(x, y)).or_insert_with(|| self.corroborates(graph, x, y));
-            let grouped = linked(x, y) && self.group_ordinal(graph, f, x, y).is_some();
-            if !ok && !grouped {
-                return Some(Blocked::Uncorroborated);
-            }
+        let weak = self.resolved.is_weak(graph.kind(f).as_usize());
+        // A confirmed time group links its accounts whatever their pairwise gaps (its uses
+        // chain within the window, or it has an untimed use).
+        if weak && linked(x, y) && self.group_ordinal(graph, f, x, y).is_some() {
+            return None;
+        }
+        if self.outside_window(graph, f, x, y) {
+            return Some(Blocked::OutsideWindow);
+        }
+        if weak && !*memo.entry(pair_key(x, y)).or_insert_with(|| self.corroborates(graph, x, y)) {
+            return Some(Blocked::Uncorroborated);
         }
         None
     }

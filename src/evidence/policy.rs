@@ -300,8 +300,93 @@ pub struct LinkPolicy {
     cohesion: Option<f64>,
     coherence: Option<f64>,
     ceiling: u32,
+    learn: bool,
+    learned: Option<Learned>,
     overrides: Overrides,
 }
+
+/// What a build learned of each kind from its data (see
+/// [`LinkPolicy::learn`]), pinned in the policy so that updates, snapshots and later runs with
+/// the saved policy reuse it.
+///
+/// # Examples
+///
+/// ```
+/// let mut b = sellerlink::IndexBuilder::new();
+/// for i in 0..40 {
+///     // Two records of one person share a name-and-birth-date; most also share an email.
+///     for r in 0..2 {
+///         let account = format!("p{i}-r{r}");
+///         b.add(&account, "name_dob", &format!("person {i} 1970-01-0{}", i % 9 + 1), None)?;
+///         let email = if i % 10 == 0 { format!("p{i}-{r}@example.com") } else { format!("p{i}@example.com") };
+///         b.add(&account, "email", &email, None)?;
+///     }
+/// }
+/// let index = b.build()?;
+/// let learned = index.policy().learned().expect("learned at build");
+/// let name_dob = &learned.kinds["name_dob"];
+/// assert!(name_dob.strong(), "{name_dob:?}");
+/// assert!(name_dob.applied);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Learned {
+    /// The share of candidate pairs (accounts that share a linking artifact) estimated to have
+    /// one operator.
+    pub match_share: f64,
+    /// How many candidate pairs the estimate read.
+    pub pairs: u64,
+    /// Per kind, by name.
+    pub kinds: BTreeMap<String, LearnedKind>,
+}
+
+/// What a build learned of one kind; see [`Learned`].
+///
+/// # Examples
+///
+/// See [`Learned`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct LearnedKind {
+    /// `m`: the chance that two accounts of one operator share an artifact of this kind's
+    /// evidence field.
+    pub m: f64,
+    /// `u`: the same chance for accounts of different operators.
+    pub u: f64,
+    /// The chance of one operator given a shared artifact of this kind alone.
+    pub posterior: f64,
+    /// Of the pairs of accounts that share this kind's evidence, the share that also share
+    /// other evidence.
+    pub corroborated: f64,
+    /// The kind this one is derived from (its shared artifacts lie inside that kind's), if any:
+    /// the two are then one piece of evidence.
+    pub derived_from: Option<String>,
+    /// True when linking uses the estimate for this kind (see [`LearnedKind::strong`]); a
+    /// custom kind also weighs the larger of its posterior and its corroborated share in
+    /// community detection (built-in kinds keep their prior weights).
+    pub applied: bool,
+}
+
+impl LearnedKind {
+    /// True when the estimate says one shared artifact of this kind links on its own: its
+    /// posterior is at least one half, or at least [`STRONG_CORROBORATED`] of the pairs that
+    /// share it also share other evidence (the mixture model cannot separate two classes when
+    /// nearly every candidate pair is one operator; the corroborated share still can tell an
+    /// identifier from a place). A built-in kind that is strong by prior stays strong.
+    ///
+    /// # Examples
+    ///
+    /// See [`Learned`].
+    pub fn strong(&self) -> bool {
+        self.posterior >= 0.5 || self.corroborated >= STRONG_CORROBORATED
+    }
+}
+
+/// The share of a kind's candidate pairs that must also share other evidence for the kind to
+/// link on its own (see [`LearnedKind::strong`]): sharing it comes with independent evidence
+/// four times in five.
+pub const STRONG_CORROBORATED: f64 = 0.8;
 
 /// The default hard ceiling: artifacts with more accounts than this link nobody, whatever their
 /// coherence (a bound on work, not a judgement of evidence).
@@ -360,6 +445,8 @@ impl Default for LinkPolicy {
             cohesion: Some(0.5),
             coherence: Some(DEFAULT_COHERENCE),
             ceiling: DEFAULT_CEILING,
+            learn: true,
+            learned: None,
             overrides: Overrides::default(),
         }
     }
@@ -484,6 +571,62 @@ impl LinkPolicy {
     /// ```
     pub fn ceiling_accounts(&self) -> u32 {
         self.ceiling
+    }
+
+    /// Whether a build learns from its data how strongly each custom kind indicates one operator
+    /// (Fellegi–Sunter weights estimated by EM; see [the learning method](crate::policy#learning))
+    /// when the policy has nothing learned pinned. On by default.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut b = sellerlink::IndexBuilder::new()
+    ///     .policy(sellerlink::policy::LinkPolicy::new().learn(false));
+    /// b.add("a", "email", "a@example.com", None)?;
+    /// assert!(b.build()?.policy().learned().is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn learn(mut self, on: bool) -> Self {
+        self.learn = on;
+        self
+    }
+
+    /// True when builds learn (see [`LinkPolicy::learn`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(sellerlink::policy::LinkPolicy::new().learns());
+    /// ```
+    pub fn learns(&self) -> bool {
+        self.learn
+    }
+
+    /// Pins (or with `None` unpins) what was learned: a build with a pinned estimate uses it
+    /// instead of learning again (an index's [`policy`](crate::Index::policy) comes pinned).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut b = sellerlink::IndexBuilder::new();
+    /// b.add("a", "email", "a@example.com", None)?;
+    /// let pinned = b.build()?.policy().clone();
+    /// assert!(pinned.learned().is_some());
+    /// assert!(pinned.with_learned(None).learned().is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_learned(mut self, learned: Option<Learned>) -> Self {
+        self.learned = learned;
+        self
+    }
+
+    /// What was learned, when pinned.
+    ///
+    /// # Examples
+    ///
+    /// See [`Learned`].
+    pub fn learned(&self) -> Option<&Learned> {
+        self.learned.as_ref()
     }
 
     /// The group-corroboration share, if on.

@@ -232,3 +232,116 @@ fn strength_key(s: &SharedArtifact) -> f64 {
     };
     class * 1e12 + pairs * s.weight
 }
+
+/// How one kind's evidence was judged in an index: its resolved strength and weight, its
+/// degree cap, how many of its artifacts were shared and how many set aside, and why; and what
+/// the build learned of it.
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::report::KindEvidence;
+/// let mut b = sellerlink::IndexBuilder::new();
+/// for i in 0..15 {
+///     b.add(&format!("s{i}"), "device", "cafe-pc", None)?;
+///     b.add(&format!("s{i}"), "email", &format!("s{i}@example.com"), None)?;
+/// }
+/// let index = b.build()?;
+/// let device = KindEvidence::all(&index).into_iter().find(|k| k.kind == "device").expect("built in");
+/// assert_eq!((device.shared, device.set_aside_incoherent), (1, 1));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub struct KindEvidence {
+    /// The kind's name.
+    pub kind: String,
+    /// Whether one shared artifact links on its own.
+    pub strength: Strength,
+    /// Its weight in community detection.
+    pub weight: f64,
+    /// The degree cap in force (the policy's ceiling when the kind has no lower cap).
+    pub cap: u32,
+    /// Its evidence group, if any (kinds in one group corroborate nothing for each other).
+    pub group: Option<String>,
+    /// Its artifacts.
+    pub artifacts: u64,
+    /// Its artifacts of two or more accounts.
+    pub shared: u64,
+    /// Shared artifacts set aside for their degree (past the cap or the ceiling).
+    pub set_aside_degree: u64,
+    /// Shared artifacts set aside as incoherent.
+    pub set_aside_incoherent: u64,
+    /// Shared artifacts declared legitimate infrastructure.
+    pub set_aside_legitimate: u64,
+    /// What the build learned of the kind, when it learned.
+    pub learned: Option<crate::policy::LearnedKind>,
+}
+
+impl KindEvidence {
+    /// One entry per kind of the index, in kind id order.
+    ///
+    /// # Examples
+    ///
+    /// See [`KindEvidence`].
+    pub fn all(index: &Index) -> Vec<KindEvidence> {
+        use crate::policy::Suppressed;
+        let g = index.graph();
+        let ev = &index.evidence;
+        let n = index.kinds().len();
+        let mut counts = vec![[0u64; 5]; n];
+        for f in (0..g.artifact_count() as u32).map(ArtifactId::from_u32) {
+            let c = &mut counts[g.kind(f).as_usize()];
+            c[0] += 1;
+            if g.degree(f) >= 2 {
+                c[1] += 1;
+            }
+            match ev.suppression(g, f) {
+                Some(Suppressed::Degree { .. }) => c[2] += 1,
+                Some(Suppressed::Incoherent) => c[3] += 1,
+                Some(Suppressed::Legitimate) => c[4] += 1,
+                None => {}
+            }
+        }
+        let learned = index.policy().learned();
+        let group_of = |k: usize| {
+            ev.resolved.group[k].and_then(|grp| {
+                // Name a group by the policy's name for it, or by the kinds in it.
+                let members: Vec<&str> = index
+                    .kinds()
+                    .iter()
+                    .filter(|(other, _)| ev.resolved.group[other.as_usize()] == Some(grp))
+                    .map(|(_, name)| name)
+                    .collect();
+                let kind = index.kinds().name(crate::KindId::must(k));
+                index
+                    .policy()
+                    .kind_policy(kind)
+                    .evidence_group()
+                    .map(str::to_string)
+                    .or(Some(members.join("+")))
+            })
+        };
+        index
+            .kinds()
+            .iter()
+            .map(|(k, name)| {
+                let i = k.as_usize();
+                KindEvidence {
+                    kind: name.to_string(),
+                    strength: ev.resolved.strength[i],
+                    weight: ev.resolved.weight[i],
+                    cap: ev.resolved.cap[i],
+                    group: group_of(i),
+                    artifacts: counts[i][0],
+                    shared: counts[i][1],
+                    set_aside_degree: counts[i][2],
+                    set_aside_incoherent: counts[i][3],
+                    set_aside_legitimate: counts[i][4],
+                    learned: learned.and_then(|l| l.kinds.get(name)).cloned(),
+                }
+            })
+            .collect()
+    }
+}
