@@ -14,7 +14,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Parser;
-use sellerlink::report::RingReport;
+use sellerlink::policy::Strength;
+use sellerlink::report::{KindEvidence, RingReport};
 use sellerlink::{Index, IndexBuilder};
 
 #[derive(Parser, Debug)]
@@ -58,9 +59,31 @@ fn main() {
         index.clustering().len(),
         index.clustering().largest()
     );
-    println!("{} hubs were suppressed: they would have linked strangers.\n", index.hub_count());
+    println!("{} shared artifacts were set aside: they would have linked strangers.", index.hub_count());
 
-    // Step 3. The largest operators are the suspected rings. For each, a report: who is in
+    // Step 3. The evidence, as judged on this data: which kinds link on their own, which need
+    // corroboration, and how many shared artifacts each set aside (too many accounts, or
+    // accounts that share nothing else: a café PC, a mail drop).
+    println!("\nThe evidence as judged on this data:");
+    println!(
+        "  {:<12} {:<7} {:>7} {:>12} {:>12}  learned",
+        "kind", "links", "shared", "set aside", "incoherent"
+    );
+    for k in KindEvidence::all(&index).into_iter().filter(|k| k.shared > 0) {
+        let learned = match &k.learned {
+            Some(l) => format!("{:.0}% of its pairs share other evidence", l.corroborated * 100.0),
+            None => String::new(),
+        };
+        let links = if k.strength == Strength::Strong { "alone" } else { "with" };
+        let aside = k.set_aside_degree + k.set_aside_incoherent + k.set_aside_legitimate;
+        println!(
+            "  {:<12} {:<7} {:>7} {:>12} {:>12}  {learned}",
+            k.kind, links, k.shared, aside, k.set_aside_incoherent
+        );
+    }
+    println!("  (\"alone\": one shared artifact links; \"with\": it needs evidence of another kind)\n");
+
+    // Step 4. The largest operators are the suspected rings. For each, a report: who is in
     // it, what they share (strongest evidence first), when they were active, and the
     // weakest joint, the one piece of evidence that, if wrong, would split the ring.
     let rings: Vec<_> = index
@@ -77,53 +100,68 @@ fn main() {
         print_ring(&index, rank + 1, &RingReport::new(&index, ring));
     }
 
-    // Step 4. The hubs: shared by too many accounts to mean anything alone. They stay
-    // queryable (`index.accounts_of(hub)`), and count in community detection only where
-    // the rest of the evidence agrees.
+    // Step 5. What was set aside: shared by too many accounts, or by accounts that share
+    // nothing else, to mean anything alone. Such artifacts stay queryable
+    // (`index.accounts_of(hub)`), and count in community detection only where the rest of the
+    // evidence agrees.
     let mut hubs: Vec<_> = index.hubs().collect();
-    hubs.sort_by_key(|h| std::cmp::Reverse(h.accounts));
+    hubs.sort_by_key(|h| (std::cmp::Reverse(h.accounts), h.artifact));
     if !hubs.is_empty() {
-        println!("Largest suppressed hubs:");
-        println!("  {:<12} {:<28} {:>9} {:>6}", "kind", "value", "accounts", "cap");
+        println!("Largest artifacts set aside:");
+        println!("  {:<12} {:>9}  {:<40} value", "kind", "accounts", "why");
         for h in hubs.iter().take(8) {
             println!(
-                "  {:<12} {:<28} {:>9} {:>6}",
+                "  {:<12} {:>9}  {:<40} {}",
                 index.kind_name(h.kind),
-                truncate(index.artifact_value(h.artifact), 28),
                 h.accounts,
-                h.cap
+                h.reason.to_string(),
+                index.artifact_value(h.artifact)
             );
         }
     }
+}
+
+fn date(t: i64) -> String {
+    sellerlink::time::format_rfc3339(t).chars().take(10).collect()
 }
 
 fn print_ring(index: &Index, rank: usize, r: &RingReport) {
     let names: Vec<&str> = r.members.iter().map(|&a| index.account_name(a)).collect();
     let shown = names.iter().take(8).copied().collect::<Vec<_>>().join(", ");
     let more = if names.len() > 8 { format!(" and {} more", names.len() - 8) } else { String::new() };
-    println!("#{rank}  operator {}  ·  {} storefronts", r.cluster, r.members.len());
+    // The representative (the smallest member name) names the ring stably across updates.
+    let name = index.representative(r.cluster).unwrap_or("?");
+    println!("#{rank}  operator {name}  ·  {} storefronts", r.members.len());
     println!("    members     {shown}{more}");
     if let (Some(first), Some(last)) = (r.first_seen, r.last_seen) {
-        println!("    active      {:.1} days of activity", (last - first) as f64 / 86_400.0);
+        println!(
+            "    active      {} to {} ({:.0} days)",
+            date(first),
+            date(last),
+            (last - first) as f64 / 86_400.0
+        );
     }
     if let Some(d) = r.density {
         println!("    density     {:.0}% of member pairs share evidence", d * 100.0);
     }
     if let Some(c) = r.confidence {
-        println!("    confidence  {:.2} (share of its evidence that stays inside)", c);
+        println!("    confidence  {:.2} (how strongly its least-tied storefront is tied: 1 − e^−weight)", c);
     }
-    let kinds: Vec<String> = r.by_kind.iter().map(|(k, n)| format!("{k} {n}")).collect();
-    println!("    shared      {}", kinds.join(", "));
+    let carried: Vec<String> = r.carried_by.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    println!("    carried by  {}", carried.join(", "));
     println!("    held together by:");
-    println!("      {:<12} {:<28} {:>8} {:>9}", "kind", "value", "members", "accounts");
+    println!("      {:<12} {:>8} {:>8}  value", "kind", "members", "outside");
     for s in r.shared.iter().take(6) {
+        let note = match s.set_aside {
+            Some(why) => format!("  (set aside: {why})"),
+            None => String::new(),
+        };
         println!(
-            "      {:<12} {:<28} {:>8} {:>9}{}",
+            "      {:<12} {:>8} {:>8}  {}{note}",
             s.kind,
-            truncate(&s.value, 28),
             s.members,
-            s.accounts,
-            if s.hub { "  (hub)" } else { "" }
+            s.accounts as usize - s.members,
+            s.value
         );
     }
     match &r.weakest_joint {
@@ -134,12 +172,4 @@ fn print_ring(index: &Index, rank: usize, r: &RingReport) {
         None => println!("    weakest joint: none; no single artifact holds the ring together"),
     }
     println!();
-}
-
-fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        format!("{}…", s.chars().take(n - 1).collect::<String>())
-    }
 }

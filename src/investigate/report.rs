@@ -40,8 +40,11 @@ pub struct SharedArtifact {
     pub members: usize,
     /// How many accounts in all used it.
     pub accounts: u32,
-    /// True when it is a suppressed hub.
+    /// True when it links nobody (see `set_aside` for why).
     pub hub: bool,
+    /// Why it links nobody, if it does not: its degree, its incoherence, or an analyst's
+    /// declaration.
+    pub set_aside: Option<crate::policy::Suppressed>,
     /// True when its kind is strong.
     pub strong: bool,
     /// Evidence weight per pair (kind weight × ln 2 / ln d).
@@ -81,6 +84,9 @@ pub struct RingReport {
     pub shared: Vec<SharedArtifact>,
     /// Shared artifacts per kind name.
     pub by_kind: BTreeMap<String, usize>,
+    /// Shared artifacts that link (not set aside) per kind name: the kinds that carry the
+    /// ring.
+    pub carried_by: BTreeMap<String, usize>,
     /// Earliest timestamp of any member's observation.
     pub first_seen: Option<i64>,
     /// Latest timestamp of any member's observation.
@@ -131,9 +137,12 @@ impl RingReport {
         let mut shared: Vec<SharedArtifact> =
             counts.iter().filter(|&&(_, n)| n >= 2).map(|&(f, n)| shared_artifact(index, f, n)).collect();
         shared.sort_by(|a, b| strength_key(b).total_cmp(&strength_key(a)).then(a.artifact.cmp(&b.artifact)));
-        let mut by_kind = BTreeMap::new();
+        let (mut by_kind, mut carried_by) = (BTreeMap::new(), BTreeMap::new());
         for s in &shared {
             *by_kind.entry(s.kind.clone()).or_insert(0) += 1;
+            if !s.hub {
+                *carried_by.entry(s.kind.clone()).or_insert(0) += 1;
+            }
         }
 
         let (mut first_seen, mut last_seen) = (None::<i64>, None::<i64>);
@@ -198,6 +207,7 @@ impl RingReport {
             members,
             shared,
             by_kind,
+            carried_by,
             first_seen,
             last_seen,
             density,
@@ -216,6 +226,7 @@ fn shared_artifact(index: &Index, f: ArtifactId, members: usize) -> SharedArtifa
         members,
         accounts: g.degree(f),
         hub: index.is_hub(f),
+        set_aside: index.evidence.suppression(g, f),
         strong: index.evidence.resolved.strength[k.as_usize()] == Strength::Strong,
         weight: index.evidence.weight(g, f, 0.0),
         kind: index.kind_name(k).to_string(),
