@@ -5,37 +5,60 @@
 //! - **strength**: a [`Strength::Strong`] artifact (a device, a payment account, an ID document)
 //!   links two accounts on its own; a [`Strength::Weak`] one (a router, an IP, an address) links
 //!   two accounts only when they share at least [`LinkPolicy::corroboration`] distinct linking
-//!   artifacts (two by default): a household router alone proves nothing, the office router
-//!   *and* the warehouse address do. Kinds in one *evidence group* count once: a household's
-//!   router and its public IP are one location seen twice, so `wifi` and `ip` (group
-//!   `network`) do not corroborate each other; two routers, or a router and an address, do.
-//!   A weak artifact is also corroborated *as a group* ([`LinkPolicy::group_cohesion`]): when
-//!   it has three or more accounts and at least half of them are already linked to another of
-//!   its accounts by other evidence, it links all of them. An evasive ring's office router,
-//!   most of whose stores are tied by mule payments, completes the ring; a café router, whose
-//!   users are strangers, does not.
-//! - **hub cap**: an artifact used by more accounts than the cap is a *hub* (a café hotspot, a
-//!   carrier NAT IP, a fulfilment centre) and links nobody. Hubs are reported and stay
-//!   queryable. [`HubCap::Auto`] derives the cap from the kind's own degree distribution.
+//!   artifacts (two by default). Kinds in one *evidence group* count once: a router, its public
+//!   IP and a street address are one *place* seen three ways (group `network`), so a household
+//!   or a co-working space (router, IP and address shared) corroborates nothing; a place and a
+//!   device, a payment account or a document do. A weak artifact is also corroborated *as a
+//!   group* ([`LinkPolicy::group_cohesion`]): when it has three or more accounts and at least
+//!   half of them already lie in one component, it attaches its accounts that are linked to
+//!   nobody to that component (it never merges two components). An evasive ring's office
+//!   router completes the ring; a café router, whose users are strangers, does not.
+//! - **coherence** (on by default, [`LinkPolicy::coherence`]): an artifact of three or more
+//!   accounts links them only when the accounts are otherwise related: one group, related
+//!   through other accepted evidence, must hold half of those of its accounts that have any
+//!   other evidence. A café PC used by fifteen strangers is *incoherent* and links nobody; a
+//!   mule account used by 150 storefronts that also share laptops, documents and office IPs is
+//!   the ring's spine. A second related group that reaches beyond the artifact (the other ring
+//!   that bought a document) is *detached*: the artifact links it to nobody. The rules are in
+//!   the docs of the coherence judgement (one visit seen through several artifacts counts once;
+//!   far larger artifacts do not relate; a crowd over eight that shares nothing else is a hub).
+//! - **hub cap and ceiling**: an artifact used by more accounts than its kind's cap links
+//!   nobody. Kinds have no cap by default: coherence judges them, and the policy's
+//!   [`ceiling`](LinkPolicy::ceiling) (4096 accounts) bounds the work. [`HubCap::Fixed`] and
+//!   [`HubCap::Auto`] (derived from the kind's own degree distribution) remain available.
+//!   Artifacts set aside are reported with the reason ([`Suppressed`]) and stay queryable.
 //! - **time window**: with a window, two uses of one artifact are shared only if their
 //!   timestamps are at most the window apart (residential IPs are re-leased to other households
 //!   every few days). An observation without a timestamp is compatible with every use.
 //! - **weight**: how much one shared artifact of this kind counts in the evidence graph that
-//!   community detection runs on.
+//!   community detection runs on (scaled by rarity: `w · ln 2 / ln d` for `d` accounts).
+//!
+//! ## Learning
+//!
+//! A build learns from its data ([`LinkPolicy::learn`], on by default) how strongly each kind
+//! indicates one operator: Fellegi–Sunter `m` and `u` estimated by expectation–maximisation over
+//! the pairs of accounts that share a linking artifact, and, per kind, the share of those pairs
+//! that also share other evidence. A kind links on its own when either estimate says one
+//! shared artifact is more likely one operator than two ([`LearnedKind::strong`]); a custom
+//! kind that is derived from another (a `surname+postcode` kind beside `surname`) is one piece
+//! of evidence with it. Learning can make a weak built-in kind strong (on person records, an
+//! address is an identifier), never a strong one weak, and a custom kind weighs what it
+//! learned. What was learned is pinned in the index's policy ([`Learned`]): updates reuse it,
+//! snapshots store it, and a policy saved to a file reproduces the run.
 //!
 //! ## The defaults, and why
 //!
-//! | kind | strength | hub cap | window | weight | reasoning |
+//! | kind | prior strength | group | window | weight | reasoning |
 //! |---|---|---|---|---|---|
-//! | `device` | strong | 30 | – | 1.0 | a laptop is one operator's; a café PC or a default fingerprint is shared by many |
-//! | `wifi` | weak, group `network` | 40 | – | 0.5 | households and offices share routers; cafés share them with strangers |
-//! | `ip` | weak, group `network` | 40 | 24 h | 0.3 | NAT and VPN exits are shared by many at once; residential IPs are recycled |
-//! | `id_document` | strong | 25 | – | 1.0 | one identity; a document sold to a second ring stays under the cap, for communities to split |
-//! | `phone` | strong | 25 | – | 0.8 | |
-//! | `email` | strong | 10 | – | 0.8 | accounts rarely share a mailbox legitimately |
-//! | `payment` | strong | 250 | – | 1.0 | a mule account can serve 150 storefronts; marketplaces pay out to owners |
-//! | `address` | weak | 30 | – | 0.4 | a warehouse is evidence; a fulfilment centre is a hub |
-//! | custom | weak | 50 | – | 0.5 | unknown semantics: never links alone |
+//! | `device` | strong | – | – | 1.0 | a laptop is one operator's; a café PC or a default fingerprint is incoherent |
+//! | `wifi` | weak | `network` | – | 0.5 | households, offices and cafés share routers |
+//! | `ip` | weak | `network` | 24 h | 0.3 | NAT and VPN exits are shared by many at once; residential IPs are recycled |
+//! | `id_document` | strong | – | – | 1.0 | one identity; a document sold to a second ring is detached |
+//! | `phone` | strong | – | – | 0.8 | |
+//! | `email` | strong | – | – | 0.8 | accounts rarely share a mailbox legitimately |
+//! | `payment` | strong | – | – | 1.0 | a mule account can serve 150 storefronts |
+//! | `address` | weak | `network` | – | 0.4 | a place: a warehouse, a household, a fulfilment centre |
+//! | custom | weak | – | – | 0.5 | until learned: strong when what it shares comes with other evidence |
 
 use std::collections::BTreeMap;
 
