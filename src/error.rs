@@ -257,6 +257,14 @@ pub enum SnapshotError {
         /// The cause.
         cause: std::io::Error,
     },
+    /// A snapshot file was read but not loaded: the file, and why.
+    #[error("{path}: {cause}")]
+    File {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        cause: Box<SnapshotError>,
+    },
 }
 
 /// The crate-wide error: every boundary's error converts into it.

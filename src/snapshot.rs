@@ -322,9 +322,33 @@ pub fn save_path(index: &Index, path: impl AsRef<std::path::Path>) -> Result<(),
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn load_path(path: impl AsRef<std::path::Path>) -> Result<Index, SnapshotError> {
+    use std::io::Read;
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|cause| SnapshotError::Io { path: path.to_path_buf(), cause })?;
-    load(&bytes)
+    let io = |cause| SnapshotError::Io { path: path.to_path_buf(), cause };
+    // Only a regular file: a device (/dev/zero) would never end, a FIFO could block forever.
+    let file = std::fs::File::open(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(io(std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file")));
+    }
+    // Read the header, then exactly the payload it declares, checked against the file's size
+    // first: no read is ever larger than the file.
+    let mut bytes = vec![0u8; HEADER.min(meta.len() as usize)];
+    let mut reader = std::io::BufReader::new(file);
+    reader.read_exact(&mut bytes).map_err(io)?;
+    if bytes.len() == HEADER && bytes[..8] == MAGIC[..] {
+        let declared = u64::from_le_bytes(bytes[16..24].try_into().unwrap_or([0; 8]));
+        let present = meta.len() - HEADER as u64;
+        if declared > present {
+            return Err(SnapshotError::Truncated { needed: HEADER as u64 + declared, got: meta.len() });
+        }
+        bytes.reserve_exact(present as usize);
+        reader.take(present).read_to_end(&mut bytes).map_err(io)?;
+    }
+    load(&bytes).map_err(|e| match e {
+        SnapshotError::Io { .. } => e,
+        other => SnapshotError::File { path: path.to_path_buf(), cause: Box::new(other) },
+    })
 }
 
 /// Loads an index from snapshot bytes, validating everything; see the [module docs](self).
@@ -537,7 +561,13 @@ fn rebuild(
     {
         return Err(invalid("confirmed groups"));
     }
-    let components = clustering(p.components.into_owned(), n_acc, &order, "component labels")?;
+    // Components and confirmed groups are derived too: link again, and the recorded ones must
+    // agree (a tampered clustering would otherwise survive every later update).
+    let stored = clustering(p.components.into_owned(), n_acc, &order, "component labels")?;
+    let components = crate::link::link(&graph, &mut evidence, &order);
+    if components != stored || evidence.confirmed.as_slice() != p.confirmed.as_ref() {
+        return Err(invalid("components disagree with the evidence"));
+    }
     let operators = match p.operator_labels {
         None => None,
         Some(labels) => {
@@ -546,10 +576,22 @@ fn rebuild(
             {
                 return Err(invalid("operator confidence"));
             }
+            if p.operator_confidence.iter().any(|x| !(0.0..=1.0).contains(x)) {
+                return Err(invalid("operator confidence"));
+            }
+            // Operators split components; they never cross one.
+            for (_, members) in c.iter() {
+                let first = components.cluster_of(members[0]);
+                if members.iter().any(|&a| components.cluster_of(a) != first) {
+                    return Err(invalid("an operator crosses components"));
+                }
+            }
             Some(OperatorClustering { clustering: c, confidence: p.operator_confidence.into_owned() })
         }
     };
-    evidence.confirmed = p.confirmed.into_owned();
+    if p.operators.as_ref().is_some_and(|s| !s.is_valid()) {
+        return Err(invalid("operator settings out of range"));
+    }
     Ok(Index::from_parts(Parts {
         kinds,
         policy,

@@ -152,6 +152,11 @@ impl OperatorSettings {
         self.cross_floor.filter(|f| (0.0..=1.0).contains(f)).unwrap_or(DEFAULT_CROSS_FLOOR)
     }
 
+    /// True when every value set is in range (see the snapshot validation).
+    pub(crate) fn is_valid(&self) -> bool {
+        self.leiden.is_valid() && self.cross_floor.is_none_or(|f| (0.0..=1.0).contains(&f))
+    }
+
     /// The Leiden settings as given.
     ///
     /// # Examples
