@@ -47,6 +47,12 @@ fn bench_normalize(c: &mut Criterion) {
         ("email", Normalizer::Email, "  Ann.Lee@Example.COM "),
         ("document", Normalizer::Document, "de89 3704-0044 0532 0130 00"),
         ("address", Normalizer::Address, "Flat E, 2/F, 223 Lockhart St, Wan Chai"),
+        ("text", Normalizer::Text, "  Pixel 7 Pro  SN-A1B2C3D4 "),
+        // Non-ASCII values take the Unicode folding path (NFKC, case folding, IDNA).
+        ("text_unicode", Normalizer::Text, "Ｐｉｘｅｌ\u{200B} 7 Straße"),
+        ("email_unicode", Normalizer::Email, "Ａｎｎ.Ｌｅｅ@Bücher.Example"),
+        ("document_unicode", Normalizer::Document, "DE89\u{2011}3704\u{2011}0044"),
+        ("address_unicode", Normalizer::Address, "Flat E, 2/F, 223 Lockhart Straße, Ｗａｎ Chai"),
     ];
     let mut out = String::new();
     for (name, n, raw) in cases {
