@@ -12,8 +12,8 @@ use sellerlink::explain::explain;
 use sellerlink::index::Via;
 use sellerlink::ingest::{CsvOptions, read_csv};
 use sellerlink::normalize::Normalizer;
-use sellerlink_synth::Marketplace;
 use sellerlink::{AccountId, ClusterId, Index, IndexBuilder, link, snapshot};
+use sellerlink_synth::Marketplace;
 
 fn sizes() -> Vec<u64> {
     std::env::var("SELLERLINK_BENCH_OBS")

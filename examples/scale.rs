@@ -17,8 +17,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Parser;
-use sellerlink_synth::{Marketplace, write_csv};
 use sellerlink::{Index, IndexBuilder};
+use sellerlink_synth::{Marketplace, write_csv};
 
 #[derive(Parser, Debug)]
 #[command(about = "End-to-end scale run on a synthetic marketplace")]

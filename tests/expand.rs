@@ -3,8 +3,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use sellerlink::expand::Expand;
-use sellerlink_synth::{Marketplace, Role};
 use sellerlink::{AccountId, IndexBuilder};
+use sellerlink_synth::{Marketplace, Role};
 
 #[test]
 fn expansion_from_three_stores_finds_the_ring() {
