@@ -53,6 +53,7 @@ fn bench_normalize(c: &mut Criterion) {
         ("email_unicode", Normalizer::Email, "Ａｎｎ.Ｌｅｅ@Bücher.Example"),
         ("document_unicode", Normalizer::Document, "DE89\u{2011}3704\u{2011}0044"),
         ("address_unicode", Normalizer::Address, "Flat E, 2/F, 223 Lockhart Straße, Ｗａｎ Chai"),
+        ("address_cjk", Normalizer::Address, "湖北省武汉市江岸区胜利街223号"),
     ];
     let mut out = String::new();
     for (name, n, raw) in cases {
