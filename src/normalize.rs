@@ -383,9 +383,28 @@ impl fmt::Display for InvalidValue {
 impl std::error::Error for InvalidValue {}
 
 /// The signature of a user-supplied normaliser: raw value in, canonical value out.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use sellerlink::normalize::CustomFn;
+/// let f: Arc<CustomFn> = Arc::new(|raw: &str| Ok(raw.to_uppercase()));
+/// assert_eq!(f("ab")?, "AB");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub type CustomFn = dyn Fn(&str) -> Result<String, InvalidValue> + Send + Sync;
 
 /// The signature of a user-supplied placeholder test: canonical value in, `true` to refuse it.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use sellerlink::normalize::PlaceholderFn;
+/// let test: Arc<PlaceholderFn> = Arc::new(|v: &str| v.starts_with("demo-"));
+/// assert!(test("demo-1"));
+/// ```
 pub type PlaceholderFn = dyn Fn(&str) -> bool + Send + Sync;
 
 /// Extra placeholders for one kind, on top of the built-in [lists](self#placeholders): exact
