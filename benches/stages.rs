@@ -30,10 +30,12 @@ fn csv_of(obs: u64) -> Vec<u8> {
     out
 }
 
+/// Lenient, as the examples read: from 1M observations on, the synthetic market has devices that
+/// report the all-zero fingerprint, a placeholder that strict mode would stop at.
 fn builder_of(csv: &[u8]) -> IndexBuilder {
     let mut b = IndexBuilder::new();
-    read_csv(csv, "bench.csv", &CsvOptions::strict().size_hint(csv.len() as u64), &mut b)
-        .expect("valid synthetic data");
+    read_csv(csv, "bench.csv", &CsvOptions::lenient().size_hint(csv.len() as u64), &mut b)
+        .expect("valid synthetic header");
     b
 }
 

@@ -198,6 +198,11 @@ pub const SPREADSHEET_ERRORS: &[&str] =
 /// all-zero advertising UUID `00000000-0000-0000-0000-000000000000`). `9774d56d682e549c` is the
 /// Android ID that a whole generation of devices shared.
 ///
+/// Hashes of nothing (`d41d8cd98f00b204e9800998ecf8427e`, the MD5 of the empty string) are
+/// placeholders too, but not listed: the synthetic market plants them as colliding default
+/// fingerprints for hub detection to handle. A deployment can refuse them with
+/// [`Normalizer::with_placeholders`].
+///
 /// # Examples
 ///
 /// ```
