@@ -30,10 +30,12 @@ fn csv_of(obs: u64) -> Vec<u8> {
     out
 }
 
+/// Lenient, as the examples read: from 1M observations on, the synthetic market has devices that
+/// report the all-zero fingerprint, a placeholder that strict mode would stop at.
 fn builder_of(csv: &[u8]) -> IndexBuilder {
     let mut b = IndexBuilder::new();
-    read_csv(csv, "bench.csv", &CsvOptions::strict().size_hint(csv.len() as u64), &mut b)
-        .expect("valid synthetic data");
+    read_csv(csv, "bench.csv", &CsvOptions::lenient().size_hint(csv.len() as u64), &mut b)
+        .expect("valid synthetic header");
     b
 }
 
@@ -47,6 +49,13 @@ fn bench_normalize(c: &mut Criterion) {
         ("email", Normalizer::Email, "  Ann.Lee@Example.COM "),
         ("document", Normalizer::Document, "de89 3704-0044 0532 0130 00"),
         ("address", Normalizer::Address, "Flat E, 2/F, 223 Lockhart St, Wan Chai"),
+        ("text", Normalizer::Text, "  Pixel 7 Pro  SN-A1B2C3D4 "),
+        // Non-ASCII values take the Unicode folding path (NFKC, case folding, IDNA).
+        ("text_unicode", Normalizer::Text, "Ｐｉｘｅｌ\u{200B} 7 Straße"),
+        ("email_unicode", Normalizer::Email, "Ａｎｎ.Ｌｅｅ@Bücher.Example"),
+        ("document_unicode", Normalizer::Document, "DE89\u{2011}3704\u{2011}0044"),
+        ("address_unicode", Normalizer::Address, "Flat E, 2/F, 223 Lockhart Straße, Ｗａｎ Chai"),
+        ("address_cjk", Normalizer::Address, "湖北省武汉市江岸区胜利街223号"),
     ];
     let mut out = String::new();
     for (name, n, raw) in cases {

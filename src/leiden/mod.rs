@@ -649,7 +649,8 @@ impl Leiden {
     /// True when every value set is in range: a finite, non-negative resolution, a finite
     /// randomness (a snapshot or policy file could carry anything).
     pub(crate) fn is_valid(&self) -> bool {
-        self.resolution.is_none_or(|r| r.is_finite() && r >= 0.0) && self.randomness.is_none_or(f64::is_finite)
+        self.resolution.is_none_or(|r| r.is_finite() && r >= 0.0)
+            && self.randomness.is_none_or(f64::is_finite)
     }
 
     /// The quality function in force.
