@@ -100,12 +100,15 @@ struct Payload<'a, O> {
     observations: u64,
 }
 
-/// Version 2 appends the accounts' name order (`None`: ids are in name order) to the payload.
+/// Version 2 appends the accounts' name order (`None`: ids are in name order) and each kind's
+/// extra placeholders (canonical values; empty when none) to the payload.
 #[derive(Serialize, Deserialize)]
 struct PayloadV2<'a> {
     #[serde(borrow)]
     body: Payload<'a, Option<OperatorSettings>>,
     by_name: Option<Cow<'a, [AccountId]>>,
+    #[serde(borrow)]
+    placeholders: Vec<Vec<&'a str>>,
 }
 
 /// Strings as an arena and end offsets: borrowed from the index when saving (sequences of
@@ -247,7 +250,14 @@ fn write_snapshot<W: Write + Seek>(
         operator_confidence: Cow::Borrowed(index.operators.as_ref().map_or(&[][..], |o| &o.confidence)),
         observations: index.stats.observations,
     };
-    let payload = PayloadV2 { body, by_name: index.order.by_name().map(Cow::Borrowed) };
+    let placeholders = index
+        .kinds
+        .iter()
+        .map(|(k, _)| {
+            index.kinds.normalizer(k).extra_placeholders().map_or_else(Vec::new, |p| p.iter().collect())
+        })
+        .collect();
+    let payload = PayloadV2 { body, by_name: index.order.by_name().map(Cow::Borrowed), placeholders };
     let start = w.stream_position().map_err(&io)?;
     w.write_all(MAGIC).map_err(&io)?;
     w.write_all(&FORMAT_VERSION.to_le_bytes()).map_err(&io)?;
@@ -396,20 +406,20 @@ pub fn load(bytes: &[u8]) -> Result<Index, SnapshotError> {
     let decode = || {
         let config = bincode::config::standard();
         let decode_err = |e: bincode::error::DecodeError| SnapshotError::Decode(e.to_string());
-        let (payload, by_name, used) = if version == 1 {
+        let (payload, by_name, placeholders, used) = if version == 1 {
             let (p, used): (Payload<'_, Option<OperatorsV1>>, usize) =
                 bincode::serde::borrow_decode_from_slice(body, config).map_err(decode_err)?;
             let settings = p.operators.as_ref().map(OperatorsV1::settings).transpose()?;
-            (with_operators(p, settings), None, used)
+            (with_operators(p, settings), None, Vec::new(), used)
         } else {
             let (p, used): (PayloadV2<'_>, usize) =
                 bincode::serde::borrow_decode_from_slice(body, config).map_err(decode_err)?;
-            (p.body, p.by_name, used)
+            (p.body, p.by_name, p.placeholders, used)
         };
         if used != body.len() {
             return Err(SnapshotError::Trailing((body.len() - used) as u64));
         }
-        rebuild(payload, by_name, version)
+        rebuild(payload, by_name, placeholders, version)
     };
     let (sum, index) = join(|| fnv1a(body), decode);
     if sum != word(24) {
@@ -461,6 +471,7 @@ fn with_operators<'a>(
 fn rebuild(
     p: Payload<'_, Option<OperatorSettings>>,
     by_name: Option<Cow<'_, [AccountId]>>,
+    placeholders: Vec<Vec<&str>>,
     version: u32,
 ) -> Result<Index, SnapshotError> {
     let decode_err = |e: bincode::error::DecodeError| SnapshotError::Decode(format!("policy: {e}"));
@@ -479,8 +490,15 @@ fn rebuild(
         return Err(invalid("kinds"));
     }
     let mut kinds = Kinds::new();
+    if !placeholders.is_empty() && placeholders.len() != p.kinds.len() {
+        return Err(invalid("placeholders"));
+    }
     for (i, &(name, norm)) in p.kinds.iter().enumerate() {
-        let normalizer = Normalizer::builtin(norm).unwrap_or(Normalizer::Text);
+        let mut normalizer = Normalizer::builtin(norm).unwrap_or(Normalizer::Text);
+        if let Some(extra) = placeholders.get(i).filter(|v| !v.is_empty()) {
+            let set = crate::normalize::Placeholders::new().values(extra.iter().copied());
+            normalizer = normalizer.with_placeholders(set).map_err(|_| invalid("placeholders"))?;
+        }
         let id = kinds.register(name, normalizer).map_err(|_| invalid("kind name"))?;
         if id.as_usize() != i {
             return Err(invalid("kind order"));

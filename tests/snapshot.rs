@@ -147,3 +147,19 @@ proptest! {
         let _ = snapshot::load(&bytes);
     }
 }
+
+#[test]
+fn extra_placeholders_survive_a_snapshot() {
+    use sellerlink::normalize::{Normalizer, Placeholders};
+    let mut b = sellerlink::IndexBuilder::new();
+    let email =
+        Normalizer::Email.with_placeholders(Placeholders::new().value("Support@Shop.Example")).unwrap();
+    b.register_kind("email", email).unwrap();
+    b.add("s1", "email", "s1@example.com", None).unwrap();
+    assert!(b.add("s2", "email", "support@shop.example", None).is_err());
+    let index = b.build().unwrap();
+    let loaded = snapshot::load(&snapshot::save(&index).unwrap()).unwrap();
+    let mut u = loaded.updater();
+    let err = u.add("s3", "email", "SUPPORT@shop.example", None).unwrap_err();
+    assert_eq!(err.to_string(), "field value: invalid email: placeholder");
+}

@@ -423,10 +423,26 @@ pub(crate) fn dijkstra(
                 let gap = if window.is_some() { crate::evidence::Evidence::min_gap(g, f, x, y) } else { 0 };
                 let time_factor = window.map_or(1.0, |w| 1.0 + (gap as f64 / w.max(1) as f64).min(1e3));
                 let next = cost + penalty + time_factor / weight;
-                if dist.get(&y).is_none_or(|&old| next < old) {
-                    dist.insert(y, next);
-                    prev.insert(y, (x, f));
-                    heap.push(Entry { cost: next, rank: rank(y), account: y });
+                match dist.get(&y) {
+                    Some(&old) if next > old => {}
+                    Some(&old) if next == old => {
+                        // A tie: keep the step first in a canonical order (the account before
+                        // in name order, then the artifact's kind and value), so the chain does
+                        // not depend on how ids were assigned.
+                        if let Some(&(px, pf)) = prev.get(&y) {
+                            let key = |x: AccountId, f: ArtifactId| {
+                                (rank(x), index.kind_name(g.kind(f)), index.artifact_value(f))
+                            };
+                            if key(x, f) < key(px, pf) {
+                                prev.insert(y, (x, f));
+                            }
+                        }
+                    }
+                    _ => {
+                        dist.insert(y, next);
+                        prev.insert(y, (x, f));
+                        heap.push(Entry { cost: next, rank: rank(y), account: y });
+                    }
                 }
             }
         }
