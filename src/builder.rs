@@ -277,7 +277,7 @@ impl IndexBuilder {
     /// }
     /// let mut seen = Stages(Vec::new());
     /// IndexBuilder::new().build_with(&mut seen)?;
-    /// assert_eq!(seen.0, ["canonicalize", "freeze", "link", "operators", "bitmaps"]);
+    /// assert_eq!(seen.0, ["canonicalize", "freeze", "judge", "link", "operators", "bitmaps"]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn build_with(self, progress: &mut dyn Progress) -> Result<Index, crate::Error> {

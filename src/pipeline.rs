@@ -5,10 +5,12 @@
 //!   1. canonicalize  accounts numbered in name order; an update keeps   → NameOrder
 //!                    old ids and appends new ones
 //!   2. freeze        the bipartite graph, CSR both ways                  → Graph
-//!   3. link          evidence judged on the graph, then union-find       → Evidence, components
-//!                    (or, after an update, re-linking what it reaches)
-//!   4. operators     Leiden per component on the evidence graph          → OperatorClustering
-//!   5. bitmaps       the lookup bitmaps, in the index's constructor      → Index
+//!   3. judge         the policy judged on the graph: caps, coherence,    → Evidence
+//!                    what the data teaches of each kind
+//!   4. link          union-find (after an update, re-linking only what   → components
+//!                    it reaches)
+//!   5. operators     Leiden per component on the evidence graph          → OperatorClustering
+//!   6. bitmaps       the lookup bitmaps, in the index's constructor      → Index
 //! ```
 //!
 //! [`run`] is the only caller of the stages, and every [`Index`] is made by one constructor
@@ -76,12 +78,15 @@ pub(crate) fn run(
         .map_err(|_| crate::Error::Capacity("more than 4294967295 distinct observations"))?;
     lap("freeze", &mut timings);
 
-    progress.stage("link");
+    progress.stage("judge");
     let (mut evidence, learned) =
         Evidence::judge(&graph, &c.kinds, &c.policy, &c.accounts, &c.artifacts, &order);
     if let Some(learned) = learned {
         c.policy = c.policy.with_learned(Some(learned));
     }
+    lap("judge", &mut timings);
+
+    progress.stage("link");
     let (components, linked) = match &update {
         Some(u) => {
             let prior = Prior {
