@@ -75,20 +75,24 @@ impl FirstUse {
             return FirstUse(out);
         }
         let base = graph.ev_time.iter().copied().filter(|&t| t != crate::graph::NO_TIME).min().unwrap_or(0);
+        // Artifacts in id order meet each account's (sorted) artifacts in order, so a cursor per
+        // account finds the slot of each use without a search.
+        let mut cursor: Vec<u32> = graph.acc_off[..graph.account_count()].to_vec();
         for f in (0..graph.artifact_count() as u32).map(ArtifactId::from_u32) {
             let (accounts, times) = graph.use_slices(f);
             let Some(times) = times else { continue };
             for (&a, &t) in accounts.iter().zip(times) {
-                if t == crate::graph::NO_TIME {
+                let end = graph.acc_off[a.as_usize() + 1];
+                let at = &mut cursor[a.as_usize()];
+                while *at < end && graph.acc_art[*at as usize] < f {
+                    *at += 1;
+                }
+                if t == crate::graph::NO_TIME || *at == end || graph.acc_art[*at as usize] != f {
                     continue;
                 }
-                let row = graph.acc_off[a.as_usize()] as usize;
-                let arts = graph.artifacts_of(a);
-                if let Ok(i) = arts.binary_search(&f) {
-                    let rel = u32::try_from((t - base).max(0)).unwrap_or(u32::MAX - 1);
-                    let slot = &mut out[row + i];
-                    *slot = (*slot).min(rel);
-                }
+                let rel = u32::try_from((t - base).max(0)).unwrap_or(u32::MAX - 1);
+                let slot = &mut out[*at as usize];
+                *slot = (*slot).min(rel);
             }
         }
         FirstUse(out)
@@ -132,25 +136,44 @@ pub(crate) fn judge(
     let first = FirstUse::new(graph);
     let mut rejected = RoaringBitmap::new();
     let mut queued = RoaringBitmap::new();
+    // The secondary groups of each accepted artifact read whole (at most SAMPLE accounts), as
+    // of its last judgement. Every rejection that could change an artifact's groups queues it
+    // again (below), so its last judgement stands at the fixpoint.
+    let mut secondary: ahash::AHashMap<ArtifactId, Vec<AccountId>> = ahash::AHashMap::new();
     let mut work = candidates.clone();
     while !work.is_empty() {
         // Judge the whole round against the rejections so far: rejection only removes
         // support, so rounds reach the same fixpoint as any sequential order.
-        let judge = |&f: &ArtifactId| -> Option<ArtifactId> {
+        let judge = |&f: &ArtifactId| -> (ArtifactId, bool, Vec<AccountId>) {
             let accounts = sample(graph, order, f);
             let groups =
                 Groups::new(graph, &first, f, &accounts, &usable, |g| !rejected.contains(g.as_u32()));
-            (!groups.coherent(need, graph.degree(f))).then_some(f)
+            if !groups.coherent(need, graph.degree(f)) {
+                return (f, true, Vec::new());
+            }
+            let whole = accounts.len() == graph.degree(f) as usize;
+            let detach =
+                if whole { groups.secondary(order).map(|i| accounts[i]).collect() } else { Vec::new() };
+            (f, false, detach)
         };
         #[cfg(feature = "rayon")]
-        let newly: Vec<ArtifactId> = {
+        let judged: Vec<(ArtifactId, bool, Vec<AccountId>)> = {
             use rayon::prelude::*;
-            work.par_iter().with_min_len(256).filter_map(judge).collect()
+            work.par_iter().with_min_len(256).map(judge).collect()
         };
         #[cfg(not(feature = "rayon"))]
-        let newly: Vec<ArtifactId> = work.iter().filter_map(judge).collect();
-        for &f in &newly {
-            rejected.insert(f.as_u32());
+        let judged: Vec<(ArtifactId, bool, Vec<AccountId>)> = work.iter().map(judge).collect();
+        let mut newly = Vec::new();
+        for (f, incoherent, detach) in judged {
+            if incoherent {
+                rejected.insert(f.as_u32());
+                newly.push(f);
+                secondary.remove(&f);
+            } else if detach.is_empty() {
+                secondary.remove(&f);
+            } else {
+                secondary.insert(f, detach);
+            }
         }
         // Who may have lost support: the other candidates of the rejected artifacts' accounts.
         queued.clear();
@@ -162,8 +185,10 @@ pub(crate) fn judge(
                     continue;
                 }
                 for &h in arts {
+                    // A rejected artifact far larger than `h` never informed `h`'s judgement.
                     if h != f
                         && graph.degree(h) >= 3
+                        && graph.degree(f) as usize <= SCALE * (graph.degree(h) as usize).max(UNVERIFIED_MAX)
                         && !rejected.contains(h.as_u32())
                         && queued.insert(h.as_u32())
                         && candidate(h)
@@ -175,12 +200,13 @@ pub(crate) fn judge(
         }
         work = next;
     }
-    // The accepted artifacts link their main group and every account not in another group.
+    // The accepted artifacts link their main group and every account not in another group;
+    // those judged on a sample are grouped whole now.
     let detach = |&f: &ArtifactId| -> Vec<(ArtifactId, AccountId)> {
-        if rejected.contains(f.as_u32()) {
+        let accounts = graph.accounts_of(f);
+        if rejected.contains(f.as_u32()) || accounts.len() <= SAMPLE {
             return Vec::new();
         }
-        let accounts = graph.accounts_of(f);
         let groups = Groups::new(graph, &first, f, accounts, &usable, |g| !rejected.contains(g.as_u32()));
         groups.secondary(order).map(|i| (f, accounts[i])).collect()
     };
@@ -191,6 +217,12 @@ pub(crate) fn judge(
     };
     #[cfg(not(feature = "rayon"))]
     let mut detached: Vec<(ArtifactId, AccountId)> = candidates.iter().flat_map(detach).collect();
+    detached.extend(
+        secondary
+            .into_iter()
+            .filter(|(f, _)| !rejected.contains(f.as_u32()))
+            .flat_map(|(f, v)| v.into_iter().map(move |a| (f, a))),
+    );
     detached.sort_unstable();
     Judgement { rejected, detached }
 }

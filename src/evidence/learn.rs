@@ -104,31 +104,46 @@ impl Estimate {
 
 /// Which kinds are derived from which: kind `k2` from `k1` when most of `k2`'s shared artifacts
 /// lie inside one artifact of `k1`.
-fn derived(graph: &Graph, kinds: &Kinds, usable: &impl Fn(ArtifactId) -> bool) -> Vec<Option<KindId>> {
+fn derived(
+    graph: &Graph,
+    kinds: &Kinds,
+    usable: &(impl Fn(ArtifactId) -> bool + Sync),
+) -> Vec<Option<KindId>> {
     let n = kinds.len();
     // Per (k2, k1): artifacts of k2 inside one of k1; per k2: its shared artifacts.
-    let mut inside = vec![0usize; n * n];
-    let mut shared = vec![0usize; n];
-    for f in (0..graph.artifact_count() as u32).map(ArtifactId::from_u32) {
-        let accounts = graph.accounts_of(f);
-        if accounts.len() < 2 || !usable(f) {
-            continue;
-        }
-        let k2 = graph.kind(f).as_usize();
-        shared[k2] += 1;
-        let mut seen = vec![false; n];
-        for &g in graph.artifacts_of(accounts[0]) {
-            let k1 = graph.kind(g).as_usize();
-            if k1 == k2 || seen[k1] || graph.degree(g) < accounts.len() as u32 {
-                continue;
+    let (inside, shared) = by_chunks(
+        graph.artifact_count(),
+        || (vec![0usize; n * n], vec![0usize; n]),
+        |(mut inside, mut shared), ids| {
+            let mut seen = vec![false; n];
+            for f in ids.map(ArtifactId::from_u32) {
+                let accounts = graph.accounts_of(f);
+                if accounts.len() < 2 || !usable(f) {
+                    continue;
+                }
+                let k2 = graph.kind(f).as_usize();
+                shared[k2] += 1;
+                seen.fill(false);
+                for &g in graph.artifacts_of(accounts[0]) {
+                    let k1 = graph.kind(g).as_usize();
+                    if k1 == k2 || seen[k1] || graph.degree(g) < accounts.len() as u32 {
+                        continue;
+                    }
+                    let within = graph.accounts_of(g);
+                    if accounts.iter().all(|a| within.binary_search(a).is_ok()) {
+                        seen[k1] = true;
+                        inside[k2 * n + k1] += 1;
+                    }
+                }
             }
-            let within = graph.accounts_of(g);
-            if accounts.iter().all(|a| within.binary_search(a).is_ok()) {
-                seen[k1] = true;
-                inside[k2 * n + k1] += 1;
-            }
-        }
-    }
+            (inside, shared)
+        },
+        |(mut i1, mut s1), (i2, s2)| {
+            i1.iter_mut().zip(i2).for_each(|(x, y)| *x += y);
+            s1.iter_mut().zip(s2).for_each(|(x, y)| *x += y);
+            (i1, s1)
+        },
+    );
     (0..n)
         .map(|k2| {
             if shared[k2] < DERIVED_MIN {
@@ -196,23 +211,33 @@ pub(crate) fn estimate(
     let field = |k: usize| field_of[k].min(63);
 
     // Candidate pairs: consecutive accounts in name order within each linking artifact.
-    let mut pairs: Vec<(AccountId, AccountId)> = Vec::new();
-    let mut by_name: Vec<AccountId> = Vec::new();
-    for f in (0..graph.artifact_count() as u32).map(ArtifactId::from_u32) {
-        let members = graph.accounts_of(f);
-        if members.len() < 2 || !usable(f) {
-            continue;
-        }
-        by_name.clear();
-        by_name.extend(members.iter().copied().filter(|&a| !evidence.is_detached(f, a)));
-        if !order.is_identity() {
-            by_name.sort_unstable_by_key(|&a| order.rank(a));
-        }
-        for w in by_name.windows(2).take(PAIRS_PER_ARTIFACT) {
-            let (a, b) = if w[0] < w[1] { (w[0], w[1]) } else { (w[1], w[0]) };
-            pairs.push((a, b));
-        }
-    }
+    let mut pairs: Vec<(AccountId, AccountId)> = by_chunks(
+        graph.artifact_count(),
+        Vec::new,
+        |mut pairs, ids| {
+            let mut by_name: Vec<AccountId> = Vec::new();
+            for f in ids.map(ArtifactId::from_u32) {
+                let members = graph.accounts_of(f);
+                if members.len() < 2 || !usable(f) {
+                    continue;
+                }
+                by_name.clear();
+                by_name.extend(members.iter().copied().filter(|&a| !evidence.is_detached(f, a)));
+                if !order.is_identity() {
+                    by_name.sort_unstable_by_key(|&a| order.rank(a));
+                }
+                for w in by_name.windows(2).take(PAIRS_PER_ARTIFACT) {
+                    let (a, b) = if w[0] < w[1] { (w[0], w[1]) } else { (w[1], w[0]) };
+                    pairs.push((a, b));
+                }
+            }
+            pairs
+        },
+        |mut a, b| {
+            a.extend(b);
+            a
+        },
+    );
     crate::graph::sort_unstable(&mut pairs);
     pairs.dedup();
     if pairs.len() > MAX_PAIRS {
@@ -225,8 +250,7 @@ pub(crate) fn estimate(
     }
 
     // Comparison patterns, counted.
-    let mut patterns: BTreeMap<u64, u64> = BTreeMap::new();
-    for &(x, y) in &pairs {
+    let compare = |(x, y): (AccountId, AccountId)| -> u64 {
         let (ax, ay) = (graph.artifacts_of(x), graph.artifacts_of(y));
         let (mut i, mut j, mut bits) = (0, 0, 0u64);
         while i < ax.len() && j < ay.len() {
@@ -243,8 +267,24 @@ pub(crate) fn estimate(
                 }
             }
         }
-        *patterns.entry(bits).or_default() += 1;
-    }
+        bits
+    };
+    let patterns: BTreeMap<u64, u64> = by_chunks(
+        pairs.len(),
+        BTreeMap::new,
+        |mut counts: BTreeMap<u64, u64>, at| {
+            for i in at {
+                *counts.entry(compare(pairs[i as usize])).or_default() += 1;
+            }
+            counts
+        },
+        |mut a, b| {
+            for (bits, count) in b {
+                *a.entry(bits).or_default() += count;
+            }
+            a
+        },
+    );
     let (lambda, fields) = em(&patterns, n_fields, |g| {
         // Start from the priors: fields of strong kinds agree often among one operator's
         // accounts and rarely among strangers'.
@@ -272,6 +312,28 @@ pub(crate) fn estimate(
         fields,
         corroborated,
         derived_from,
+    }
+}
+
+/// Folds `0..n` in chunks (in parallel with the `rayon` feature) and merges the chunks' results
+/// in order, so the result is the same either way.
+fn by_chunks<T: Send>(
+    n: usize,
+    zero: impl Fn() -> T + Sync,
+    fold: impl Fn(T, core::ops::Range<u32>) -> T + Sync,
+    merge: impl Fn(T, T) -> T + Sync,
+) -> T {
+    const CHUNK: usize = 1 << 14;
+    let chunk = |c: usize| (c * CHUNK) as u32..((c + 1) * CHUNK).min(n) as u32;
+    let chunks = n.div_ceil(CHUNK);
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        (0..chunks).into_par_iter().map(|c| fold(zero(), chunk(c))).reduce(&zero, &merge)
+    }
+    #[cfg(not(feature = "rayon"))]
+    {
+        (0..chunks).fold(zero(), |acc, c| merge(acc, fold(zero(), chunk(c))))
     }
 }
 
