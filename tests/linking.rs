@@ -33,6 +33,17 @@ pub fn obs_strategy(max: usize) -> impl Strategy<Value = Vec<Obs>> {
         })
 }
 
+/// Denser observations: fewer accounts and values, so artifacts of three or more accounts, the
+/// groups that relate them and the bridges between groups are common.
+pub fn dense_strategy(max: usize) -> impl Strategy<Value = Vec<Obs>> {
+    prop::collection::vec((0..9u32, 0..KINDS.len(), 0..3u32, prop::option::weighted(0.5, 0..60i64)), 0..max)
+        .prop_map(|v| {
+            v.into_iter()
+                .map(|(a, k, val, t)| (format!("acct{a}"), KINDS[k], value_for(KINDS[k], val), t))
+                .collect()
+        })
+}
+
 /// A canonical value of the kind (so scans can compare text directly).
 pub fn value_for(kind: &str, n: u32) -> String {
     match kind {
@@ -365,6 +376,13 @@ proptest! {
     }
 
     #[test]
+    fn linking_equals_naive_bfs_on_dense_graphs(obs in dense_strategy(90)) {
+        let policy = test_policy();
+        let index = build(&obs, &policy, false);
+        prop_assert_eq!(partition(&index, Level::Components), naive_components(&obs, &policy));
+    }
+
+    #[test]
     fn input_order_never_changes_clusters(obs in obs_strategy(50), seed in any::<u64>()) {
         let policy = test_policy();
         let a = build(&obs, &policy, true);
@@ -398,6 +416,18 @@ proptest! {
         }
         prop_assert_eq!(ops.account_count(), index.account_count());
     }
+}
+
+#[test]
+fn a_small_ring_on_two_shared_artifacts_is_one() {
+    // Three stores share only a payment account and a laptop: the two vouch for each other,
+    // and nothing else splits the stores.
+    let mut b = IndexBuilder::new().operators(None).policy(LinkPolicy::new().learn(false));
+    for s in ["a", "b", "c"] {
+        b.add(s, "payment", "mule", None).unwrap();
+        b.add(s, "device", "laptop", None).unwrap();
+    }
+    assert_eq!(b.build().unwrap().components().len(), 1);
 }
 
 #[test]
