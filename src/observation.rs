@@ -60,6 +60,11 @@ pub(crate) fn check<'a>(
 }
 
 /// Checks and trims an account name.
+/// True when `name` is an account name as a build stores it (checked and trimmed already).
+pub(crate) fn is_stored_account(name: &str) -> bool {
+    check_account(name) == Ok(name)
+}
+
 fn check_account(account: &str) -> Result<&str, ObservationError> {
     let a = account.trim();
     if a.is_empty() {

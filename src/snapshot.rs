@@ -510,6 +510,7 @@ fn rebuild(
     let (accounts, artifacts) =
         join(|| interner(p.accounts, None), || interner(p.artifacts, Some((art_tags, kind_count))));
     let (accounts, artifacts) = (accounts?, artifacts?);
+    stored_as_built(&accounts, &artifacts, &kinds, &p.kinds)?;
     let first_written = str_list(p.first_written, n_art)?;
 
     // Artifact side of the graph.
@@ -624,6 +625,55 @@ fn rebuild(
         operator_settings: p.operators,
         stats: BuildStats { observations: p.observations, timings: Vec::new() },
     }))
+}
+
+/// Every account name and artifact value must be one a build stores: names as checked, values
+/// canonical under their kind's built-in normaliser (what it makes of a value is the value).
+/// A custom normaliser, saved by name, is not known here: its values are taken as stored.
+fn stored_as_built(
+    accounts: &Interner,
+    artifacts: &Interner,
+    kinds: &Kinds,
+    saved: &[(&str, &str)],
+) -> Result<(), SnapshotError> {
+    let builtin: Vec<bool> = saved.iter().map(|&(_, norm)| Normalizer::builtin(norm).is_some()).collect();
+    let names_ok =
+        |ids: std::ops::Range<u32>| ids.map(|a| accounts.get(a)).all(crate::observation::is_stored_account);
+    let values_ok = |ids: std::ops::Range<u32>| {
+        let mut out = String::new();
+        ids.into_iter().all(|f| {
+            let kind = artifacts.tag(f);
+            if !builtin[kind as usize] {
+                return true;
+            }
+            let value = artifacts.get(f);
+            out.clear();
+            kinds.normalizer(KindId::from_u32(kind)).normalize(value, &mut out).is_ok() && out == value
+        })
+    };
+    if !all_chunks(accounts.len(), &names_ok) {
+        return Err(invalid("an account name a build would refuse"));
+    }
+    if !all_chunks(artifacts.len(), &values_ok) {
+        return Err(invalid("an artifact value that is not canonical"));
+    }
+    Ok(())
+}
+
+/// True when `ok` holds for every chunk of `0..n` (in parallel when the `rayon` feature is on).
+fn all_chunks(n: usize, ok: &(dyn Fn(std::ops::Range<u32>) -> bool + Sync)) -> bool {
+    const CHUNK: u32 = 1 << 16;
+    let chunks = (n as u32).div_ceil(CHUNK);
+    let chunk = |c: u32| c * CHUNK..((c + 1) * CHUNK).min(n as u32);
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        (0..chunks).into_par_iter().all(|c| ok(chunk(c)))
+    }
+    #[cfg(not(feature = "rayon"))]
+    {
+        (0..chunks).all(|c| ok(chunk(c)))
+    }
 }
 
 /// The name order: `by_name` when stored (every used account once, names strictly

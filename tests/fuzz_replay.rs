@@ -149,7 +149,9 @@ pub fn reseal(bytes: &mut [u8]) {
     bytes[24..32].copy_from_slice(&h.to_le_bytes());
 }
 
-/// Loads; what loads saves, loads again with the same clustering, and re-saves to the same bytes.
+/// Loads; what loads saves, loads again with the same clustering, and re-saves to the same bytes;
+/// and it means what a fresh build from its own observations means (the same components,
+/// operators and set-aside artifacts, by name), so no tampered derived data survives a load.
 fn check_snapshot_bytes(bytes: &[u8]) {
     let Ok(index) = snapshot::load(bytes) else { return };
     let saved = snapshot::save(&index).expect("a loaded index saves");
@@ -158,6 +160,45 @@ fn check_snapshot_bytes(bytes: &[u8]) {
     assert_eq!(back.account_count(), index.account_count(), "accounts changed by save and load");
     assert_eq!(back.artifact_count(), index.artifact_count(), "artifacts changed by save and load");
     assert_eq!(snapshot::save(&back).expect("a reloaded index saves"), saved, "saving is canonical");
+
+    let mut b =
+        IndexBuilder::new().policy(index.policy().clone()).operators(index.operator_settings().cloned());
+    for f in (0..index.artifact_count() as u32).map(sellerlink::ArtifactId::from_u32) {
+        let (kind, value) = (index.kind_name(index.artifact_kind(f)), index.artifact_value(f));
+        for u in index.graph().uses(f) {
+            let time = (u.time != sellerlink::graph::NO_TIME).then_some(u.time);
+            b.add(index.account_name(u.account), kind, value, time)
+                .expect("a loaded value is canonical, so a build takes it again");
+        }
+    }
+    let fresh = b.build().expect("a loaded index's observations build");
+    assert_eq!(meaning(&index), meaning(&fresh), "a loaded snapshot means what a fresh build means");
+}
+
+/// Components, operators (when solved) and set-aside artifacts, by name.
+#[allow(clippy::type_complexity)]
+fn meaning(
+    index: &Index,
+) -> (
+    std::collections::BTreeSet<Vec<String>>,
+    Option<std::collections::BTreeSet<Vec<String>>>,
+    std::collections::BTreeSet<(String, String)>,
+) {
+    let named = |c: &sellerlink::cluster::Clustering| -> std::collections::BTreeSet<Vec<String>> {
+        c.iter()
+            .map(|(_, members)| {
+                let mut names: Vec<String> =
+                    members.iter().map(|&a| index.account_name(a).to_string()).collect();
+                names.sort();
+                names
+            })
+            .collect()
+    };
+    let hubs = index
+        .hubs()
+        .map(|h| (index.kind_name(h.kind).to_string(), index.artifact_value(h.artifact).to_string()))
+        .collect();
+    (named(index.components()), index.operators().map(|o| named(o.clustering())), hubs)
 }
 
 /// The policy of [`check_update`]: small caps (so hubs come and go), windows, an evidence
