@@ -189,6 +189,13 @@ impl IndexBuilder {
     ///
     /// An [`ObservationError`] naming the field at fault; nothing is added then.
     ///
+    /// # Panics
+    ///
+    /// When a custom normaliser ([`Normalizer::custom`]) panics, the panic goes on to the
+    /// caller, as any callback's does; nothing is added, and the builder stays usable (a new
+    /// kind name stays registered). Reading CSV ([`crate::ingest`]) turns such a panic into an
+    /// error naming the line instead.
+    ///
     /// # Examples
     ///
     /// ```
