@@ -243,9 +243,11 @@ fn save_snapshot(index: &Index, path: &Path) -> Result<(), String> {
 fn read_policy(path: &PathBuf) -> (sellerlink::policy::LinkPolicy, Vec<String>) {
     let text =
         std::fs::read_to_string(path).unwrap_or_else(|e| common::fail(format!("{}: {e}", path.display())));
-    let bad = |e: serde_json::Error| common::fail(format!("{}: not a linking policy: {e}", path.display()));
-    let policy = serde_json::from_str(&text).unwrap_or_else(bad);
-    let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(bad);
+    let bad = |e: serde_json::Error| -> ! {
+        common::fail(format!("{}: not a linking policy: {e}", path.display()))
+    };
+    let policy: sellerlink::policy::LinkPolicy = serde_json::from_str(&text).unwrap_or_else(|e| bad(e));
+    let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| bad(e));
     let mut kinds = Vec::new();
     for table in [&value["kinds"], &value["learned"]["kinds"]] {
         if let Some(map) = table.as_object() {

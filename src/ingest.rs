@@ -777,6 +777,10 @@ impl Reading<'_> {
                 let at = self.at(line);
                 let (reason, err) = match fault {
                     Fault::Record(r) => (r.to_string(), IngestError::Record { at, reason: r.to_string() }),
+                    Fault::Field(name, why) => {
+                        let reason = format!("field {name}: {why}");
+                        (reason.clone(), IngestError::Record { at, reason })
+                    }
                     Fault::Message(m) => return Err(IngestError::Record { at, reason: m }),
                     Fault::Observation(o) => (o.reason(), IngestError::Observation { at, cause: o }),
                     Fault::Panic { kind, message } => {
@@ -808,6 +812,8 @@ fn check_limit(
 enum Fault {
     /// A rejection with a fixed reason.
     Record(&'static str),
+    /// A field missing or not UTF-8: its name and why.
+    Field(&'static str, &'static str),
     /// An error that ends the read in either mode.
     Message(String),
     Observation(ObservationError),
@@ -921,17 +927,17 @@ impl Columns {
         scratch: &mut String,
         text: &mut String,
     ) -> Result<((u32, u32), (u32, u32), (u32, u32), crate::KindId, i64), Fault> {
-        let field = |i: usize, missing: &'static str| -> Result<&str, Fault> {
-            let bytes = r.get(i).ok_or(Fault::Record(missing))?;
-            std::str::from_utf8(bytes).map_err(|_| Fault::Record("not valid UTF-8"))
+        let field = |i: usize, name: &'static str| -> Result<&str, Fault> {
+            let bytes = r.get(i).ok_or(Fault::Field(name, "missing"))?;
+            std::str::from_utf8(bytes).map_err(|_| Fault::Field(name, "not valid UTF-8"))
         };
-        let account = field(self.account, "missing field account")?;
-        let kind = field(self.kind, "missing field kind")?;
-        let value = field(self.value, "missing field value")?;
+        let account = field(self.account, "account")?;
+        let kind = field(self.kind, "kind")?;
+        let value = field(self.value, "value")?;
         let time = match self.time.and_then(|i| r.get(i)) {
             None => None,
             Some(t) => {
-                let t = std::str::from_utf8(t).map_err(|_| Fault::Record("not valid UTF-8"))?;
+                let t = std::str::from_utf8(t).map_err(|_| Fault::Field("timestamp", "not valid UTF-8"))?;
                 if t.trim().is_empty() {
                     None
                 } else {

@@ -22,7 +22,7 @@ fn strict_errors_name_place_and_reason() {
             b"account,kind,value\ns1,ip,1.2.3.4\ns2,ip,1.2.3\n",
             "obs.csv:3: field value: invalid ip: not an IPv4 or IPv6 address",
         ),
-        (b"account,kind,value\ns1,ip\n", "obs.csv:2: missing field value"),
+        (b"account,kind,value\ns1,ip\n", "obs.csv:2: field value: missing"),
         (b"account,kind,value\n,ip,1.2.3.4\n", "obs.csv:2: field account: empty account"),
         (b"account,kind,value\ns1,,1.2.3.4\n", "obs.csv:2: field kind: empty kind name"),
         (
@@ -41,7 +41,7 @@ fn strict_errors_name_place_and_reason() {
             b"account,kind,value,timestamp\ns1,ip,1.2.3.4,99999999999999\n",
             "obs.csv:2: field timestamp: timestamp out of range",
         ),
-        (b"account,kind,value\ns1,device,\xff\xfe\n", "obs.csv:2: not valid UTF-8"),
+        (b"account,kind,value\ns1,device,\xff\xfe\n", "obs.csv:2: field value: not valid UTF-8"),
     ];
     for (data, expected) in cases {
         let got =
