@@ -71,6 +71,9 @@ pub fn load_declared(
 /// Prints on stderr what a read should not keep quiet: rejections by reason with examples, new
 /// kinds that look like misspelt built-in kinds, and warnings (a likely column mix-up).
 pub fn print_report(path: &Path, report: &IngestReport) {
+    for (line, msg) in &report.warnings {
+        eprintln!("warning: {}", check::place(path, *line, None, msg));
+    }
     if report.rejected > 0 {
         eprintln!("{}: rejected {} of {} lines:", path.display(), report.rejected, report.lines_read);
         for (reason, n) in &report.by_reason {
@@ -85,9 +88,6 @@ pub fn print_report(path: &Path, report: &IngestReport) {
             let why = format!("new kind {:?} (did you mean {s}?), read as a weak custom kind", k.name);
             eprintln!("warning: {}", check::place(path, k.line, Some("kind"), why));
         }
-    }
-    for (line, msg) in &report.warnings {
-        eprintln!("warning: {}", check::place(path, *line, None, msg));
     }
 }
 
