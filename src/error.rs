@@ -302,6 +302,9 @@ pub enum Error {
     /// A weighted graph or a membership given to Leiden was refused.
     #[error(transparent)]
     Graph(#[from] crate::leiden::GraphError),
+    /// Settings given to the builder are not usable (a NaN resolution, say); names the setting.
+    #[error("{0}")]
+    Settings(String),
     /// The input exceeds what 32-bit ids and offsets address.
     #[error("capacity exceeded: {0}")]
     Capacity(&'static str),

@@ -396,6 +396,32 @@ fn edge_weights_that_would_overflow_the_quality_are_refused() {
     assert!(sellerlink::leiden::Leiden::new().run(&g).quality().is_finite());
 }
 
+#[test]
+fn a_nan_resolution_is_refused_at_build() {
+    use sellerlink::leiden::Leiden;
+    use sellerlink::operators::OperatorSettings;
+    let build = |settings: OperatorSettings| {
+        let mut b = IndexBuilder::new().operators(Some(settings));
+        b.add("s1", "device", "fp-1", None).unwrap();
+        b.build()
+    };
+    for (r, why) in
+        [(f64::NAN, "NaN"), (-1.0, "negative"), (f64::NEG_INFINITY, "negative"), (f64::INFINITY, "infinite")]
+    {
+        let err = build(OperatorSettings::new().leiden(Leiden::new().resolution(r))).unwrap_err();
+        assert!(matches!(err, sellerlink::Error::Settings(_)));
+        assert_eq!(
+            err.to_string(),
+            format!("operator settings: resolution {why}: expected a finite number of at least 0")
+        );
+    }
+    for r in [0.0, -0.0, 0.05, 1e6] {
+        assert!(build(OperatorSettings::new().leiden(Leiden::new().resolution(r))).is_ok(), "{r}");
+    }
+    // Documented fallbacks elsewhere stay: a NaN randomness merges greedily.
+    assert!(build(OperatorSettings::new().leiden(Leiden::new().randomness(f64::NAN))).is_ok());
+}
+
 // 11. API ----------------------------------------------------------------------------------
 
 #[test]
