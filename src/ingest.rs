@@ -564,83 +564,87 @@ fn produce<R: Read>(mut reader: R, setup: Setup, kinds: &mut Kinds, tx: std::syn
         let mut fail = None;
         let mut handled = 0usize;
         let mut consumed = 0usize;
-        // The parser starts at `offset`, which is on line `line0`; it restarts after a
-        // rejected multi-line record.
-        let (mut offset, mut line0) = (0usize, line_base);
-        'parse: loop {
-            let mut rdr =
-                csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(&buf[offset..]);
-            // A record is handled once the next one has parsed (so it is known to be whole),
-            // or at the end of the input; the last record of a chunk is otherwise carried into
-            // the next chunk. `pending`: where `record`'s stretch starts (blank lines the parser
-            // skipped included) and the parser's line there.
-            let mut pending: Option<(usize, u64)> = None;
-            loop {
-                let pos = rdr.position().clone();
-                let more = matches!(rdr.read_byte_record(&mut next), Ok(true));
-                if let Some((region, csv_line)) = pending.take() {
-                    let end = if more { offset + pos.byte() as usize } else { buf.len() };
-                    let skipped = buf[region..end].iter().take_while(|&&b| b == b'\n' || b == b'\r').count();
-                    let start = region + skipped;
-                    let line = if has_cr {
-                        lines.line_at(&buf, start)
+        // One parser per chunk over the whole buffer (byte positions are offsets in `buf`);
+        // after a rejected multi-line record it is moved to the next line, which is on line
+        // `line0` (its own line count then starts again at 1).
+        let mut line0 = line_base;
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(io::Cursor::new(&buf[..]));
+        // A record is handled once the next one has parsed (so it is known to be whole), or at
+        // the end of the input; the last record of a chunk is otherwise carried into the next
+        // chunk. `pending`: where `record`'s stretch starts (blank lines the parser skipped
+        // included) and the parser's line there.
+        let mut pending: Option<(usize, u64)> = None;
+        loop {
+            let pos = rdr.position().clone();
+            let more = matches!(rdr.read_byte_record(&mut next), Ok(true));
+            if let Some((region, csv_line)) = pending.take() {
+                let end = if more { pos.byte() as usize } else { buf.len() };
+                let skipped = buf[region..end].iter().take_while(|&&b| b == b'\n' || b == b'\r').count();
+                let start = region + skipped;
+                let line =
+                    if has_cr { lines.line_at(&buf, start) } else { line0 + csv_line - 1 + skipped as u64 };
+                let broken = has_quote
+                    && if more && !has_cr {
+                        // The lines the stretch covers, less skipped blank lines and the
+                        // record's own end: any left are inside a field.
+                        pos.line() - csv_line > skipped as u64 + 1
                     } else {
-                        line0 + csv_line - 1 + skipped as u64
+                        memchr::memchr2(b'\n', b'\r', record.as_slice()).is_some()
                     };
-                    let broken = has_quote
-                        && if more && !has_cr {
-                            // The lines the stretch covers, less skipped blank lines and the
-                            // record's own end: any left are inside a field.
-                            pos.line() - csv_line > skipped as u64 + 1
-                        } else {
-                            memchr::memchr2(b'\n', b'\r', record.as_slice()).is_some()
-                        };
-                    if broken {
-                        if let Some(resume) = first_line_end(&buf, start, eof) {
-                            handled += 1;
-                            if let Err(e) = st.reject_broken(&record, line, &mut batch) {
-                                fail = Some(e);
-                                break 'parse;
-                            }
-                            consumed = resume;
-                            (offset, line0) = (resume, line + 1);
-                            continue 'parse;
+                if broken {
+                    if let Some(resume) = first_line_end(&buf, start, eof) {
+                        handled += 1;
+                        if let Err(e) = st.reject_broken(&record, line, &mut batch) {
+                            fail = Some(e);
+                            break;
                         }
-                    }
-                    if !more && !eof {
-                        consumed = region; // possibly cut short: the next chunk reads it again
-                        break 'parse;
-                    }
-                    consumed = end;
-                    if end - start > MAX_LINE {
-                        fail = Some(IngestError::Record {
-                            at: st.at(line),
-                            reason: "line longer than 16 MiB".into(),
-                        });
-                        break 'parse;
-                    }
-                    handled += 1;
-                    if buf[start..].starts_with(BOM) && record.get(0).is_some_and(|f| f.starts_with(BOM)) {
-                        // A mark at the start of a line is dropped (the parser drops it itself
-                        // where it starts reading, so this keeps chunking out of the result).
-                        let mut stripped = csv::ByteRecord::new();
-                        for (i, f) in record.iter().enumerate() {
-                            stripped.push_field(if i == 0 { &f[BOM.len()..] } else { f });
+                        consumed = resume;
+                        line0 = line + 1;
+                        let mut at = csv::Position::new();
+                        at.set_byte(resume as u64).set_line(1);
+                        if rdr.seek(at).is_err() {
+                            break; // a cursor over memory cannot fail to seek
                         }
-                        record = stripped;
-                    }
-                    if let Err(e) = st.handle(&record, &buf[start..end], line, &mut batch) {
-                        fail = Some(e);
-                        break 'parse;
+                        continue;
                     }
                 }
-                if !more {
-                    break 'parse;
+                if !more && !eof {
+                    consumed = region; // possibly cut short: the next chunk reads it again
+                    break;
                 }
-                std::mem::swap(&mut record, &mut next);
-                pending = Some((offset + pos.byte() as usize, pos.line()));
+                consumed = end;
+                if end - start > MAX_LINE {
+                    fail = Some(IngestError::Record {
+                        at: st.at(line),
+                        reason: "line longer than 16 MiB".into(),
+                    });
+                    break;
+                }
+                handled += 1;
+                if buf[start..].starts_with(BOM) && record.get(0).is_some_and(|f| f.starts_with(BOM)) {
+                    // A mark at the start of a line is dropped (the parser drops it itself where
+                    // it starts reading, so this keeps chunking out of the result).
+                    let mut stripped = csv::ByteRecord::new();
+                    for (i, f) in record.iter().enumerate() {
+                        stripped.push_field(if i == 0 { &f[BOM.len()..] } else { f });
+                    }
+                    record = stripped;
+                }
+                if let Err(e) = st.handle(&record, &buf[start..end], line, &mut batch) {
+                    fail = Some(e);
+                    break;
+                }
             }
+            if !more {
+                break;
+            }
+            std::mem::swap(&mut record, &mut next);
+            pending = Some((pos.byte() as usize, pos.line()));
         }
+        drop(rdr);
         if handled == 0 && fail.is_none() && !eof {
             if buf.len() > MAX_LINE {
                 let _ = tx.send(Msg::Fail(IngestError::Record {
