@@ -568,6 +568,8 @@ fn produce<R: Read>(mut reader: R, setup: Setup, kinds: &mut Kinds, tx: std::syn
         // after a rejected multi-line record it is moved to the next line, which is on line
         // `line0` (its own line count then starts again at 1).
         let mut line0 = line_base;
+        // Where the parser started reading: it drops a byte-order mark there.
+        let mut reader_start = 0usize;
         let mut rdr = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -582,15 +584,29 @@ fn produce<R: Read>(mut reader: R, setup: Setup, kinds: &mut Kinds, tx: std::syn
             let more = matches!(rdr.read_byte_record(&mut next), Ok(true));
             if let Some((region, csv_line)) = pending.take() {
                 let end = if more { pos.byte() as usize } else { buf.len() };
-                let skipped = buf[region..end].iter().take_while(|&&b| b == b'\n' || b == b'\r').count();
-                let start = region + skipped;
-                let line =
-                    if has_cr { lines.line_at(&buf, start) } else { line0 + csv_line - 1 + skipped as u64 };
+                // The record starts after the blank lines the parser skipped: line ends, and a
+                // byte-order mark alone on its line where the parser started reading (it drops a
+                // mark there, and then skips the line as empty; elsewhere such a line is a
+                // record, blank once its mark is dropped).
+                let (mut start, mut skipped) = (region, 0u64);
+                while start < end {
+                    match buf[start] {
+                        b'\n' | b'\r' => (start, skipped) = (start + 1, skipped + 1),
+                        0xef if start == reader_start
+                            && buf[start..end].starts_with(BOM)
+                            && matches!(buf.get(start + BOM.len()), Some(b'\n' | b'\r')) =>
+                        {
+                            start += BOM.len()
+                        }
+                        _ => break,
+                    }
+                }
+                let line = if has_cr { lines.line_at(&buf, start) } else { line0 + csv_line - 1 + skipped };
                 let broken = has_quote
                     && if more && !has_cr {
                         // The lines the stretch covers, less skipped blank lines and the
                         // record's own end: any left are inside a field.
-                        pos.line() - csv_line > skipped as u64 + 1
+                        pos.line() - csv_line > skipped + 1
                     } else {
                         memchr::memchr2(b'\n', b'\r', record.as_slice()).is_some()
                     };
@@ -603,6 +619,7 @@ fn produce<R: Read>(mut reader: R, setup: Setup, kinds: &mut Kinds, tx: std::syn
                         }
                         consumed = resume;
                         line0 = line + 1;
+                        reader_start = resume;
                         let mut at = csv::Position::new();
                         at.set_byte(resume as u64).set_line(1);
                         if rdr.seek(at).is_err() {

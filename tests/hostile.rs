@@ -84,6 +84,29 @@ fn line_numbers_count_cr_crlf_and_blank_lines() {
 }
 
 #[test]
+fn a_line_holding_only_a_byte_order_mark_is_blank_in_any_chunking() {
+    // The parser drops a mark where it starts reading and skips the line as empty; elsewhere
+    // the mark is a record of its own, dropped as blank. Either way the next line keeps its
+    // number and is no multi-line record.
+    let data = b"account,kind,value,note\ns1,wifi,a4:2b:b0:12:34:56\r\xef\xbb\xbf\n,,\"say \"\"hi\"\"\"\ns2,ip,bad\n";
+    for chunk in [1, 2, 3, 4, 5, 40, 41, 42, 43, 44, 45, 46, 1 << 20] {
+        let r =
+            read_csv(&data[..], "q.csv", &CsvOptions::lenient().chunk_size(chunk), &mut IndexBuilder::new())
+                .unwrap();
+        let lines: Vec<u64> = r.examples.iter().map(|e| e.0).collect();
+        assert_eq!((r.lines_read, r.rejected, lines), (3, 2, vec![4, 5]), "chunk {chunk}: {:?}", r.examples);
+    }
+    let mut data = b"account,kind,value\n".to_vec();
+    data.extend_from_slice(b"\xef\xbb\xbf\ns1,device,\"fp\"\ns2,ip,bad\n");
+    for chunk in [1, 19, 20, 21, 22, 23, 1 << 20] {
+        let r =
+            read_csv(&data[..], "q.csv", &CsvOptions::lenient().chunk_size(chunk), &mut IndexBuilder::new())
+                .unwrap();
+        assert_eq!((r.accepted, r.rejected, r.examples[0].0), (1, 1, 4), "chunk {chunk}: {:?}", r.examples);
+    }
+}
+
+#[test]
 fn a_byte_order_mark_at_a_line_start_is_dropped_in_any_chunking() {
     // As concatenating two files with marks leaves one inside: the account is `s2` either way.
     let data = b"\xef\xbb\xbfaccount,kind,value\ns1,device,fp-1\n\xef\xbb\xbfs2,device,fp-1\n\xef\xbb\xbf\n";
