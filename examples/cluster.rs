@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! cargo run --release --example cluster -- --input OBS.csv --output CLUSTERS.csv \
-//!     [--level operators|components] [--strict] [--save SNAPSHOT] [--load SNAPSHOT]
+//!     [--level operators|components] [--strict] [--kind NAME]... [--save SNAPSHOT] \
+//!     [--load SNAPSHOT] [--policy POLICY.json] [--save-policy POLICY.json]
 //! ```
 //!
 //! `--save` writes the built index as a snapshot; `--load` starts from a snapshot instead of
