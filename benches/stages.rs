@@ -213,6 +213,25 @@ fn bench_hostile(c: &mut Criterion) {
             )
         });
     }
+    // 100k lines, each with a stray quote in an ignored column (every line rejected, and the
+    // parser moved on to the next line), against the same lines well formed.
+    let lines = |stray: bool| {
+        let mut s = String::from("account,kind,value,timestamp,note\n");
+        for i in 0..100_000u64 {
+            s.push_str(&format!("s{i},device,fp-{},,{}oops\n", i % 5_000, if stray { "\"" } else { "" }));
+        }
+        s.into_bytes()
+    };
+    for (name, stray) in [("ingest_clean_lines", false), ("ingest_stray_quotes", true)] {
+        let data = lines(stray);
+        g.bench_function(BenchmarkId::new(name, 100_000), |b| {
+            b.iter(|| {
+                let mut bld = IndexBuilder::new();
+                let r = read_csv(&data[..], "h.csv", &CsvOptions::lenient(), &mut bld).expect("lenient");
+                black_box((r.lines_read, bld.observation_count()))
+            })
+        });
+    }
     g.finish();
 }
 

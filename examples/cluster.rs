@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! cargo run --release --example cluster -- --input OBS.csv --output CLUSTERS.csv \
-//!     [--level operators|components] [--strict] [--save SNAPSHOT] [--load SNAPSHOT]
+//!     [--level operators|components] [--strict] [--kind NAME]... [--save SNAPSHOT] \
+//!     [--load SNAPSHOT] [--policy POLICY.json] [--save-policy POLICY.json]
 //! ```
 //!
 //! `--save` writes the built index as a snapshot; `--load` starts from a snapshot instead of
@@ -15,13 +16,21 @@
 //! operator found by community detection; `--level components` gives the union-find
 //! components. Prints one JSON line on stdout with the counts and the stage timings in
 //! milliseconds. Lines that cannot be read are skipped, counted (`lines_rejected`) and
-//! summarised on stderr; `--strict` makes the first one an error instead.
+//! summarised on stderr; `--strict` makes the first one an error instead. Every data line is
+//! accounted for: `observations + lines_rejected == lines_read`.
+//!
+//! A kind name that is not built in becomes a weak custom kind; one that looks like a misspelt
+//! built-in kind (`devcie`) is reported on stderr, and so are many new kind names at the start
+//! of the file (a likely column mix-up). `--strict` refuses custom kinds that are not declared
+//! with `--kind NAME` (repeatable) or named in the `--policy` file; `--kind` in lenient mode
+//! rejects (and counts) lines of undeclared kinds.
+//!
+//! Output files (`--output`, `--save`, `--save-policy`) are written whole or not at all: a
+//! failed write leaves the previous file as it was and no temporary file behind.
 
 mod common;
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::{Parser, ValueEnum};
@@ -62,6 +71,10 @@ struct Args {
     /// Write the index's linking policy, with what the build learned, as JSON.
     #[arg(long)]
     save_policy: Option<PathBuf>,
+    /// Declare a custom kind (repeatable): with --strict, a kind that is neither built in,
+    /// declared, nor named in the --policy file is an error; without it, a rejected line.
+    #[arg(long = "kind", value_name = "NAME")]
+    kinds: Vec<String>,
 }
 
 fn main() {
@@ -72,7 +85,8 @@ fn main() {
     let mut timings: Vec<(String, std::time::Duration)> = Vec::new();
     let loaded = args.load.as_ref().map(|path| {
         let t = Instant::now();
-        let index = sellerlink::snapshot::load_path(path).unwrap_or_else(|e| common::fail(e));
+        let index = sellerlink::snapshot::load_path(path)
+            .unwrap_or_else(|e| common::fail(common::check::snapshot_error(path, &e)));
         timings.push(("snapshot_load".into(), t.elapsed()));
         index
     });
@@ -83,18 +97,22 @@ fn main() {
     let index = match (loaded, &args.input) {
         (None, Some(input)) => {
             let mut builder = IndexBuilder::new();
+            let mut declared = args.kinds.clone();
             if let Some(path) = &args.policy {
-                builder = builder.policy(read_policy(path));
+                let (policy, kinds) = read_policy(path);
+                builder = builder.policy(policy);
+                declared.extend(kinds);
             }
             if matches!(args.level, LevelArg::Components) {
                 builder = builder.operators(None);
             }
-            let (r, load_time) =
-                common::load(input, args.strict, &mut builder).unwrap_or_else(|e| common::fail(e));
+            let declared = (args.strict || !args.kinds.is_empty()).then_some(&declared[..]);
+            let (r, load_time) = common::load_declared(input, args.strict, declared, &mut builder)
+                .unwrap_or_else(|e| common::fail(e));
             report = r;
             timings.push(("load".into(), load_time));
             // The spinner names the stage while freezing, linking and detecting operators.
-            let mut spinner = common::StageSpinner::new(report.records > 1_000_000);
+            let mut spinner = common::StageSpinner::new(report.lines_read > 1_000_000);
             let index = builder.build_with(&mut spinner).unwrap_or_else(|e| common::fail(e));
             spinner.0.finish_and_clear();
             index
@@ -102,11 +120,9 @@ fn main() {
         (Some(base), Some(input)) => {
             let t = Instant::now();
             let mut updater = base.updater();
-            let options = if args.strict {
-                sellerlink::ingest::CsvOptions::strict()
-            } else {
-                sellerlink::ingest::CsvOptions::lenient()
-            };
+            // The snapshot's kinds are known; others must be declared as for a build.
+            let declared = (args.strict || !args.kinds.is_empty()).then_some(&args.kinds[..]);
+            let options = common::options(args.strict, declared);
             let file = std::fs::File::open(input)
                 .unwrap_or_else(|e| common::fail(format!("{}: {e}", input.display())));
             let options = match file.metadata() {
@@ -116,6 +132,7 @@ fn main() {
             report = updater
                 .read_csv(std::io::BufReader::new(file), input, &options)
                 .unwrap_or_else(|e| common::fail(e));
+            common::print_report(input, &report);
             timings.push(("load".into(), t.elapsed()));
             let t = Instant::now();
             let (next, c) = updater.finish().unwrap_or_else(|e| common::fail(e));
@@ -128,7 +145,7 @@ fn main() {
     };
     if let Some(path) = &args.save {
         let t = Instant::now();
-        sellerlink::snapshot::save_path(&index, path).unwrap_or_else(|e| common::fail(e));
+        save_snapshot(&index, path).unwrap_or_else(|e| common::fail(e));
         timings.push(("snapshot_save".into(), t.elapsed()));
     }
 
@@ -138,7 +155,7 @@ fn main() {
         LevelArg::Components => Level::Components,
     };
     let write_start = Instant::now();
-    write_clusters(&index, level, &args.output)
+    sellerlink::fs::write_atomic(&args.output, |out| write_clusters(&index, level, out))
         .unwrap_or_else(|e| common::fail(format!("{}: {e}", args.output.display())));
     let write_time = write_start.elapsed();
 
@@ -152,6 +169,7 @@ fn main() {
         "clusters": clustering.len(),
         "largest_cluster": clustering.largest(),
         "hubs_suppressed": index.hub_count(),
+        "lines_read": report.lines_read,
         "lines_rejected": report.rejected,
         "level": format!("{:?}", args.level).to_lowercase(),
     });
@@ -179,7 +197,7 @@ fn main() {
     json["policy"] = policy_json(&index);
     if let Some(path) = &args.save_policy {
         let text = serde_json::to_string_pretty(index.policy()).unwrap_or_else(|e| common::fail(e));
-        std::fs::write(path, text + "\n")
+        sellerlink::fs::write_atomic(path, |out| std::io::Write::write_all(out, (text + "\n").as_bytes()))
             .unwrap_or_else(|e| common::fail(format!("{}: {e}", path.display())));
     }
     json["write_ms"] = serde_json::json!(common::ms(write_time));
@@ -189,29 +207,55 @@ fn main() {
     println!("{json}");
 }
 
-fn write_clusters(index: &Index, level: Level, path: &PathBuf) -> std::io::Result<()> {
-    let mut out = BufWriter::new(File::create(path)?);
-    writeln!(out, "account,cluster")?;
+fn write_clusters(index: &Index, level: Level, out: impl std::io::Write) -> Result<(), csv::Error> {
+    let mut out = csv::Writer::from_writer(out);
+    out.write_record(["account", "cluster"])?;
     let clustering = index.clustering_at(level);
     // Rows in account-name order, so that an updated index writes what one build writes.
+    let mut number = String::new();
     for a in index.accounts_by_name() {
-        let name = index.account_name(a);
         let c = clustering.cluster_of(a).map_or(u32::MAX, |c| c.as_u32());
-        if name.contains([',', '"', '\n', '\r']) {
-            writeln!(out, "\"{}\",{c}", name.replace('"', "\"\""))?;
-        } else {
-            writeln!(out, "{name},{c}")?;
-        }
+        number.clear();
+        std::fmt::Write::write_fmt(&mut number, format_args!("{c}")).map_err(std::io::Error::other)?;
+        out.write_record([index.account_name(a), number.as_str()])?;
     }
-    out.flush()
+    out.flush()?;
+    Ok(())
 }
 
-/// A policy file, or a one-line error naming it.
-fn read_policy(path: &PathBuf) -> sellerlink::policy::LinkPolicy {
+/// Writes the snapshot whole or not at all: to a temporary file beside it (through
+/// `snapshot::save_path`, which uses a temporary file of its own, removed too on failure), then
+/// renamed over it. A failure leaves the previous snapshot and no temporary file (the guard is
+/// dropped before the process exits).
+fn save_snapshot(index: &Index, path: &Path) -> Result<(), String> {
+    let named = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let tmp = sellerlink::fs::TempPath::beside(path).map_err(|e| named(&e))?;
+    let inner = tmp.path().with_extension("snap.tmp");
+    let tmp = tmp.also_remove(inner);
+    sellerlink::snapshot::save_path(index, tmp.path()).map_err(|e| match e {
+        sellerlink::snapshot::SnapshotError::Io { cause, .. } => named(&cause),
+        e => named(&e),
+    })?;
+    tmp.commit().map_err(|e| named(&e))
+}
+
+/// A policy file and the custom kinds it names (declared kinds for --strict), or a one-line
+/// error naming it.
+fn read_policy(path: &PathBuf) -> (sellerlink::policy::LinkPolicy, Vec<String>) {
     let text =
         std::fs::read_to_string(path).unwrap_or_else(|e| common::fail(format!("{}: {e}", path.display())));
-    serde_json::from_str(&text)
-        .unwrap_or_else(|e| common::fail(format!("{}: not a linking policy: {e}", path.display())))
+    let bad = |e: serde_json::Error| -> ! {
+        common::fail(format!("{}: not a linking policy: {e}", path.display()))
+    };
+    let policy: sellerlink::policy::LinkPolicy = serde_json::from_str(&text).unwrap_or_else(|e| bad(e));
+    let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| bad(e));
+    let mut kinds = Vec::new();
+    for table in [&value["kinds"], &value["learned"]["kinds"]] {
+        if let Some(map) = table.as_object() {
+            kinds.extend(map.keys().cloned());
+        }
+    }
+    (policy, kinds)
 }
 
 /// The policy as judged on this data: per kind its strength, weight, degree cap, evidence

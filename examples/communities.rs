@@ -9,15 +9,21 @@
 //! column (default weight 1.0; an empty weight cell also means 1.0). Node ids are arbitrary
 //! strings. The program writes `node,community` for every node to `OUT.csv` and prints exactly
 //! one JSON line of statistics on stdout. Bad input is reported on stderr as one line naming
-//! the file, the line and the field, with exit code 2.
+//! the file, the line and the field (`EDGES.csv:7: field weight: ...`), with exit code 2: a
+//! resolution that is not a finite number of at least 0, a weight that is not a finite
+//! non-negative number, and weights that sum past 1e150 (where the quality sums overflow) are
+//! refused. Node names are hashed with per-process random keys (a crafted edge list cannot
+//! flood the table), and node ids follow first appearance, so the output does not depend on
+//! the keys. The output file is written whole or not at all.
 //!
 //! This is a contract: the peer comparison (`bench/peers/compare_leiden.py`) and other tools
 //! call it exactly so.
 
+mod common;
+
 use std::collections::HashMap;
 use std::fs::File;
-use std::hash::{BuildHasherDefault, Hasher};
-use std::io::{BufReader, BufWriter, Write};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -35,8 +41,8 @@ struct Args {
     /// Output CSV: node,community for every node.
     #[arg(long)]
     output: PathBuf,
-    /// Resolution γ of the quality function.
-    #[arg(long, default_value_t = 1.0)]
+    /// Resolution γ of the quality function (a finite number, at least 0).
+    #[arg(long, default_value_t = 1.0, value_parser = common::check::resolution)]
     resolution: f64,
     /// Random seed; the same seed gives the same communities.
     #[arg(long, default_value_t = 0)]
@@ -110,6 +116,13 @@ fn run(args: &Args) -> Result<(), Failure> {
         .max_iterations(args.max_iterations)
         .run(&graph);
     let solved = Instant::now();
+    if !partition.quality().is_finite() {
+        // The input checks keep the sums finite; should one still overflow, say so.
+        return Err(Failure::input(format!(
+            "{}: the quality is not a finite number; scale the weights down",
+            args.edges.display()
+        )));
+    }
 
     // 3. Write node,community for every node, in first-seen order.
     write_membership(&args.output, &list.names, partition.membership())?;
@@ -147,25 +160,26 @@ fn run(args: &Args) -> Result<(), Failure> {
 fn read_edges(path: &Path) -> Result<EdgeList, Failure> {
     let file = path.display();
     let handle = File::open(path).map_err(|e| Failure::input(format!("{file}: cannot open: {e}")))?;
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .trim(csv::Trim::All)
-        .flexible(true)
-        .from_reader(BufReader::with_capacity(1 << 20, handle));
+    // Line ends of any kind and a byte-order mark are read as the csv parser expects.
+    let input = common::check::Normalized::new(BufReader::with_capacity(1 << 20, handle));
+    let lines = input.lines();
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(true).trim(csv::Trim::All).flexible(true).from_reader(input);
+    let at = |line: u64, field: Option<&str>, reason: &dyn std::fmt::Display| {
+        Failure::input(common::check::place(path, line, field, reason))
+    };
 
     // Locate the columns by name; the weight column is optional.
-    let headers = reader
-        .headers()
-        .map_err(|e| Failure::input(format!("{file}: line 1: cannot read the header: {e}")))?
-        .clone();
+    let headers =
+        reader.headers().map_err(|e| at(1, None, &format_args!("cannot read the header: {e}")))?.clone();
     let column = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
-    let missing = |name: &str| Failure::input(format!("{file}: line 1: field {name}: missing column"));
+    let missing = |name: &str| at(1, Some(name), &"missing column");
     let source_col = column("source").ok_or_else(|| missing("source"))?;
     let target_col = column("target").ok_or_else(|| missing("target"))?;
     let weight_col = column("weight");
 
-    // Node names get ids in first-seen order.
-    let mut ids: HashMap<Box<str>, u32, BuildHasherDefault<NameHasher>> = HashMap::default();
+    // Node names get ids in first-seen order; the table is keyed at random per process.
+    let mut ids: HashMap<Box<str>, u32, ahash::RandomState> = HashMap::with_hasher(ahash::RandomState::new());
     let mut names: Vec<String> = Vec::new();
     // (`None` once the ids would no longer fit a u32.)
     let mut intern = |name: &str| -> Option<u32> {
@@ -179,67 +193,31 @@ fn read_edges(path: &Path) -> Result<EdgeList, Failure> {
     };
 
     let mut edges = Vec::new();
+    let mut total = 0.0f64;
     let mut record = csv::StringRecord::new();
     loop {
         let more = reader.read_record(&mut record).map_err(|e| {
             let line = e.position().map_or(0, |p| p.line());
-            Failure::input(format!("{file}: line {line}: {e}"))
+            at(line, None, &e)
         })?;
         if !more {
             break;
         }
-        let line = record.position().map_or(0, |p| p.line());
+        let line = lines.line_of(record.as_byte_record(), reader.position());
         let field = |col: usize, name: &str| {
-            record
-                .get(col)
-                .filter(|s| !s.is_empty())
-                .ok_or_else(|| Failure::input(format!("{file}: line {line}: field {name}: missing value")))
+            record.get(col).filter(|s| !s.is_empty()).ok_or_else(|| at(line, Some(name), &"missing value"))
         };
-        let too_many = || Failure::input(format!("{file}: line {line}: too many distinct nodes"));
+        let too_many = || at(line, None, &"too many distinct nodes");
         let source = intern(field(source_col, "source")?).ok_or_else(too_many)?;
         let target = intern(field(target_col, "target")?).ok_or_else(too_many)?;
         let weight = match weight_col.and_then(|c| record.get(c)).filter(|s| !s.is_empty()) {
             None => 1.0,
-            Some(text) => parse_weight(text)
-                .map_err(|why| Failure::input(format!("{file}: line {line}: field weight: {why}")))?,
+            Some(text) => parse_weight(text).map_err(|why| at(line, Some("weight"), &why))?,
         };
+        common::check::add_weight(&mut total, weight).map_err(|why| at(line, Some("weight"), &why))?;
         edges.push((source, target, weight));
     }
     Ok(EdgeList { names, edges })
-}
-
-/// A fast hasher for node names (word-at-a-time multiply-rotate, SplitMix finaliser): the names
-/// come from a local file, so the standard library's flood-resistant (and slower) SipHash buys
-/// nothing here.
-#[derive(Default)]
-struct NameHasher(u64);
-
-impl NameHasher {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7C_C1_B7_27_22_0A_95);
-    }
-}
-
-impl Hasher for NameHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(word));
-        }
-        let mut tail = [0u8; 8];
-        let rest = chunks.remainder();
-        tail[..rest.len()].copy_from_slice(rest);
-        self.add(u64::from_le_bytes(tail) ^ ((rest.len() as u64) << 59));
-    }
-
-    fn finish(&self) -> u64 {
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
 }
 
 /// A weight must be a finite, non-negative number.
@@ -251,16 +229,19 @@ fn parse_weight(text: &str) -> Result<f64, String> {
     }
 }
 
-/// Writes the `node,community` CSV (csv quoting keeps odd node names intact).
+/// Writes the `node,community` CSV (csv quoting keeps odd node names intact), whole or not at
+/// all.
 fn write_membership(path: &Path, names: &[String], membership: &[u32]) -> Result<(), Failure> {
     let file = path.display();
     let fail = |e: &dyn std::fmt::Display| Failure { message: format!("{file}: cannot write: {e}"), code: 1 };
-    let handle = File::create(path).map_err(|e| fail(&e))?;
-    let mut writer = csv::Writer::from_writer(BufWriter::with_capacity(1 << 20, handle));
-    writer.write_record(["node", "community"]).map_err(|e| fail(&e))?;
-    for (name, &community) in names.iter().zip(membership) {
-        writer.write_record([name.as_str(), &community.to_string()]).map_err(|e| fail(&e))?;
-    }
-    let mut inner = writer.into_inner().map_err(|e| fail(&e))?;
-    inner.flush().map_err(|e| fail(&e))
+    sellerlink::fs::write_atomic(path, |out| -> Result<(), csv::Error> {
+        let mut writer = csv::Writer::from_writer(out);
+        writer.write_record(["node", "community"])?;
+        for (name, &community) in names.iter().zip(membership) {
+            writer.write_record([name.as_str(), &community.to_string()])?;
+        }
+        writer.flush()?;
+        Ok(())
+    })
+    .map_err(|e| fail(&e))
 }

@@ -37,7 +37,7 @@ struct Args {
     #[arg(long)]
     truth: PathBuf,
     /// Community detection resolution (default: the library's).
-    #[arg(long)]
+    #[arg(long, value_parser = common::check::resolution)]
     resolution: Option<f64>,
     /// Community detection quality function.
     #[arg(long, value_parser = ["cpm", "modularity"])]
@@ -88,15 +88,31 @@ fn main() {
     let index = builder.build().unwrap_or_else(|e| common::fail(e));
 
     // Truth, aligned with the index's account ids; accounts absent from the truth are an error.
-    let mut rdr = csv::Reader::from_path(&args.truth)
+    let file = std::fs::File::open(&args.truth)
         .unwrap_or_else(|e| common::fail(format!("{}: {e}", args.truth.display())));
+    let input = common::check::Normalized::new(std::io::BufReader::new(file));
+    let lines = input.lines();
+    let mut rdr = csv::Reader::from_reader(input);
     let mut truth = vec![u64::MAX; index.account_count()];
     let mut ring = vec![false; index.account_count()];
     let mut operators: HashMap<String, u64> = HashMap::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let rec = rec.unwrap_or_else(|e| common::fail(format!("{}:{}: {e}", args.truth.display(), i + 2)));
+    let mut rec = csv::StringRecord::new();
+    loop {
+        let more = rdr.read_record(&mut rec).unwrap_or_else(|e| {
+            let line = e.position().map_or(0, |p| p.line());
+            common::fail(common::check::place(&args.truth, line, None, e))
+        });
+        if !more {
+            break;
+        }
+        let line = lines.line_of(rec.as_byte_record(), rdr.position());
         let (Some(acct), Some(op)) = (rec.get(0), rec.get(1)) else {
-            common::fail(format!("{}:{}: expected account,operator", args.truth.display(), i + 2))
+            common::fail(common::check::place(
+                &args.truth,
+                line,
+                Some("operator"),
+                "missing: expected account,operator",
+            ))
         };
         if let Some(a) = index.account(acct) {
             let next = operators.len() as u64;

@@ -8,11 +8,10 @@
 //! the union of the per-component evidence graphs of [`sellerlink::operators`], so that peer
 //! tools (igraph, leidenalg, NetworKit, graspologic) can be run on exactly the same graph.
 //! `--components` also writes `account,component` for every account. Prints one JSON line.
+//! Both files are written through the csv crate, whole or not at all.
 
 mod common;
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -33,46 +32,42 @@ struct Args {
     components: Option<PathBuf>,
 }
 
-fn csv_name(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
-}
-
 fn main() {
     let args = Args::parse();
     let index = common::build_index(&args.input);
     let started = Instant::now();
-    let mut out = BufWriter::new(
-        File::create(&args.output)
-            .unwrap_or_else(|e| common::fail(format!("{}: {e}", args.output.display()))),
-    );
-    let io = |e: std::io::Error| common::fail(format!("{}: {e}", args.output.display()));
-    writeln!(out, "source,target,weight").unwrap_or_else(io);
     let comps = index.components();
-    let mut edges_written = 0u64;
-    for (c, members) in comps.iter() {
-        if members.len() < 2 {
-            continue;
+    let edges_written = sellerlink::fs::write_atomic(&args.output, |out| -> Result<u64, csv::Error> {
+        let mut w = csv::Writer::from_writer(out);
+        w.write_record(["source", "target", "weight"])?;
+        let mut n = 0u64;
+        for (c, members) in comps.iter() {
+            if members.len() < 2 {
+                continue;
+            }
+            // One edge per pair, the evidence of every artifact they share summed, as the
+            // Leiden graph has it.
+            for (a, b, weight) in evidence_graph(&index, c) {
+                w.write_record([index.account_name(a), index.account_name(b), &weight.to_string()])?;
+                n += 1;
+            }
         }
-        // One edge per pair, the evidence of every artifact they share summed, as the Leiden
-        // graph has it.
-        for (a, b, w) in evidence_graph(&index, c) {
-            let name = |x| csv_name(index.account_name(x));
-            writeln!(out, "{},{},{w}", name(a), name(b)).unwrap_or_else(io);
-            edges_written += 1;
-        }
-    }
-    out.flush().unwrap_or_else(io);
+        w.flush()?;
+        Ok(n)
+    })
+    .unwrap_or_else(|e| common::fail(format!("{}: {e}", args.output.display())));
     if let Some(path) = &args.components {
-        let mut w = BufWriter::new(
-            File::create(path).unwrap_or_else(|e| common::fail(format!("{}: {e}", path.display()))),
-        );
-        let io = |e: std::io::Error| common::fail(format!("{}: {e}", path.display()));
-        writeln!(w, "account,component").unwrap_or_else(io);
-        for a in index.accounts_by_name() {
-            let c = comps.cluster_of(a).map_or(u32::MAX, |c| c.as_u32());
-            writeln!(w, "{},{c}", csv_name(index.account_name(a))).unwrap_or_else(io);
-        }
-        w.flush().unwrap_or_else(io);
+        sellerlink::fs::write_atomic(path, |out| -> Result<(), csv::Error> {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record(["account", "component"])?;
+            for a in index.accounts_by_name() {
+                let c = comps.cluster_of(a).map_or(u32::MAX, |c| c.as_u32());
+                w.write_record([index.account_name(a), &c.to_string()])?;
+            }
+            w.flush()?;
+            Ok(())
+        })
+        .unwrap_or_else(|e| common::fail(format!("{}: {e}", path.display())));
     }
     println!(
         "{}",

@@ -4,8 +4,10 @@
 //! cargo run --release --example expand -- --input OBS.csv --seeds SEEDS.txt --top K
 //! ```
 //!
-//! SEEDS.txt holds one account per line (blank lines and `#` comments are skipped). Prints
-//! `account,score,nearest_seed,path_length` for the top K accounts, best first: the score is
+//! SEEDS.txt holds one account per line (blank lines and `#` comments are skipped; a leading
+//! byte-order mark is dropped, and lines may end in LF, CRLF or CR). Prints
+//! `account,score,nearest_seed,path_length` as CSV (quoted where a name needs it) for the top K
+//! accounts (at least 1), best first: the score is
 //! the personalised PageRank mass from the seeds over the account ↔ artifact graph (hubs
 //! damped), and the path is the evidence chain to the nearest seed (0 when none was found).
 
@@ -26,8 +28,8 @@ struct Args {
     /// One seed account per line.
     #[arg(long)]
     seeds: PathBuf,
-    /// How many accounts to print.
-    #[arg(long, default_value_t = 20)]
+    /// How many accounts to print (at least 1).
+    #[arg(long, default_value_t = 20, value_parser = common::check::at_least_one)]
     top: usize,
 }
 
@@ -39,14 +41,19 @@ fn main() {
     let text = std::fs::read_to_string(&args.seeds)
         .unwrap_or_else(|e| common::fail(format!("{}: {e}", args.seeds.display())));
     let mut seeds = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let name = line.trim();
+    for (line, text) in common::check::numbered_lines(&text) {
+        let name = text.trim();
         if name.is_empty() || name.starts_with('#') {
             continue;
         }
         match index.account(name) {
             Some(a) => seeds.push(a),
-            None => common::fail(format!("{}:{}: unknown account {name:?}", args.seeds.display(), i + 1)),
+            None => common::fail(common::check::place(
+                &args.seeds,
+                line,
+                Some("account"),
+                format_args!("unknown account {name:?}"),
+            )),
         }
     }
     if seeds.is_empty() {
@@ -62,9 +69,20 @@ fn main() {
         seeds.len(),
         started.elapsed().as_secs_f64() * 1e3
     );
-    println!("account,score,nearest_seed,path_length");
-    for r in &ranked {
-        let seed = r.nearest_seed.map(|s| index.account_name(s)).unwrap_or("");
-        println!("{},{:.6e},{},{}", index.account_name(r.account), r.score, seed, r.path.len());
+    let mut out = csv::Writer::from_writer(std::io::stdout().lock());
+    let rows = std::iter::once(["account", "score", "nearest_seed", "path_length"].map(String::from)).chain(
+        ranked.iter().map(|r| {
+            let seed = r.nearest_seed.map(|s| index.account_name(s)).unwrap_or("");
+            [
+                index.account_name(r.account).to_string(),
+                format!("{:.6e}", r.score),
+                seed.to_string(),
+                r.path.len().to_string(),
+            ]
+        }),
+    );
+    for row in rows {
+        out.write_record(&row).unwrap_or_else(|e| common::fail(format!("stdout: {e}")));
     }
+    out.flush().unwrap_or_else(|e| common::fail(format!("stdout: {e}")));
 }

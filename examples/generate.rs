@@ -19,6 +19,8 @@
 //! Prints one JSON line with what was written and how long it took, e.g.
 //! `{"accounts":20000,"observations":104873,"operators":15840,"rings":281,...}`.
 
+mod common;
+
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::PathBuf;
@@ -38,8 +40,8 @@ struct Args {
     /// Seed: the same seed and options always give the same files.
     #[arg(long, default_value_t = 42)]
     seed: u64,
-    /// Fraction of accounts run by counterfeit rings.
-    #[arg(long, default_value_t = 0.15)]
+    /// Fraction of accounts run by counterfeit rings (0 to 1).
+    #[arg(long, default_value_t = 0.15, value_parser = common::check::share)]
     ring_share: f64,
     /// Leave out the adversarial traps (evasive rings, sold documents, value noise, ...).
     #[arg(long)]
@@ -48,8 +50,8 @@ struct Args {
     /// households, re-leased IPs (see the crate docs).
     #[arg(long)]
     hostile: bool,
-    /// With --hostile: multiply every hostile rate by this factor.
-    #[arg(long, default_value_t = 1.0, requires = "hostile")]
+    /// With --hostile: multiply every hostile rate by this factor (finite, at least 0).
+    #[arg(long, default_value_t = 1.0, requires = "hostile", value_parser = common::check::factor)]
     hostility: f64,
     /// With --hostile: leave one trap out (repeatable): cafe-pcs, coworking, mail-drops,
     /// sms-numbers, id-brokers, households, recycled-ips.
@@ -86,19 +88,24 @@ fn run(args: &Args) -> Result<String, String> {
         .traps(!args.no_traps);
     let market = if args.hostile { market.hostility(hostility(args)) } else { market };
 
-    // Open both outputs up front so a bad path fails before any work is done.
+    // Open both outputs up front so a bad path fails before any work is done: temporary files
+    // beside them, renamed over them only when both are written whole (a failure leaves the
+    // previous files as they were, and no temporary file).
     let create = |path: &PathBuf| {
-        File::create(path)
-            .map(|f| BufWriter::with_capacity(1 << 20, f))
-            .map_err(|e| format!("cannot create {}: {e}", path.display()))
+        let tmp = sellerlink::fs::TempPath::beside(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let file = File::create(tmp.path()).map_err(|e| format!("{}: cannot create: {e}", path.display()))?;
+        Ok::<_, String>((tmp, BufWriter::with_capacity(1 << 20, file)))
     };
-    let obs = create(&args.output)?;
-    let truth = create(&args.truth)?;
+    let (obs_tmp, obs) = create(&args.output)?;
+    let (truth_tmp, truth) = create(&args.truth)?;
 
     // Stream records straight into the two CSV files: memory stays flat however many accounts.
     let start = Instant::now();
     let stats = write_csv(market.records(), obs, truth)
         .map_err(|e| format!("writing {} / {}: {e}", args.output.display(), args.truth.display()))?;
+    for (tmp, path) in [(obs_tmp, &args.output), (truth_tmp, &args.truth)] {
+        tmp.commit().map_err(|e| format!("{}: {e}", path.display()))?;
+    }
     let elapsed = start.elapsed();
 
     // One JSON line for scripts: counts plus throughput.

@@ -24,8 +24,8 @@ struct Args {
     /// Observations CSV: account,kind,value[,timestamp].
     #[arg(long, default_value = "data/sample.csv")]
     input: PathBuf,
-    /// How many rings to report.
-    #[arg(long, default_value_t = 5)]
+    /// How many rings to report (at least 1).
+    #[arg(long, default_value_t = 5, value_parser = common::check::at_least_one)]
     top: usize,
 }
 

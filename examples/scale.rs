@@ -45,18 +45,22 @@ fn main() {
 
     // 1. Generate (streaming: the generator holds no per-account state).
     let t = Instant::now();
-    let stats = {
-        let obs = BufWriter::with_capacity(
-            1 << 20,
-            File::create(&csv).unwrap_or_else(|e| common::fail(format!("{}: {e}", csv.display()))),
-        );
-        let tr = BufWriter::with_capacity(
-            1 << 20,
-            File::create(&truth).unwrap_or_else(|e| common::fail(format!("{}: {e}", truth.display()))),
-        );
-        write_csv(Marketplace::new().accounts(accounts).seed(args.seed).records(), obs, tr)
-            .unwrap_or_else(|e| common::fail(e))
-    };
+    // Written whole or not at all (temporary files beside them, renamed when both are done).
+    let written = (|| -> Result<_, String> {
+        let named = |p: &PathBuf, e: &dyn std::fmt::Display| format!("{}: {e}", p.display());
+        let open = |p: &PathBuf| -> Result<_, String> {
+            let tmp = sellerlink::fs::TempPath::beside(p).map_err(|e| named(p, &e))?;
+            let file = File::create(tmp.path()).map_err(|e| named(p, &e))?;
+            Ok((tmp, BufWriter::with_capacity(1 << 20, file)))
+        };
+        let ((obs_tmp, obs), (tr_tmp, tr)) = (open(&csv)?, open(&truth)?);
+        let stats = write_csv(Marketplace::new().accounts(accounts).seed(args.seed).records(), obs, tr)
+            .map_err(|e| named(&csv, &e))?;
+        obs_tmp.commit().map_err(|e| named(&csv, &e))?;
+        tr_tmp.commit().map_err(|e| named(&truth, &e))?;
+        Ok(stats)
+    })();
+    let stats = written.unwrap_or_else(|e| common::fail(e));
     let generate = t.elapsed();
     let rss_before = common::peak_rss_bytes().unwrap_or(0);
 

@@ -11,7 +11,9 @@
 //!
 //! Prints one JSON line with every score plus `missing` (truth accounts absent from the
 //! clusters file, scored as singletons) and `unknown` (clustered accounts absent from the truth,
-//! ignored). Bad input prints one line naming the file, line and field, and exits with code 2.
+//! ignored). Bad input prints one line naming the file, line and field
+//! (`truth.csv:7: field account: duplicate account "s1"`), and exits with code 2. Lines may end
+//! in LF, CRLF or CR; a byte-order mark before the header is dropped.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -20,7 +22,10 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
+use common::check::place;
 use sellerlink::score::{score, score_with_rings};
+
+mod common;
 
 /// Command-line options.
 #[derive(Parser, Debug)]
@@ -50,18 +55,21 @@ fn main() -> ExitCode {
 
 /// An open CSV file with its header and the positions of the wanted columns.
 struct Table {
-    reader: csv::Reader<std::fs::File>,
+    reader: csv::Reader<common::check::Normalized<std::fs::File>>,
+    lines: common::check::RecordLines,
     headers: csv::StringRecord,
     columns: Vec<Option<usize>>,
+    path: PathBuf,
 }
 
 /// Opens a CSV file with a header row and returns the reader and the positions of `wanted`
-/// columns (`None` for optional columns that are absent).
+/// columns (`None` for optional columns that are absent). Lines may end in LF, CRLF or CR, and
+/// a byte-order mark before the header is dropped.
 fn open(path: &Path, required: &[&str], optional: &[&str]) -> Result<Table, String> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let input = common::check::Normalized::new(file);
+    let lines = input.lines();
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(input);
     let headers = reader.headers().map_err(|e| describe(path, &csv::StringRecord::new(), &e))?.clone();
     let find = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
     let mut columns = Vec::new();
@@ -69,56 +77,65 @@ fn open(path: &Path, required: &[&str], optional: &[&str]) -> Result<Table, Stri
         match find(name) {
             Some(i) => columns.push(Some(i)),
             None => {
-                return Err(format!(
-                    "{} line 1: missing column `{name}` (header must contain {})",
-                    path.display(),
-                    required.join(",")
-                ));
+                let why = format!("missing column (header must contain {})", required.join(","));
+                return Err(place(path, 1, Some(name), why));
             }
         }
     }
     columns.extend(optional.iter().map(|name| find(name)));
-    Ok(Table { reader, headers, columns })
+    Ok(Table { reader, lines, headers, columns, path: path.to_path_buf() })
 }
 
-/// A CSV error as `file line N: field `name`: problem`, naming the field when it can.
+impl Table {
+    /// The next row and its line, or `None` at the end.
+    fn next(&mut self, row: &mut csv::StringRecord) -> Result<Option<u64>, String> {
+        if !self.reader.read_record(row).map_err(|e| describe(&self.path, &self.headers, &e))? {
+            return Ok(None);
+        }
+        Ok(Some(self.lines.line_of(row.as_byte_record(), self.reader.position())))
+    }
+}
+
+/// A CSV error as `FILE:LINE: field F: problem`, naming the field when it can.
 fn describe(path: &Path, headers: &csv::StringRecord, e: &csv::Error) -> String {
     let name = |i: usize| headers.get(i).unwrap_or("?").to_owned();
     match e.kind() {
         csv::ErrorKind::UnequalLengths { pos, expected_len, len } => {
             let line = pos.as_ref().map_or(0, csv::Position::line);
             let (field, problem) = if len < expected_len {
-                (name(*len as usize), "is missing")
+                (name(*len as usize), "missing")
             } else {
-                (format!("#{}", expected_len + 1), "is unexpected")
+                (format!("#{}", expected_len + 1), "unexpected")
             };
-            format!(
-                "{} line {line}: field `{field}` {problem} (expected {expected_len} fields, found {len})",
-                path.display()
+            place(
+                path,
+                line,
+                Some(&field),
+                format!("{problem} (expected {expected_len} fields, found {len})"),
             )
         }
         csv::ErrorKind::Utf8 { pos, err } => {
             let line = pos.as_ref().map_or(0, csv::Position::line);
-            format!("{} line {line}: field `{}` is not valid UTF-8", path.display(), name(err.field()))
+            place(path, line, Some(&name(err.field())), "not valid UTF-8")
         }
         _ => match e.position() {
-            Some(p) => format!("{} line {}: {e}", path.display(), p.line()),
+            Some(p) => place(path, p.line(), None, e),
             None => format!("{}: {e}", path.display()),
         },
     }
 }
 
-/// Reads field `column` of `record`, rejecting empty values.
+/// Reads field `column` of `record` (on `line`), rejecting empty values.
 fn field<'r>(
     path: &Path,
     record: &'r csv::StringRecord,
+    line: u64,
     column: usize,
     name: &str,
 ) -> Result<&'r str, String> {
-    let line = record.position().map_or(0, csv::Position::line);
     match record.get(column) {
         Some(v) if !v.is_empty() => Ok(v),
-        _ => Err(format!("{} line {line}: field `{name}` is empty", path.display())),
+        _ => Err(place(path, line, Some(name), "empty")),
     }
 }
 
@@ -144,20 +161,21 @@ fn run(args: &Args) -> Result<String, String> {
     let mut operators = HashMap::new();
     let mut truth = Vec::new();
     let mut is_ring = Vec::new();
-    for row in table.reader.records() {
-        let row = row.map_err(|e| describe(path, &table.headers, &e))?;
-        let account = field(path, &row, c_account, "account")?;
-        let operator = field(path, &row, c_operator, "operator")?;
+    let mut row = csv::StringRecord::new();
+    while let Some(line) = table.next(&mut row)? {
+        let account = field(path, &row, line, c_account, "account")?;
+        let operator = field(path, &row, line, c_operator, "operator")?;
         let ring = match c_role {
-            Some(c) => matches!(field(path, &row, c, "role")?, "ring" | "evasive_ring"),
+            Some(c) => matches!(field(path, &row, line, c, "role")?, "ring" | "evasive_ring"),
             None => false,
         };
         match index.entry(account.to_owned()) {
             Entry::Occupied(_) => {
-                let line = row.position().map_or(0, csv::Position::line);
-                return Err(format!(
-                    "{} line {line}: field `account`: duplicate account {account:?}",
-                    path.display()
+                return Err(place(
+                    path,
+                    line,
+                    Some("account"),
+                    format_args!("duplicate account {account:?}"),
                 ));
             }
             Entry::Vacant(v) => {
@@ -176,20 +194,15 @@ fn run(args: &Args) -> Result<String, String> {
     let mut clusters = HashMap::new();
     let mut predicted: Vec<Option<u64>> = vec![None; truth.len()];
     let mut unknown = 0u64;
-    for row in table.reader.records() {
-        let row = row.map_err(|e| describe(path, &table.headers, &e))?;
-        let account = field(path, &row, c_account, "account")?;
-        let cluster = field(path, &row, c_cluster, "cluster")?;
+    while let Some(line) = table.next(&mut row)? {
+        let account = field(path, &row, line, c_account, "account")?;
+        let cluster = field(path, &row, line, c_cluster, "cluster")?;
         let Some(&i) = index.get(account) else {
             unknown += 1;
             continue;
         };
         if predicted[i].is_some() {
-            let line = row.position().map_or(0, csv::Position::line);
-            return Err(format!(
-                "{} line {line}: field `account`: duplicate account {account:?}",
-                path.display()
-            ));
+            return Err(place(path, line, Some("account"), format_args!("duplicate account {account:?}")));
         }
         predicted[i] = Some(intern(&mut clusters, cluster));
     }

@@ -189,6 +189,13 @@ impl IndexBuilder {
     ///
     /// An [`ObservationError`] naming the field at fault; nothing is added then.
     ///
+    /// # Panics
+    ///
+    /// When a custom normaliser ([`Normalizer::custom`]) panics, the panic goes on to the
+    /// caller, as any callback's does; nothing is added, and the builder stays usable (a new
+    /// kind name stays registered). Reading CSV ([`crate::ingest`]) turns such a panic into an
+    /// error naming the line instead.
+    ///
     /// # Examples
     ///
     /// ```
@@ -243,7 +250,9 @@ impl IndexBuilder {
     ///
     /// # Errors
     ///
-    /// [`crate::Error::Capacity`] when the input exceeds 32-bit offsets.
+    /// [`crate::Error::Capacity`] when the input exceeds 32-bit offsets;
+    /// [`crate::Error::Settings`] when the operator settings' resolution is NaN, negative or
+    /// infinite (which Leiden would read as 1, 0 or the largest float).
     ///
     /// # Examples
     ///
@@ -281,6 +290,31 @@ impl IndexBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn build_with(self, progress: &mut dyn Progress) -> Result<Index, crate::Error> {
+        if let Some(why) =
+            self.collected.operators.as_ref().and_then(|s| bad_resolution(&s.effective_leiden()))
+        {
+            return Err(crate::Error::Settings(format!(
+                "operator settings: resolution {why}: expected a finite number of at least 0"
+            )));
+        }
         Ok(crate::pipeline::run(self.collected, progress, None)?.0)
     }
+}
+
+/// What is wrong with a Leiden resolution (`NaN`, `negative`, `infinite`), if anything, read
+/// through Leiden's public settings: with the randomness set aside, the resolution is its one
+/// float, and NaN is the one value not equal to itself.
+#[allow(clippy::eq_op)]
+fn bad_resolution(leiden: &crate::leiden::Leiden) -> Option<&'static str> {
+    let l = leiden.clone().randomness(0.0);
+    if l != l {
+        return Some("NaN");
+    }
+    if l == l.clone().resolution(f64::INFINITY) {
+        return Some("infinite");
+    }
+    if l.resolution_value() == 0.0 && l != l.clone().resolution(0.0) {
+        return Some("negative");
+    }
+    None
 }

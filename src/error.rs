@@ -126,6 +126,7 @@ impl ObservationError {
     pub fn reason(&self) -> String {
         match self {
             ObservationError::Account(r) | ObservationError::Timestamp(r) => (*r).to_string(),
+            ObservationError::Kind(KindError::Undeclared { .. }) => "undeclared kind".to_string(),
             ObservationError::Kind(e) => e.to_string(),
             ObservationError::Value { kind, reason } => format!("invalid {kind}: {reason}"),
             ObservationError::Capacity(_) => "too many distinct values".to_string(),
@@ -198,6 +199,18 @@ pub enum IngestError {
         at: Location,
         /// Why.
         cause: ObservationError,
+    },
+    /// A custom normaliser ([`Normalizer::custom`](crate::normalize::Normalizer::custom))
+    /// panicked on a value: a fault in the caller's code, so the read stops in either mode. The
+    /// builder keeps what it had (its kinds included) and the observations before this line.
+    #[error("{at}: field value: the normaliser of kind {kind} panicked: {message}")]
+    NormalizerPanic {
+        /// Where.
+        at: Location,
+        /// The kind whose normaliser panicked.
+        kind: String,
+        /// The panic's message (or `"no message"`).
+        message: String,
     },
     /// Lenient mode gave up: more rejections than the configured limit.
     #[error("{at}: more than {limit} rejected lines; the file is probably not observations")]
@@ -297,6 +310,9 @@ pub enum Error {
     /// A weighted graph or a membership given to Leiden was refused.
     #[error(transparent)]
     Graph(#[from] crate::leiden::GraphError),
+    /// Settings given to the builder are not usable (a NaN resolution, say); names the setting.
+    #[error("{0}")]
+    Settings(String),
     /// The input exceeds what 32-bit ids and offsets address.
     #[error("capacity exceeded: {0}")]
     Capacity(&'static str),

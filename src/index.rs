@@ -249,6 +249,7 @@ impl Index {
             evidence: &self.evidence,
             components: &self.components,
             order: &self.order,
+            names: &self.accounts,
         }
     }
 

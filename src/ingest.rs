@@ -2,9 +2,28 @@
 //!
 //! The header names the columns, in any order: `account`, `kind`, `value` are required,
 //! `timestamp` (or `time`) is optional; other columns are ignored. A timestamp is unix seconds
-//! or RFC 3339 (see [`crate::time`]); an empty timestamp means none. The reader streams in
-//! 4 MiB chunks cut at record boundaries (found by the csv parser, so quoted newlines are
-//! safe): a producer thread parses, checks and normalises each chunk while the calling thread
+//! or RFC 3339 (see [`crate::time`]); an empty timestamp means none. Lines end in LF, CRLF or
+//! CR alone, and are numbered so in every message. A byte-order mark at the start of a line is
+//! dropped (the file's, or one that concatenating files left inside).
+//!
+//! **One record per line.** Every data line (a line after the header that is not blank) is
+//! either one observation or one rejection, so that nothing is lost silently:
+//! [`IngestReport::lines_read`] `==` [`IngestReport::accepted`] `+` [`IngestReport::rejected`]
+//! in lenient mode. A quoted field may hold commas and doubled quotes but not a line break: no
+//! field the reader uses may hold one (accounts, kinds, values and timestamps refuse control
+//! characters), and a quote that does not close on its line, a stray `"` in a note column say,
+//! would otherwise swallow every line after it into one field. Such a line is rejected, naming
+//! the column where the quote opened, and reading resumes at the start of the next line.
+//!
+//! **Kinds.** A kind name that is neither built in nor registered becomes a custom kind, and
+//! the report lists it ([`IngestReport::new_kinds`]) with the built-in kind it is probably a
+//! misspelling of ([`crate::kind::suggest`]). [`CsvOptions::declare_kinds`] refuses custom kinds
+//! that are not declared. More than [`MIXUP_KINDS`] new kind names within the first
+//! [`MIXUP_LINES`] data lines are a likely column mix-up (kind and value swapped or shifted): an
+//! error in strict mode, a warning ([`IngestReport::warnings`]) in lenient mode.
+//!
+//! **Streaming.** The reader streams in 4 MiB chunks cut at record boundaries (found by the csv
+//! parser): a producer thread parses, checks and normalises each chunk while the calling thread
 //! interns the previous one, in order. Memory grows with the graph, not the file: at most a few
 //! chunks are in flight. A line longer than [`MAX_LINE`] bytes is refused, with at most twice
 //! that buffered.
@@ -12,6 +31,10 @@
 //! In strict mode ([`CsvOptions::strict`]) the first bad line is an error. In lenient mode
 //! ([`CsvOptions::lenient`]) bad lines are skipped, counted by reason and reported in the
 //! [`IngestReport`] with the first few examples; nothing is dropped silently.
+//!
+//! A custom normaliser ([`crate::normalize::Normalizer::custom`]) that panics ends the read
+//! with [`IngestError::NormalizerPanic`] naming the line, in either mode (the panic is still
+//! printed by the panic hook); the builder keeps its kinds and the observations before it.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -20,6 +43,8 @@ use std::path::{Path, PathBuf};
 
 use crate::builder::IndexBuilder;
 use crate::error::{IngestError, Location, ObservationError};
+use crate::kind::{KindError, Kinds};
+use crate::normalize::Normalizer;
 use crate::time::parse_timestamp;
 
 /// The longest line accepted, in bytes (16 MiB).
@@ -31,12 +56,40 @@ use crate::time::parse_timestamp;
 /// ```
 pub const MAX_LINE: usize = 16 << 20;
 
-/// How many example rejections a report keeps.
+/// How many example rejections (and warnings) a report keeps.
 ///
 /// # Examples
 ///
 /// See [`IngestReport`].
 pub const MAX_EXAMPLES: usize = 10;
+
+/// The data lines at the start of a read in which many new kind names mean a column mix-up.
+///
+/// # Examples
+///
+/// See [`MIXUP_KINDS`].
+pub const MIXUP_LINES: u64 = 1000;
+
+/// More new kind names than this within the first [`MIXUP_LINES`] data lines are reported as a
+/// likely column mix-up: an error in strict mode, a warning in lenient mode.
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::{IndexBuilder, ingest::{CsvOptions, MIXUP_KINDS, read_csv}};
+/// // Kind and value swapped: every value becomes a kind name.
+/// let mut data = String::from("account,value,kind\n");
+/// for i in 0..=MIXUP_KINDS {
+///     data.push_str(&format!("s{i},device,fp{i}\n"));
+/// }
+/// let mut b = IndexBuilder::new();
+/// let report = read_csv(data.as_bytes(), "obs.csv", &CsvOptions::lenient(), &mut b)?;
+/// assert!(report.warnings[0].1.contains("column mix-up"), "{:?}", report.warnings);
+/// let err = read_csv(data.as_bytes(), "obs.csv", &CsvOptions::strict(), &mut IndexBuilder::new());
+/// assert!(err.unwrap_err().to_string().starts_with("obs.csv:18: field kind: "));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub const MIXUP_KINDS: usize = 16;
 
 /// Ingest options.
 ///
@@ -53,6 +106,7 @@ pub struct CsvOptions {
     max_rejections: Option<u64>,
     chunk: Option<usize>,
     size: Option<u64>,
+    declared: Option<Vec<String>>,
 }
 
 impl CsvOptions {
@@ -88,6 +142,37 @@ impl CsvOptions {
     /// ```
     pub fn max_rejections(mut self, n: u64) -> Self {
         self.max_rejections = Some(n);
+        self
+    }
+
+    /// Declares custom kinds, and refuses every other new one: a kind name that is not built
+    /// in, not registered with the builder (or known to the index an update starts from) and
+    /// not among the declared names is an error in strict mode, and a rejected line in lenient
+    /// mode ([`KindError::Undeclared`], with a suggestion when it looks like a misspelt built-in
+    /// kind). Calls add up; declaring no names refuses every new kind. Names are matched as
+    /// kind names are (trimmed, any case); a name that is not a valid kind name never matches.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::{IndexBuilder, ingest::{CsvOptions, read_csv}};
+    /// let data = "account,kind,value\ns1,tax_id,DE-1\ns2,devcie,fp-1\n";
+    /// let options = CsvOptions::strict().declare_kinds(["tax_id"]);
+    /// let err = read_csv(data.as_bytes(), "obs.csv", &options, &mut IndexBuilder::new()).unwrap_err();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "obs.csv:3: field kind: undeclared kind \"devcie\" (did you mean device?)"
+    /// );
+    /// ```
+    pub fn declare_kinds<S: AsRef<str>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
+        let declared = self.declared.get_or_insert_with(Vec::new);
+        for n in names {
+            if let Ok(n) = Kinds::canonical_name(n.as_ref()) {
+                if !declared.contains(&n) {
+                    declared.push(n);
+                }
+            }
+        }
         self
     }
 
@@ -133,6 +218,32 @@ impl CsvOptions {
     }
 }
 
+/// A custom kind that a read registered: a kind name that no built-in kind, registration or
+/// earlier read knew.
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::{IndexBuilder, ingest::{CsvOptions, read_csv}};
+/// let data = "account,kind,value\ns1,devcie,fp-1\ns2,dob_name,Ann 1990-01-02\n";
+/// let report = read_csv(data.as_bytes(), "obs.csv", &CsvOptions::lenient(), &mut IndexBuilder::new())?;
+/// let k = &report.new_kinds[0];
+/// assert_eq!((k.name.as_str(), k.line, k.suggestion.as_deref()), ("devcie", 2, Some("device")));
+/// assert_eq!(report.new_kinds[1].suggestion, None);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub struct NewKind {
+    /// The kind's name, canonical (trimmed, lowercase).
+    pub name: String,
+    /// The line where it first appeared.
+    pub line: u64,
+    /// The built-in kind it is probably a misspelling of ([`crate::kind::suggest`]).
+    pub suggestion: Option<String>,
+}
+
 /// What one ingest read, kept and rejected.
 ///
 /// # Examples
@@ -142,7 +253,7 @@ impl CsvOptions {
 /// let data = "account,kind,value,timestamp\ns1,ip,1.2.3.4,1700000000\ns2,ip,nope,\n";
 /// let mut b = IndexBuilder::new();
 /// let report = read_csv(data.as_bytes(), "obs.csv", &CsvOptions::lenient(), &mut b)?;
-/// assert_eq!((report.records, report.accepted, report.rejected), (2, 1, 1));
+/// assert_eq!((report.lines_read, report.accepted, report.rejected), (2, 1, 1));
 /// assert_eq!(report.by_reason.get("invalid ip: not an IPv4 or IPv6 address"), Some(&1));
 /// assert_eq!(report.examples[0].0, 3);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -151,16 +262,23 @@ impl CsvOptions {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct IngestReport {
-    /// Data records read (header excluded).
+    /// Data lines read: the lines after the header that are not blank (only whitespace). In
+    /// lenient mode each is accepted or rejected: `lines_read == accepted + rejected`.
+    pub lines_read: u64,
+    /// The same count as [`lines_read`](Self::lines_read), under its earlier name.
     pub records: u64,
     /// Observations added.
     pub accepted: u64,
-    /// Records skipped (lenient mode).
+    /// Lines skipped (lenient mode).
     pub rejected: u64,
     /// Rejections per reason.
     pub by_reason: BTreeMap<String, u64>,
     /// The first rejections: line number and message.
     pub examples: Vec<(u64, String)>,
+    /// The custom kinds this read registered, in the order first seen.
+    pub new_kinds: Vec<NewKind>,
+    /// Warnings about the file as a whole (a likely column mix-up): line and message.
+    pub warnings: Vec<(u64, String)>,
 }
 
 impl IngestReport {
@@ -179,9 +297,10 @@ impl IngestReport {
     /// ```
     /// let mut a = sellerlink::ingest::IngestReport::default();
     /// a.merge(&sellerlink::ingest::IngestReport::default());
-    /// assert_eq!(a.records, 0);
+    /// assert_eq!(a.lines_read, 0);
     /// ```
     pub fn merge(&mut self, other: &IngestReport) {
+        self.lines_read += other.lines_read;
         self.records += other.records;
         self.accepted += other.accepted;
         self.rejected += other.rejected;
@@ -193,6 +312,12 @@ impl IngestReport {
                 self.examples.push(e.clone());
             }
         }
+        self.new_kinds.extend(other.new_kinds.iter().cloned());
+        for w in &other.warnings {
+            if self.warnings.len() < MAX_EXAMPLES {
+                self.warnings.push(w.clone());
+            }
+        }
     }
 }
 
@@ -201,7 +326,8 @@ impl IngestReport {
 /// # Errors
 ///
 /// [`IngestError`] naming the file, line and field; in lenient mode only for an unreadable
-/// file, a bad header or too many rejections.
+/// file, a bad header, a line over [`MAX_LINE`], a custom normaliser that panicked, or too many
+/// rejections.
 ///
 /// # Examples
 ///
@@ -251,28 +377,32 @@ pub fn read_csv<R: Read + Send>(
 ) -> Result<IngestReport, IngestError> {
     let path: PathBuf = path.as_ref().to_path_buf();
     // A producer thread reads, parses, checks and normalises; this thread interns, in order.
-    let kinds = std::mem::take(&mut builder.collected.kinds);
+    // The producer borrows the kinds registry, so that the builder gets it back whatever
+    // happens to the producer.
+    let mut kinds = std::mem::take(&mut builder.collected.kinds);
     let (tx, rx) = std::sync::mpsc::sync_channel::<Msg>(4);
-    let strict = !options.lenient;
-    let chunk = options.chunk.unwrap_or(CHUNK);
-    std::thread::scope(|scope| {
-        let producer_path = path.clone();
-        let producer = scope.spawn(move || produce(reader, producer_path, strict, chunk, kinds, tx));
+    let setup = Setup {
+        path: path.clone(),
+        strict: !options.lenient,
+        chunk: options.chunk.unwrap_or(CHUNK),
+        declared: options.declared.clone(),
+    };
+    let result = std::thread::scope(|scope| {
+        let kinds = &mut kinds;
+        let producer = scope.spawn(move || produce(reader, setup, kinds, tx));
         let result = consume(rx, &path, options, builder);
         match producer.join() {
-            Ok(kinds) => builder.collected.kinds = kinds,
-            // The producer cannot panic on input (every fault is a value); should it ever,
-            // keep the builder usable with the built-in kinds and say so.
-            Err(_) => {
-                builder.collected.kinds = crate::kind::Kinds::new();
-                return Err(IngestError::Record {
-                    at: Location { path: path.clone(), line: 0 },
-                    reason: "internal error in the CSV reader".into(),
-                });
-            }
+            Ok(()) => result,
+            // The producer cannot panic on input (every fault is a value, and a custom
+            // normaliser's panic is caught); should it ever, say so.
+            Err(_) => Err(IngestError::Record {
+                at: Location { path: path.clone(), line: 0 },
+                reason: "internal error in the CSV reader".into(),
+            }),
         }
-        result
-    })
+    });
+    builder.collected.kinds = kinds;
+    result
 }
 
 /// Bytes read per chunk by the producer.
@@ -290,6 +420,8 @@ struct Batch {
     records: u64,
     /// Input bytes the batch covers.
     bytes: usize,
+    new_kinds: Vec<NewKind>,
+    warnings: Vec<(u64, String)>,
 }
 
 enum Entry {
@@ -312,6 +444,13 @@ fn consume(
             Msg::Fail(e) => return Err(e),
         };
         report.records += batch.records;
+        report.lines_read += batch.records;
+        report.new_kinds.extend(batch.new_kinds);
+        for w in batch.warnings {
+            if report.warnings.len() < MAX_EXAMPLES {
+                report.warnings.push(w);
+            }
+        }
         let before = builder.distinct_counts();
         let text = &batch.text;
         let slice = |(a, b): (u32, u32)| &text[a as usize..b as usize];
@@ -353,25 +492,52 @@ fn consume(
     Ok(report)
 }
 
-/// The producer: chunks the input at record boundaries (found by the csv parser itself: each
-/// chunk's last record is carried into the next), parses, checks and normalises. Returns the
-/// kinds registry (custom kinds may have been added).
-fn produce<R: Read>(
-    mut reader: R,
+/// What the producer is told.
+struct Setup {
     path: PathBuf,
     strict: bool,
     chunk: usize,
-    mut kinds: crate::kind::Kinds,
-    tx: std::sync::mpsc::SyncSender<Msg>,
-) -> crate::kind::Kinds {
-    let at = |line: u64| Location { path: path.clone(), line };
+    declared: Option<Vec<String>>,
+}
+
+/// The producer's state across chunks.
+struct Reading<'k> {
+    path: PathBuf,
+    strict: bool,
+    kinds: &'k mut Kinds,
+    cols: Option<Columns>,
+    scratch: String,
+    gate: KindGate,
+}
+
+impl Reading<'_> {
+    fn at(&self, line: u64) -> Location {
+        Location { path: self.path.clone(), line }
+    }
+}
+
+/// The producer: chunks the input at record boundaries (found by the csv parser itself: each
+/// chunk's last record is carried into the next), parses, checks and normalises.
+///
+/// Each record is one line: a record whose quoted field holds a line break (a quote not closed
+/// on its line) is rejected at the line where it starts, and the parser starts again at the
+/// next line, in the same chunk. Such a record is rejected as soon as the line break is seen,
+/// even if the chunk ends inside it, so an unclosed quote never buffers the rest of the file.
+fn produce<R: Read>(mut reader: R, setup: Setup, kinds: &mut Kinds, tx: std::sync::mpsc::SyncSender<Msg>) {
+    let chunk = setup.chunk;
+    let mut st = Reading {
+        path: setup.path,
+        strict: setup.strict,
+        kinds,
+        cols: None,
+        scratch: String::new(),
+        gate: KindGate::new(setup.declared, setup.strict),
+    };
     // Grows as data arrives (no up-front 4 MiB per call): small inputs stay cheap.
     let mut buf: Vec<u8> = Vec::new();
     let mut scratch_read = vec![0u8; chunk.clamp(1, 64 << 10)];
     let mut eof = false;
     let mut line_base: u64 = 1;
-    let mut cols: Option<Columns> = None;
-    let mut scratch = String::new();
     let (mut record, mut next) = (csv::ByteRecord::new(), csv::ByteRecord::new());
     let mut want = chunk;
     loop {
@@ -382,43 +548,109 @@ fn produce<R: Read>(
                 Ok(n) => buf.extend_from_slice(&scratch_read[..n]),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    let _ =
-                        tx.send(Msg::Fail(IngestError::Record { at: at(line_base), reason: e.to_string() }));
-                    return kinds;
+                    let _ = tx
+                        .send(Msg::Fail(IngestError::Record { at: st.at(line_base), reason: e.to_string() }));
+                    return;
                 }
             }
         }
-        // One pass of the csv parser over the chunk: a record is handled once the next one
-        // has parsed (so it is known to be whole), or at the end of the input; the last record
-        // of a chunk is otherwise carried into the next chunk.
-        let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(&buf[..]);
+        // Line numbers come from the csv parser (which counts LF) unless the chunk has a CR,
+        // a rare case counted here (CR alone ends a line too).
+        let has_cr = memchr::memchr(b'\r', &buf).is_some();
+        // Only a quote can put a line break inside a record.
+        let has_quote = memchr::memchr(b'"', &buf).is_some();
+        let mut lines = LineCounter { at: 0, line: line_base };
         let mut batch = Batch::default();
         let mut fail = None;
-        let mut pending: Option<(usize, u64)> = None; // start byte and line of `record`
         let mut handled = 0usize;
         let mut consumed = 0usize;
+        // One parser per chunk over the whole buffer (byte positions are offsets in `buf`);
+        // after a rejected multi-line record it is moved to the next line, which is on line
+        // `line0` (its own line count then starts again at 1).
+        let mut line0 = line_base;
+        // Where the parser started reading: it drops a byte-order mark there.
+        let mut reader_start = 0usize;
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(io::Cursor::new(&buf[..]));
+        // A record is handled once the next one has parsed (so it is known to be whole), or at
+        // the end of the input; the last record of a chunk is otherwise carried into the next
+        // chunk. `pending`: where `record`'s stretch starts (blank lines the parser skipped
+        // included) and the parser's line there.
+        let mut pending: Option<(usize, u64)> = None;
         loop {
             let pos = rdr.position().clone();
             let more = matches!(rdr.read_byte_record(&mut next), Ok(true));
-            if let Some((start, line)) = pending.take() {
+            if let Some((region, csv_line)) = pending.take() {
+                let end = if more { pos.byte() as usize } else { buf.len() };
+                // The record starts after the blank lines the parser skipped: line ends, and a
+                // byte-order mark alone on its line where the parser started reading (it drops a
+                // mark there, and then skips the line as empty; elsewhere such a line is a
+                // record, blank once its mark is dropped).
+                let (mut start, mut skipped) = (region, 0u64);
+                while start < end {
+                    match buf[start] {
+                        b'\n' | b'\r' => (start, skipped) = (start + 1, skipped + 1),
+                        0xef if start == reader_start
+                            && buf[start..end].starts_with(BOM)
+                            && matches!(buf.get(start + BOM.len()), Some(b'\n' | b'\r')) =>
+                        {
+                            start += BOM.len()
+                        }
+                        _ => break,
+                    }
+                }
+                let line = if has_cr { lines.line_at(&buf, start) } else { line0 + csv_line - 1 + skipped };
+                let broken = has_quote
+                    && if more && !has_cr {
+                        // The lines the stretch covers, less skipped blank lines and the
+                        // record's own end: any left are inside a field.
+                        pos.line() - csv_line > skipped + 1
+                    } else {
+                        memchr::memchr2(b'\n', b'\r', record.as_slice()).is_some()
+                    };
+                if broken {
+                    if let Some(resume) = first_line_end(&buf, start, eof) {
+                        handled += 1;
+                        if let Err(e) = st.reject_broken(&record, line, &mut batch) {
+                            fail = Some(e);
+                            break;
+                        }
+                        consumed = resume;
+                        line0 = line + 1;
+                        reader_start = resume;
+                        let mut at = csv::Position::new();
+                        at.set_byte(resume as u64).set_line(1);
+                        if rdr.seek(at).is_err() {
+                            break; // a cursor over memory cannot fail to seek
+                        }
+                        continue;
+                    }
+                }
                 if !more && !eof {
-                    consumed = start; // possibly cut short: the next chunk reads it again
+                    consumed = region; // possibly cut short: the next chunk reads it again
                     break;
                 }
-                let end = if more { pos.byte() as usize } else { buf.len() };
                 consumed = end;
                 if end - start > MAX_LINE {
                     fail = Some(IngestError::Record {
-                        at: at(line_base + line - 1),
+                        at: st.at(line),
                         reason: "line longer than 16 MiB".into(),
                     });
                     break;
                 }
                 handled += 1;
-                let line = line_base + line - 1;
-                if let Err(e) =
-                    handle(&record, line, &mut cols, &mut kinds, &mut scratch, &mut batch, strict, &at)
-                {
+                if buf[start..].starts_with(BOM) && record.get(0).is_some_and(|f| f.starts_with(BOM)) {
+                    // A mark at the start of a line is dropped (the parser drops it itself where
+                    // it starts reading, so this keeps chunking out of the result).
+                    let mut stripped = csv::ByteRecord::new();
+                    for (i, f) in record.iter().enumerate() {
+                        stripped.push_field(if i == 0 { &f[BOM.len()..] } else { f });
+                    }
+                    record = stripped;
+                }
+                if let Err(e) = st.handle(&record, &buf[start..end], line, &mut batch) {
                     fail = Some(e);
                     break;
                 }
@@ -429,81 +661,161 @@ fn produce<R: Read>(
             std::mem::swap(&mut record, &mut next);
             pending = Some((pos.byte() as usize, pos.line()));
         }
+        drop(rdr);
         if handled == 0 && fail.is_none() && !eof {
             if buf.len() > MAX_LINE {
                 let _ = tx.send(Msg::Fail(IngestError::Record {
-                    at: at(line_base),
+                    at: st.at(line_base),
                     reason: "line longer than 16 MiB".into(),
                 }));
-                return kinds;
+                return;
             }
             want = buf.len() * 2;
             continue;
         }
         want = chunk;
         batch.bytes = consumed;
-        if cols.is_none() && fail.is_none() && eof {
+        batch.new_kinds = std::mem::take(&mut st.gate.new_kinds);
+        batch.warnings = std::mem::take(&mut st.gate.warnings);
+        if st.cols.is_none() && fail.is_none() && eof {
             fail = Some(IngestError::Header {
-                at: at(1),
+                at: st.at(1),
                 reason: "empty file: expected account,kind,value[,timestamp]".into(),
             });
         }
         if tx.send(Msg::Batch(batch)).is_err() {
-            return kinds; // the consumer stopped
+            return; // the consumer stopped
         }
         if let Some(e) = fail {
             let _ = tx.send(Msg::Fail(e));
-            return kinds;
+            return;
         }
-        line_base += buf[..consumed].iter().filter(|&&b| b == b'\n').count() as u64;
-        buf.drain(..consumed);
         if eof {
-            return kinds; // every record was handled
+            return; // every record was handled
         }
+        line_base = LineCounter { at: 0, line: line_base }.line_at(&buf, consumed);
+        buf.drain(..consumed);
     }
 }
 
-/// Handles one whole record of a chunk: the header, a blank line, an observation or a
-/// rejection (added to `batch`); the error that ends the read, if any.
-#[allow(clippy::too_many_arguments)]
-fn handle(
-    record: &csv::ByteRecord,
+/// The UTF-8 byte-order mark.
+const BOM: &[u8] = b"\xef\xbb\xbf";
+
+/// Line numbers by byte offset in a chunk, counted forward: a line ends at LF, CRLF or CR.
+struct LineCounter {
+    /// Bytes before `at` are counted.
+    at: usize,
+    /// The line at `at`.
     line: u64,
-    cols: &mut Option<Columns>,
-    kinds: &mut crate::kind::Kinds,
-    scratch: &mut String,
-    batch: &mut Batch,
-    strict: bool,
-    at: &impl Fn(u64) -> Location,
-) -> Result<(), IngestError> {
-    if record.len() == 1 && record.get(0).is_some_and(|f| f.iter().all(u8::is_ascii_whitespace)) {
-        return Ok(()); // blank line
-    }
-    let Some(c) = cols.as_ref() else {
-        *cols = Some(
-            Columns::from_header(record).map_err(|reason| IngestError::Header { at: at(line), reason })?,
-        );
-        return Ok(());
-    };
-    batch.records += 1;
-    match c.prepare(record, kinds, scratch, &mut batch.text) {
-        Ok((account, value, raw, kind, time)) => {
-            batch.entries.push(Entry::Obs { line, account, value, raw, kind, time })
-        }
-        Err(fault) => {
-            let (reason, err) = match fault {
-                Fault::Record(r) => {
-                    (r.to_string(), IngestError::Record { at: at(line), reason: r.to_string() })
-                }
-                Fault::Observation(o) => (o.reason(), IngestError::Observation { at: at(line), cause: o }),
-            };
-            if strict {
-                return Err(err);
+}
+
+impl LineCounter {
+    /// The line at byte `to` (not before the last asked). A CR right before `to` is followed by
+    /// a LF only if `buf[to]` is one: `buf` is the whole chunk, not cut at `to`.
+    fn line_at(&mut self, buf: &[u8], to: usize) -> u64 {
+        let part = &buf[self.at..to];
+        let mut n = part.iter().filter(|&&b| b == b'\n').count() as u64;
+        for i in memchr::memchr_iter(b'\r', part) {
+            if buf.get(self.at + i + 1) != Some(&b'\n') {
+                n += 1;
             }
-            batch.entries.push(Entry::Reject { line, reason, message: err.to_string() });
         }
+        self.at = to;
+        self.line += n;
+        self.line
     }
-    Ok(())
+}
+
+/// Where the line that starts at `start` ends (after its LF, CRLF or CR), unless that is not
+/// known yet: a CR at the end of the chunk may be the first half of a CRLF.
+fn first_line_end(buf: &[u8], start: usize, eof: bool) -> Option<usize> {
+    let t = start + memchr::memchr2(b'\n', b'\r', &buf[start..])?;
+    if buf[t] == b'\n' {
+        return Some(t + 1);
+    }
+    match buf.get(t + 1) {
+        Some(b'\n') => Some(t + 2),
+        Some(_) => Some(t + 1),
+        None if eof => Some(t + 1),
+        None => None,
+    }
+}
+
+impl Reading<'_> {
+    /// Rejects a record whose quoted field holds a line break (the error that ends the read,
+    /// in strict mode or for the header).
+    fn reject_broken(
+        &mut self,
+        record: &csv::ByteRecord,
+        line: u64,
+        batch: &mut Batch,
+    ) -> Result<(), IngestError> {
+        const WHY: &str = "quoted field runs past the end of the line (a stray or unclosed quote)";
+        let Some(c) = self.cols.as_ref() else {
+            return Err(IngestError::Header { at: self.at(line), reason: WHY.into() });
+        };
+        let field = record.iter().position(|f| f.iter().any(|&b| b == b'\n' || b == b'\r')).unwrap_or(0);
+        let reason = format!("field {}: {WHY}", c.name(field));
+        batch.records += 1;
+        self.gate.lines += 1;
+        let err = IngestError::Record { at: self.at(line), reason: reason.clone() };
+        if self.strict {
+            return Err(err);
+        }
+        batch.entries.push(Entry::Reject { line, reason, message: err.to_string() });
+        Ok(())
+    }
+
+    /// Handles one whole one-line record (`raw` its bytes): the header, a blank line, an
+    /// observation or a rejection (added to `batch`); the error that ends the read, if any.
+    fn handle(
+        &mut self,
+        record: &csv::ByteRecord,
+        raw: &[u8],
+        line: u64,
+        batch: &mut Batch,
+    ) -> Result<(), IngestError> {
+        if record.len() == 1
+            && record.get(0).is_some_and(|f| f.iter().all(u8::is_ascii_whitespace))
+            && !raw.contains(&b'"')
+        {
+            return Ok(()); // blank line
+        }
+        let Some(c) = self.cols.as_ref() else {
+            self.cols = Some(
+                Columns::from_header(record)
+                    .map_err(|reason| IngestError::Header { at: self.at(line), reason })?,
+            );
+            return Ok(());
+        };
+        batch.records += 1;
+        self.gate.lines += 1;
+        match c.prepare(record, line, self.kinds, &mut self.gate, &mut self.scratch, &mut batch.text) {
+            Ok((account, value, raw, kind, time)) => {
+                batch.entries.push(Entry::Obs { line, account, value, raw, kind, time })
+            }
+            Err(fault) => {
+                let at = self.at(line);
+                let (reason, err) = match fault {
+                    Fault::Record(r) => (r.to_string(), IngestError::Record { at, reason: r.to_string() }),
+                    Fault::Field(name, why) => {
+                        let reason = format!("field {name}: {why}");
+                        (reason.clone(), IngestError::Record { at, reason })
+                    }
+                    Fault::Message(m) => return Err(IngestError::Record { at, reason: m }),
+                    Fault::Observation(o) => (o.reason(), IngestError::Observation { at, cause: o }),
+                    Fault::Panic { kind, message } => {
+                        return Err(IngestError::NormalizerPanic { at, kind, message });
+                    }
+                };
+                if self.strict {
+                    return Err(err);
+                }
+                batch.entries.push(Entry::Reject { line, reason, message: err.to_string() });
+            }
+        }
+        Ok(())
+    }
 }
 
 fn check_limit(
@@ -519,8 +831,64 @@ fn check_limit(
 }
 
 enum Fault {
+    /// A rejection with a fixed reason.
     Record(&'static str),
+    /// A field missing or not UTF-8: its name and why.
+    Field(&'static str, &'static str),
+    /// An error that ends the read in either mode.
+    Message(String),
     Observation(ObservationError),
+    /// A custom normaliser panicked.
+    Panic {
+        kind: String,
+        message: String,
+    },
+}
+
+/// New kind names: registered (and listed) or refused (when kinds are declared), and counted
+/// at the start of the read for the column mix-up check.
+struct KindGate {
+    declared: Option<Vec<String>>,
+    /// A column mix-up is an error (else a warning).
+    strict: bool,
+    /// Data lines seen.
+    lines: u64,
+    /// Distinct new names seen in the first [`MIXUP_LINES`] lines (at most one past the limit).
+    early: Vec<String>,
+    new_kinds: Vec<NewKind>,
+    warnings: Vec<(u64, String)>,
+}
+
+impl KindGate {
+    fn new(declared: Option<Vec<String>>, strict: bool) -> Self {
+        Self { declared, strict, lines: 0, early: Vec::new(), new_kinds: Vec::new(), warnings: Vec::new() }
+    }
+
+    /// The id of a kind name the registry does not know: registered, or refused.
+    fn admit(&mut self, kinds: &mut Kinds, raw: &str, line: u64) -> Result<crate::KindId, Fault> {
+        let kind_err = |e| Fault::Observation(ObservationError::Kind(e));
+        let name = Kinds::canonical_name(raw).map_err(kind_err)?;
+        if self.lines <= MIXUP_LINES && self.early.len() <= MIXUP_KINDS && !self.early.contains(&name) {
+            self.early.push(name.clone());
+            if self.early.len() > MIXUP_KINDS {
+                let message = format!(
+                    "field kind: more than {MIXUP_KINDS} new kind names within the first {MIXUP_LINES} \
+                     lines: likely a column mix-up (kind and value swapped or shifted)"
+                );
+                if self.strict {
+                    return Err(Fault::Message(message));
+                }
+                self.warnings.push((line, message));
+            }
+        }
+        let suggestion = crate::kind::suggest(&name);
+        if self.declared.as_ref().is_some_and(|d| !d.contains(&name)) {
+            return Err(kind_err(KindError::Undeclared { name, suggestion }));
+        }
+        let id = kinds.register(&name, Normalizer::Text).map_err(kind_err)?;
+        self.new_kinds.push(NewKind { name, line, suggestion: suggestion.map(String::from) });
+        Ok(id)
+    }
 }
 
 struct Columns {
@@ -528,18 +896,23 @@ struct Columns {
     kind: usize,
     value: usize,
     time: Option<usize>,
+    /// The header's names, for messages.
+    names: Vec<String>,
 }
 
 impl Columns {
     fn from_header(h: &csv::ByteRecord) -> Result<Columns, String> {
-        let find = |names: &[&str]| -> Result<Option<usize>, String> {
+        let mut names = Vec::with_capacity(h.len());
+        for f in h.iter() {
+            let f = std::str::from_utf8(f).map_err(|_| "not valid UTF-8".to_string())?;
+            names.push(f.trim().trim_start_matches('\u{feff}').trim().to_string());
+        }
+        let find = |wanted: &[&str]| -> Result<Option<usize>, String> {
             let mut found = None;
-            for (i, f) in h.iter().enumerate() {
-                let f = std::str::from_utf8(f).map_err(|_| "not valid UTF-8".to_string())?;
-                let f = f.trim().trim_start_matches('\u{feff}').to_ascii_lowercase();
-                if names.contains(&f.as_str()) {
+            for (i, f) in names.iter().enumerate() {
+                if wanted.iter().any(|w| f.eq_ignore_ascii_case(w)) {
                     if found.is_some() {
-                        return Err(format!("column {} appears twice", names[0]));
+                        return Err(format!("column {} appears twice", wanted[0]));
                     }
                     found = Some(i);
                 }
@@ -553,7 +926,15 @@ impl Columns {
         let kind = need(find(&["kind"])?, "kind")?;
         let value = need(find(&["value"])?, "value")?;
         let time = find(&["timestamp", "time"])?;
-        Ok(Columns { account, kind, value, time })
+        Ok(Columns { account, kind, value, time, names })
+    }
+
+    /// The name of column `i` (`#7` past the header's end).
+    fn name(&self, i: usize) -> String {
+        match self.names.get(i) {
+            Some(n) if !n.is_empty() => n.clone(),
+            _ => format!("#{}", i + 1),
+        }
     }
 
     /// Checks and normalises one record, appending account, value and raw value to `text`.
@@ -561,21 +942,23 @@ impl Columns {
     fn prepare(
         &self,
         r: &csv::ByteRecord,
-        kinds: &mut crate::kind::Kinds,
+        line: u64,
+        kinds: &mut Kinds,
+        gate: &mut KindGate,
         scratch: &mut String,
         text: &mut String,
     ) -> Result<((u32, u32), (u32, u32), (u32, u32), crate::KindId, i64), Fault> {
-        let field = |i: usize, missing: &'static str| -> Result<&str, Fault> {
-            let bytes = r.get(i).ok_or(Fault::Record(missing))?;
-            std::str::from_utf8(bytes).map_err(|_| Fault::Record("not valid UTF-8"))
+        let field = |i: usize, name: &'static str| -> Result<&str, Fault> {
+            let bytes = r.get(i).ok_or(Fault::Field(name, "missing"))?;
+            std::str::from_utf8(bytes).map_err(|_| Fault::Field(name, "not valid UTF-8"))
         };
-        let account = field(self.account, "missing field account")?;
-        let kind = field(self.kind, "missing field kind")?;
-        let value = field(self.value, "missing field value")?;
+        let account = field(self.account, "account")?;
+        let kind = field(self.kind, "kind")?;
+        let value = field(self.value, "value")?;
         let time = match self.time.and_then(|i| r.get(i)) {
             None => None,
             Some(t) => {
-                let t = std::str::from_utf8(t).map_err(|_| Fault::Record("not valid UTF-8"))?;
+                let t = std::str::from_utf8(t).map_err(|_| Fault::Field("timestamp", "not valid UTF-8"))?;
                 if t.trim().is_empty() {
                     None
                 } else {
@@ -583,8 +966,31 @@ impl Columns {
                 }
             }
         };
-        let checked = crate::observation::check(kinds, account, kind, value, time, scratch)
-            .map_err(Fault::Observation)?;
+        let account = crate::observation::check_account(account).map_err(Fault::Observation)?;
+        let kind_id = match kinds.get(kind) {
+            Some(k) => k,
+            None => gate.admit(kinds, kind, line)?,
+        };
+        let checked = if matches!(kinds.normalizer(kind_id), Normalizer::Custom(..)) {
+            // The caller's code: a panic in it ends the read with an error naming the line.
+            let run = std::panic::AssertUnwindSafe(|| {
+                crate::observation::check_value(kinds, account, kind_id, value, time, scratch)
+            });
+            match std::panic::catch_unwind(run) {
+                Ok(checked) => checked,
+                Err(payload) => {
+                    let message = payload
+                        .downcast_ref::<&str>()
+                        .map(|s| (*s).to_string())
+                        .or_else(|| payload.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "no message".into());
+                    return Err(Fault::Panic { kind: kinds.name(kind_id).to_string(), message });
+                }
+            }
+        } else {
+            crate::observation::check_value(kinds, account, kind_id, value, time, scratch)
+        }
+        .map_err(Fault::Observation)?;
         let (account, kind_id, time) = (checked.account, checked.kind, checked.time);
         if text.len() + account.len() + scratch.len() + value.len() >= u32::MAX as usize {
             return Err(Fault::Record("batch too large"));

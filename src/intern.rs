@@ -1,8 +1,8 @@
 //! Interning: external strings to dense `u32` ids, each string stored once.
 //!
 //! An [`Interner`] keeps all strings back to back in one arena (`String`) with an end offset per
-//! id, and a hash table of ids (hashbrown's `HashTable`, hashed with ahash under fixed keys) that
-//! looks strings up in the arena. A string therefore costs its bytes, 8 bytes of offset and about
+//! id, and a hash table of ids (hashbrown's `HashTable`, hashed with ahash) that looks strings
+//! up in the arena. A string therefore costs its bytes, 8 bytes of offset and about
 //! 5 bytes of table, with no allocation per string. Artifacts are interned under a tag (their kind)
 //! so that the same text under two kinds is two artifacts.
 
@@ -11,10 +11,15 @@ use hashbrown::HashTable;
 
 use crate::id::AccountId;
 
-/// Fixed hash keys: interning must not depend on process randomness (ids are dense and assigned
-/// in first-seen order, which we make canonical later; hashing only affects speed).
-const KEYS: [u64; 4] =
-    [0x243f_6a88_85a3_08d3, 0x1319_8a2e_0370_7344, 0xa409_3822_299f_31d0, 0x082e_fa98_ec4e_6c89];
+/// The interned strings are external (account names, artifact values), so the table is keyed
+/// with random keys, new for every interner: with fixed keys an adversary could craft names that
+/// all fall in one bucket and make every lookup linear (hash flooding). Ids never depend on the
+/// keys: they are dense and assigned in first-seen order (and made canonical by name later);
+/// the keys only decide where an id sits in the table, and nothing iterates the table to
+/// number anything.
+fn random_keys() -> RandomState {
+    RandomState::new()
+}
 
 /// A string interner over one arena; see the [module docs](self).
 #[derive(Clone)]
@@ -51,7 +56,7 @@ impl Interner {
             tags: Vec::new(),
             tagged,
             table: HashTable::new(),
-            hasher: RandomState::with_seeds(KEYS[0], KEYS[1], KEYS[2], KEYS[3]),
+            hasher: random_keys(),
         }
     }
 
@@ -131,7 +136,9 @@ impl Interner {
                 out.tags.push(self.tags[old as usize]);
             }
         }
+        // The table is kept, so its hasher must be too.
         out.table = self.table.clone();
+        out.hasher = self.hasher.clone();
         if order.len() < self.len() {
             out.table.retain(|id| new_of_old[*id as usize] != u32::MAX);
         }
@@ -430,6 +437,23 @@ mod tests {
         assert_eq!(i.len(), 2);
         assert_eq!(i.find(0, "beta"), Some(b));
         assert_eq!(i.find(0, "gamma"), None);
+    }
+
+    #[test]
+    fn keys_differ_per_interner_and_ids_do_not_depend_on_them() {
+        let (mut a, mut b) = (Interner::tagged(), Interner::tagged());
+        let words: Vec<String> = (0..2_000).map(|i| format!("store-{}", (i * 7919) % 2_000)).collect();
+        // Two interners, two keys: the same string hashes differently (2^-64 odds otherwise).
+        assert_ne!(a.hash(1, "store-1"), b.hash(1, "store-1"));
+        for w in &words {
+            assert_eq!(a.intern(3, w), b.intern(3, w));
+        }
+        let order: Vec<u32> = (0..a.len() as u32).rev().collect();
+        let (pa, pb) = (a.permuted(&order), b.permuted(&order));
+        for w in &words {
+            assert_eq!(pa.find(3, w), pb.find(3, w));
+            assert!(pa.find(3, w).is_some());
+        }
     }
 
     #[test]

@@ -120,6 +120,93 @@ pub enum KindError {
     /// The registry already holds [`MAX_KINDS`] kinds.
     #[error("more than 256 distinct kinds")]
     TooMany,
+    /// A custom kind that the reader was told to refuse unless declared (see
+    /// [`CsvOptions::declare_kinds`](crate::ingest::CsvOptions::declare_kinds)); with the
+    /// built-in kind it is probably a misspelling of, if any (see [`suggest`]).
+    #[error("{}", undeclared(name, *suggestion))]
+    Undeclared {
+        /// The kind name, canonical (trimmed, lowercase).
+        name: String,
+        /// The built-in kind within a small edit distance, if any.
+        suggestion: Option<&'static str>,
+    },
+}
+
+fn undeclared(name: &str, suggestion: Option<&str>) -> String {
+    match suggestion {
+        Some(s) => format!("undeclared kind {name:?} (did you mean {s}?)"),
+        None => format!("undeclared kind {name:?} (declare custom kinds, or fix the kind column)"),
+    }
+}
+
+/// The built-in kind that a new kind name is probably a misspelling of: the nearest built-in
+/// name within an edit distance (insertions, deletions, substitutions and swaps of neighbouring
+/// letters) of 2. A built-in name of fewer than 4 letters (`ip`) is near too many short words
+/// (`id`, `zip`) for that, so it is suggested only for a name that starts with it (`ipv4`,
+/// `ip_address`). `None` for a built-in name itself, and when nothing is near. Case and
+/// surrounding spaces are ignored.
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::kind::suggest;
+/// assert_eq!(suggest("devcie"), Some("device"));
+/// assert_eq!(suggest("E-mail"), Some("email"));
+/// assert_eq!(suggest("id_documnet"), Some("id_document"));
+/// assert_eq!(suggest("device"), None);
+/// assert_eq!(suggest("dob_name"), None);
+/// assert_eq!(suggest("url"), None);
+/// assert_eq!(suggest("zip"), None);
+/// ```
+pub fn suggest(name: &str) -> Option<&'static str> {
+    let name = name.trim().to_ascii_lowercase();
+    let mut best: Option<(usize, &'static str)> = None;
+    for b in &BUILTINS {
+        if b.name == name {
+            return None;
+        }
+        let d = if b.name.len() < 4 {
+            if name.starts_with(b.name) { 2 } else { 3 }
+        } else {
+            edit_distance(name.as_bytes(), b.name.as_bytes(), 2)
+        };
+        if d <= 2 && best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, b.name));
+        }
+    }
+    best.map(|(_, n)| n)
+}
+
+/// The optimal-string-alignment distance between `a` and `b` (a swap of neighbours costs 1),
+/// or something above `limit` as soon as it must exceed it.
+fn edit_distance(a: &[u8], b: &[u8], limit: usize) -> usize {
+    if a.len().abs_diff(b.len()) > limit {
+        return limit + 1;
+    }
+    let w = b.len() + 1;
+    let mut rows = vec![0usize; 3 * w];
+    for (j, cell) in rows[..w].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        let (cur, prev, prev2) = (i % 3, (i + 2) % 3, (i + 1) % 3);
+        rows[cur * w] = i;
+        let mut row_min = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d =
+                (rows[prev * w + j] + 1).min(rows[cur * w + j - 1] + 1).min(rows[prev * w + j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(rows[prev2 * w + j - 2] + 1);
+            }
+            rows[cur * w + j] = d;
+            row_min = row_min.min(d);
+        }
+        if row_min > limit {
+            return limit + 1;
+        }
+    }
+    rows[(a.len() % 3) * w + b.len()]
 }
 
 /// The registry of kinds.
@@ -341,5 +428,35 @@ mod tests {
         }
         assert_eq!(k.resolve("one_more"), Err(KindError::TooMany));
         assert!(k.resolve("k10").is_ok());
+    }
+
+    #[test]
+    fn suggestions_are_near_built_ins_only() {
+        for (name, want) in [
+            ("devcie", Some("device")),
+            ("divice", Some("device")),
+            ("devices", Some("device")),
+            ("wifi", None),
+            ("wi-fi", Some("wifi")),
+            ("ipv4", Some("ip")),
+            ("ip_address", Some("ip")),
+            ("zip", None),
+            ("id", None),
+            ("mail", Some("email")),
+            ("tax", None),
+            ("phnoe", Some("phone")),
+            ("emial", Some("email")),
+            ("payments", Some("payment")),
+            ("adress", Some("address")),
+            ("id_doc", None),
+            ("shoe_size", None),
+            ("", None),
+        ] {
+            assert_eq!(suggest(name), want, "{name}");
+        }
+        assert_eq!(edit_distance(b"abc", b"acb", 2), 1);
+        assert_eq!(edit_distance(b"abc", b"abc", 2), 0);
+        assert_eq!(edit_distance(b"", b"abcd", 2), 3);
+        assert_eq!(edit_distance(b"kitten", b"sitting", 3), 3);
     }
 }

@@ -78,7 +78,8 @@
 //!   readable text), [`expand::Expand`] (seed expansion), [`report::RingReport`],
 //!   [`export`] (JSON lines, DOT, Neo4j and Gephi CSV), [`export::evidence_graph`].
 //! - **Keep and change.** [`snapshot::save`] / [`snapshot::load`] (validated, versioned);
-//!   [`Index::updater`] → [`update::Updater`] → the next index and an [`update::ChangeSet`].
+//!   [`Index::updater`] → [`update::Updater`] → the next index and an [`update::ChangeSet`];
+//!   [`fs::write_atomic`] writes an output file whole or not at all.
 //! - **Ids.** [`AccountId`], [`ArtifactId`], [`ClusterId`], [`KindId`]: `Copy` newtypes over
 //!   `u32`, with typed slices wherever lists of them are handed out. Account ids are stable
 //!   across updates (new accounts are appended); an id the index does not hold is refused by
@@ -106,6 +107,7 @@ mod builder;
 pub mod cluster;
 pub mod error;
 mod evidence;
+pub mod fs;
 pub mod graph;
 pub mod id;
 mod index;

@@ -47,6 +47,19 @@ pub(crate) fn check<'a>(
 ) -> Result<Checked<'a>, ObservationError> {
     let account = check_account(account)?;
     let kind = kinds.resolve(kind).map_err(ObservationError::Kind)?;
+    check_value(kinds, account, kind, value, time, value_out)
+}
+
+/// The rest of [`check`] once the account is checked and the kind resolved (ingest resolves
+/// kinds itself, to see new kind names as they come).
+pub(crate) fn check_value<'a>(
+    kinds: &Kinds,
+    account: &'a str,
+    kind: KindId,
+    value: &str,
+    time: Option<i64>,
+    value_out: &mut String,
+) -> Result<Checked<'a>, ObservationError> {
     let time = match time {
         None => NO_TIME,
         Some(t) if (MIN_TIME..=MAX_TIME).contains(&t) => t,
@@ -59,13 +72,13 @@ pub(crate) fn check<'a>(
     Ok(Checked { account, kind, time })
 }
 
-/// Checks and trims an account name.
 /// True when `name` is an account name as a build stores it (checked and trimmed already).
 pub(crate) fn is_stored_account(name: &str) -> bool {
     check_account(name) == Ok(name)
 }
 
-fn check_account(account: &str) -> Result<&str, ObservationError> {
+/// Checks and trims an account name.
+pub(crate) fn check_account(account: &str) -> Result<&str, ObservationError> {
     let a = account.trim();
     if a.is_empty() {
         return Err(ObservationError::Account("empty account"));

@@ -107,7 +107,13 @@ pub(crate) fn run(
     let operators = match &c.operators {
         Some(settings) => {
             progress.stage("operators");
-            let input = Input { graph: &graph, evidence: &evidence, components: &components, order: &order };
+            let input = Input {
+                graph: &graph,
+                evidence: &evidence,
+                components: &components,
+                order: &order,
+                names: &c.accounts,
+            };
             let no_reuse = |_: &Input<'_>, _: &[crate::AccountId]| None;
             let reuse: Reuse<'_> = update.as_ref().map_or(&no_reuse, |u| u.reuse);
             let ops = detect(&input, settings, reuse);

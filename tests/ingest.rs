@@ -22,7 +22,7 @@ fn strict_errors_name_place_and_reason() {
             b"account,kind,value\ns1,ip,1.2.3.4\ns2,ip,1.2.3\n",
             "obs.csv:3: field value: invalid ip: not an IPv4 or IPv6 address",
         ),
-        (b"account,kind,value\ns1,ip\n", "obs.csv:2: missing field value"),
+        (b"account,kind,value\ns1,ip\n", "obs.csv:2: field value: missing"),
         (b"account,kind,value\n,ip,1.2.3.4\n", "obs.csv:2: field account: empty account"),
         (b"account,kind,value\ns1,,1.2.3.4\n", "obs.csv:2: field kind: empty kind name"),
         (
@@ -38,7 +38,7 @@ fn strict_errors_name_place_and_reason() {
             b"account,kind,value,timestamp\ns1,ip,1.2.3.4,99999999999999\n",
             "obs.csv:2: field timestamp: timestamp out of range",
         ),
-        (b"account,kind,value\ns1,device,\xff\xfe\n", "obs.csv:2: not valid UTF-8"),
+        (b"account,kind,value\ns1,device,\xff\xfe\n", "obs.csv:2: field value: not valid UTF-8"),
     ];
     for (data, expected) in cases {
         let got =
@@ -49,15 +49,19 @@ fn strict_errors_name_place_and_reason() {
 
 #[test]
 fn unterminated_quote_swallows_no_lines_silently() {
-    // The csv reader runs an unterminated quote to the end of the file: the lines it swallows
-    // become one value with newlines in it, which is refused and counted, never kept.
+    // A quote that does not close on its line rejects that line alone: reading resumes at the
+    // next line, so the lines after it are read, not swallowed into one value.
     let mut b = IndexBuilder::new();
     let data = b"account,kind,value\ns1,device,\"unterminated\ns2,device,fp\ns3,device,fp\n";
     let r = read_csv(&data[..], "obs.csv", &CsvOptions::lenient(), &mut b).unwrap();
-    assert_eq!((r.records, r.accepted, r.rejected), (1, 0, 1));
+    assert_eq!((r.lines_read, r.accepted, r.rejected), (3, 2, 1));
     assert_eq!(
-        r.by_reason.keys().next().map(String::as_str),
-        Some("invalid device: control character in value")
+        r.examples,
+        vec![(
+            2,
+            "obs.csv:2: field value: quoted field runs past the end of the line (a stray or unclosed quote)"
+                .to_string()
+        )]
     );
 }
 
@@ -74,7 +78,7 @@ fn lenient_counts_every_skip() {
         s7,dob_name,Ann 1990-01-02,\n";
     let mut b = IndexBuilder::new();
     let r = read_csv(&data[..], "obs.csv", &CsvOptions::lenient(), &mut b).unwrap();
-    assert_eq!(r.records, 7);
+    assert_eq!((r.records, r.lines_read), (7, 7));
     assert_eq!(r.accepted, 2);
     assert_eq!(r.rejected, 5);
     assert_eq!(r.by_reason.values().sum::<u64>(), 5);

@@ -6,6 +6,7 @@
 mod expand;
 mod explain;
 mod fuzz_replay;
+mod hostile;
 mod ids;
 mod ingest;
 mod leiden;

@@ -1,6 +1,8 @@
 //! Shared plumbing for the examples: loading a CSV with a progress bar, one-line errors.
 #![allow(dead_code)]
 
+pub mod check;
+
 use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
@@ -19,10 +21,31 @@ pub fn fail(message: impl std::fmt::Display) -> ! {
     std::process::exit(2)
 }
 
-/// Reads a CSV of observations into `builder`, with a byte progress bar for large files.
+/// Reads a CSV of observations into `builder`, with a byte progress bar for large files; in
+/// strict mode custom kinds must be among `declared`, and with `declared` given they must be in
+/// lenient mode too.
 pub fn load(
     path: &Path,
     strict: bool,
+    builder: &mut IndexBuilder,
+) -> Result<(IngestReport, Duration), String> {
+    load_declared(path, strict, None, builder)
+}
+
+/// The options the examples read with: strict or lenient, custom kinds declared or not.
+pub fn options(strict: bool, declared: Option<&[String]>) -> CsvOptions {
+    let options = if strict { CsvOptions::strict() } else { CsvOptions::lenient() };
+    match declared {
+        Some(kinds) => options.declare_kinds(kinds),
+        None => options,
+    }
+}
+
+/// [`load`], with declared custom kinds (see [`options`]).
+pub fn load_declared(
+    path: &Path,
+    strict: bool,
+    declared: Option<&[String]>,
     builder: &mut IndexBuilder,
 ) -> Result<(IngestReport, Duration), String> {
     let start = Instant::now();
@@ -38,19 +61,34 @@ pub fn load(
     );
     bar.set_message(path.display().to_string());
     let reader = bar.wrap_read(BufReader::with_capacity(1 << 20, file));
-    let options = if strict { CsvOptions::strict() } else { CsvOptions::lenient() }.size_hint(size);
+    let options = options(strict, declared).size_hint(size);
     let report = read_csv(reader, path, &options, builder).map_err(|e| e.to_string())?;
     bar.finish_and_clear();
+    print_report(path, &report);
+    Ok((report, start.elapsed()))
+}
+
+/// Prints on stderr what a read should not keep quiet: rejections by reason with examples, new
+/// kinds that look like misspelt built-in kinds, and warnings (a likely column mix-up).
+pub fn print_report(path: &Path, report: &IngestReport) {
+    for (line, msg) in &report.warnings {
+        eprintln!("warning: {}", check::place(path, *line, None, msg));
+    }
     if report.rejected > 0 {
-        eprintln!("{}: rejected {} of {} lines:", path.display(), report.rejected, report.records);
+        eprintln!("{}: rejected {} of {} lines:", path.display(), report.rejected, report.lines_read);
         for (reason, n) in &report.by_reason {
             eprintln!("  {n:>10}  {reason}");
         }
-        for (line, msg) in report.examples.iter().take(3) {
-            eprintln!("  e.g. line {line}: {msg}");
+        for (_, msg) in report.examples.iter().take(3) {
+            eprintln!("  e.g. {msg}");
         }
     }
-    Ok((report, start.elapsed()))
+    for k in &report.new_kinds {
+        if let Some(s) = &k.suggestion {
+            let why = format!("new kind {:?} (did you mean {s}?), read as a weak custom kind", k.name);
+            eprintln!("warning: {}", check::place(path, k.line, Some("kind"), why));
+        }
+    }
 }
 
 /// Milliseconds, for JSON.

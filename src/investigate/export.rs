@@ -191,10 +191,6 @@ pub fn write_dot(index: &Index, cluster: ClusterId, mut out: impl Write) -> io::
     write!(out, "{dot}")
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
-}
-
 struct Rows {
     accounts: Vec<AccountId>,
     artifacts: Vec<SharedArtifact>,
@@ -311,52 +307,59 @@ fn write_tables(
     index: &Index,
     clusters: &[ClusterId],
     dialect: Dialect,
-    mut nodes: impl Write,
-    mut edges: impl Write,
+    nodes: impl Write,
+    edges: impl Write,
 ) -> io::Result<()> {
     let r = rows(index, clusters);
     let neo = dialect == Dialect::Neo4j;
-    writeln!(
-        nodes,
-        "{}",
-        if neo {
-            "id:ID,name,kind,value,accounts:int,hub:boolean,operator:int,:LABEL"
-        } else {
-            "Id,Label,Category,Kind,Accounts,Hub,Operator"
-        }
-    )?;
+    // Every field goes through the csv crate: names and values are quoted where they need it.
+    let mut nodes = csv::Writer::from_writer(nodes);
+    if neo {
+        nodes.write_record([
+            "id:ID",
+            "name",
+            "kind",
+            "value",
+            "accounts:int",
+            "hub:boolean",
+            "operator:int",
+            ":LABEL",
+        ])?;
+    } else {
+        nodes.write_record(["Id", "Label", "Category", "Kind", "Accounts", "Hub", "Operator"])?;
+    }
     for &a in &r.accounts {
-        let (id, name, op) = (a.as_u32(), csv_field(index.account_name(a)), index.cluster_of(a).as_u32());
+        let (id, name, op) =
+            (format!("a{}", a.as_u32()), index.account_name(a), index.cluster_of(a).as_u32().to_string());
         if neo {
-            writeln!(nodes, "a{id},{name},,,,,{op},Account")?;
+            nodes.write_record([id.as_str(), name, "", "", "", "", &op, "Account"])?;
         } else {
-            writeln!(nodes, "a{id},{name},account,,,,{op}")?;
+            nodes.write_record([id.as_str(), name, "account", "", "", "", &op])?;
         }
     }
     for s in &r.artifacts {
-        let (id, kind, value, n, hub) =
-            (s.artifact.as_u32(), csv_field(&s.kind), csv_field(&s.value), s.accounts, s.hub);
+        let (id, n, hub) = (format!("f{}", s.artifact.as_u32()), s.accounts.to_string(), s.hub.to_string());
         if neo {
-            let name = csv_field(&format!("{}:{}", s.kind, s.value));
-            writeln!(nodes, "f{id},{name},{kind},{value},{n},{hub},,Artifact")?;
+            let name = format!("{}:{}", s.kind, s.value);
+            nodes.write_record([id.as_str(), &name, &s.kind, &s.value, &n, &hub, "", "Artifact"])?;
         } else {
-            writeln!(nodes, "f{id},{value},artifact,{kind},{n},{hub},")?;
+            nodes.write_record([id.as_str(), &s.value, "artifact", &s.kind, &n, &hub, ""])?;
         }
     }
-    writeln!(
-        edges,
-        "{}",
-        if neo {
-            ":START_ID,:END_ID,:TYPE,first_seen:long,last_seen:long"
-        } else {
-            "Source,Target,Type,FirstSeen,LastSeen"
-        }
-    )?;
+    nodes.flush()?;
+    let mut edges = csv::Writer::from_writer(edges);
+    if neo {
+        edges.write_record([":START_ID", ":END_ID", ":TYPE", "first_seen:long", "last_seen:long"])?;
+    } else {
+        edges.write_record(["Source", "Target", "Type", "FirstSeen", "LastSeen"])?;
+    }
     let kind = if neo { "USED" } else { "Undirected" };
     for &(a, i, first, last) in &r.edges {
         let f = r.artifacts[i].artifact.as_u32();
-        writeln!(edges, "a{},f{f},{kind},{},{}", a.as_u32(), opt_time(first), opt_time(last))?;
+        let (a, f) = (format!("a{}", a.as_u32()), format!("f{f}"));
+        edges.write_record([a.as_str(), &f, kind, &opt_time(first), &opt_time(last)])?;
     }
+    edges.flush()?;
     Ok(())
 }
 

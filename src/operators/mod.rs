@@ -186,6 +186,7 @@ pub(crate) struct Input<'a> {
     pub(crate) evidence: &'a Evidence,
     pub(crate) components: &'a Clustering,
     pub(crate) order: &'a NameOrder,
+    pub(crate) names: &'a crate::intern::Interner,
 }
 
 /// A component's earlier result, where an update can reuse one: given the stage's input and
@@ -271,13 +272,20 @@ fn solve_component(input: &Input<'_>, members: &[AccountId], leiden: &Leiden, cr
         // rather than fail the build if that ever stops holding.
         Err(_) => return Solved { labels: vec![0; n], confidence: vec![1.0] },
     };
-    // Each component's seed follows from its first member in name order, so it does not
-    // depend on how ids were assigned.
-    let seed = leiden.seed_value() ^ u64::from(input.order.rank(members[0]));
+    // Each component's seed follows from its first member's name, so it depends neither on
+    // how ids were assigned nor on which other accounts exist (an update that removes an
+    // account elsewhere keeps this component's operators, and a build gives the same).
+    let seed = leiden.seed_value() ^ name_seed(input.names.get(members[0].as_u32()));
     let partition = leiden.clone().seed(seed).run(&graph);
     let labels = apply_decisions(input, members, partition.membership().to_vec(), &edges);
     let confidence = confidences(&labels, &edges);
     Solved { labels, confidence }
+}
+
+/// A fixed hash of a name (64-bit FNV-1a): the same in every build and on every machine,
+/// unlike the interner's keyed hashes.
+fn name_seed(name: &str) -> u64 {
+    name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 /// The confidence of each local operator: `1 − e^(−w)`, with `w` the evidence that ties its

@@ -153,7 +153,7 @@
 //! [`Role`] of its account; [`write_csv`] writes one truth row per account.
 
 use std::collections::VecDeque;
-use std::io::{self, Write as _};
+use std::io;
 use std::net::Ipv6Addr;
 
 /// Start of the simulated period: 2024-01-01T00:00:00Z in unix seconds.
@@ -642,28 +642,24 @@ pub fn write_csv<W: io::Write, T: io::Write>(
     obs: W,
     truth: T,
 ) -> io::Result<Stats> {
-    let mut o = io::BufWriter::with_capacity(1 << 17, obs);
-    let mut t = io::BufWriter::with_capacity(1 << 16, truth);
-    o.write_all(b"account,kind,value,timestamp\n")?;
-    t.write_all(b"account,operator,role\n")?;
+    // Every field goes through the csv crate, quoted where it needs to be (RFC 4180).
+    let mut o = csv::WriterBuilder::new().buffer_capacity(1 << 17).from_writer(obs);
+    let mut t = csv::WriterBuilder::new().buffer_capacity(1 << 16).from_writer(truth);
+    o.write_record(["account", "kind", "value", "timestamp"])?;
+    t.write_record(["account", "operator", "role"])?;
     let mut stats = Stats::default();
     let mut seen = OperatorSet::default();
     let mut current = String::new();
     let mut started = false;
-    let mut line = Vec::with_capacity(256);
+    let mut number = Vec::with_capacity(24);
     for r in records {
         if !started || r.account != current {
             started = true;
             current.clear();
             current.push_str(&r.account);
-            line.clear();
-            csv_field(&mut line, r.account.as_bytes());
-            line.push(b',');
-            push_int(&mut line, false, r.operator);
-            line.push(b',');
-            line.extend_from_slice(r.role.as_str().as_bytes());
-            line.push(b'\n');
-            t.write_all(&line)?;
+            number.clear();
+            push_int(&mut number, false, r.operator);
+            t.write_record([r.account.as_bytes(), &number, r.role.as_str().as_bytes()])?;
             stats.accounts += 1;
             if seen.insert(r.operator) {
                 stats.operators += 1;
@@ -675,18 +671,11 @@ pub fn write_csv<W: io::Write, T: io::Write>(
                 }
             }
         }
-        line.clear();
-        csv_field(&mut line, r.account.as_bytes());
-        line.push(b',');
-        csv_field(&mut line, r.kind.as_bytes());
-        line.push(b',');
-        csv_field(&mut line, r.value.as_bytes());
-        line.push(b',');
+        number.clear();
         if let Some(v) = r.timestamp {
-            push_int(&mut line, v < 0, v.unsigned_abs());
+            push_int(&mut number, v < 0, v.unsigned_abs());
         }
-        line.push(b'\n');
-        o.write_all(&line)?;
+        o.write_record([r.account.as_bytes(), r.kind.as_bytes(), r.value.as_bytes(), &number])?;
         stats.observations += 1;
     }
     o.flush()?;
@@ -694,41 +683,6 @@ pub fn write_csv<W: io::Write, T: io::Write>(
     Ok(stats)
 }
 
-/// Appends one CSV field, quoted (with doubled quotes) only when it needs to be (RFC 4180).
-fn csv_field(line: &mut Vec<u8>, field: &[u8]) {
-    if !needs_quotes(field) {
-        line.extend_from_slice(field);
-        return;
-    }
-    line.push(b'"');
-    for (i, part) in field.split(|&b| b == b'"').enumerate() {
-        if i > 0 {
-            line.extend_from_slice(b"\"\"");
-        }
-        line.extend_from_slice(part);
-    }
-    line.push(b'"');
-}
-
-/// Whether a field holds `,`, `"`, `\n` or `\r`, scanning 8 bytes at a time.
-fn needs_quotes(field: &[u8]) -> bool {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let has = |x: u64, c: u8| {
-        let y = x ^ (LO * u64::from(c));
-        y.wrapping_sub(LO) & !y & HI != 0
-    };
-    let mut chunks = field.chunks_exact(8);
-    for chunk in &mut chunks {
-        let x = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or([0; 8]));
-        if has(x, b',') | has(x, b'"') | has(x, b'\n') | has(x, b'\r') {
-            return true;
-        }
-    }
-    chunks.remainder().iter().any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
-}
-
-/// Appends a decimal integer.
 fn push_int(line: &mut Vec<u8>, negative: bool, mut x: u64) {
     let mut buf = [0u8; 21];
     let mut i = buf.len();
