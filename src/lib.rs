@@ -102,6 +102,8 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "arrow")]
+pub mod arrow;
 mod builder;
 pub mod cluster;
 pub mod error;
@@ -118,6 +120,8 @@ mod link;
 pub mod normalize;
 mod observation;
 pub mod operators;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 mod pipeline;
 pub mod score;
 pub mod set;
