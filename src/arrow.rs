@@ -421,7 +421,10 @@ pub(crate) fn ingest(
     });
     builder.collected.kinds = kinds;
     joined.unwrap_or_else(|_| {
-        Err(TableError::Format { path: source.path.clone(), reason: "internal error in the Arrow reader".into() })
+        Err(TableError::Format {
+            path: source.path.clone(),
+            reason: "internal error in the Arrow reader".into(),
+        })
     })
 }
 
@@ -519,7 +522,9 @@ fn prepare(
             Err(f) => f,
         };
         let (reason, err) = match fault {
-            Fault::Record(r) => (r.to_string(), TableError::Record { at: source.at(row), reason: r.to_string() }),
+            Fault::Record(r) => {
+                (r.to_string(), TableError::Record { at: source.at(row), reason: r.to_string() })
+            }
             Fault::Observation(o) => (o.reason(), TableError::Observation { at: source.at(row), cause: o }),
         };
         if !lenient {
@@ -647,7 +652,11 @@ enum Strings<'a> {
     View(&'a StringViewArray),
     /// Integers, written in decimal.
     Owned(StringArray),
-    Dict { array: &'a dyn Array, keys: Vec<usize>, values: Box<Strings<'a>> },
+    Dict {
+        array: &'a dyn Array,
+        keys: Vec<usize>,
+        values: Box<Strings<'a>>,
+    },
 }
 
 impl<'a> Strings<'a> {

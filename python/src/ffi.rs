@@ -58,7 +58,9 @@ impl ArrowStream {
             .lock()
             .map_err(|_| pyo3::exceptions::PyRuntimeError::new_err("stream lock poisoned"))?
             .take()
-            .ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("this Arrow stream was already consumed"))?;
+            .ok_or_else(|| {
+                pyo3::exceptions::PyRuntimeError::new_err("this Arrow stream was already consumed")
+            })?;
         let reader = RecordBatchIterator::new(batches.into_iter().map(Ok), self.schema.clone());
         let stream = FFI_ArrowArrayStream::new(Box::new(reader));
         PyCapsule::new_with_value(py, stream, STREAM)

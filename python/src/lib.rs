@@ -209,12 +209,18 @@ impl PyIndex {
         if (cluster as usize) < count {
             Ok(ClusterId::from_u32(cluster))
         } else {
-            Err(raise("UnknownClusterError", format!("cluster {cluster} is not in this index, which has {count} clusters at this level")))
+            Err(raise(
+                "UnknownClusterError",
+                format!("cluster {cluster} is not in this index, which has {count} clusters at this level"),
+            ))
         }
     }
 
     fn kind(&self, kind: &str) -> PyResult<sellerlink::KindId> {
-        self.inner.kinds().get(kind).ok_or_else(|| raise("UnknownKindError", format!("unknown kind {kind:?}")))
+        self.inner
+            .kinds()
+            .get(kind)
+            .ok_or_else(|| raise("UnknownKindError", format!("unknown kind {kind:?}")))
     }
 
     fn set(&self, set: AccountSet) -> PySet {
@@ -547,10 +553,8 @@ impl PyIndex {
                 let report = match input {
                     None => IngestReport::default(),
                     Some(Input::Csv(path)) => {
-                        let file = std::fs::File::open(&path).map_err(|cause| IngestError::Io {
-                            path: path.clone().into(),
-                            cause,
-                        })?;
+                        let file = std::fs::File::open(&path)
+                            .map_err(|cause| IngestError::Io { path: path.clone().into(), cause })?;
                         let options = match file.metadata() {
                             Ok(m) => how.csv().size_hint(m.len()),
                             Err(_) => how.csv(),
@@ -579,7 +583,8 @@ fn ring_json(index: &Index, level: Level, c: ClusterId) -> String {
     match serde_json::from_str::<serde_json::Value>(&text) {
         Ok(mut v) => {
             v["carried_by"] = serde_json::json!(r.carried_by);
-            v["level"] = serde_json::json!(if level == Level::Components { "components" } else { "operators" });
+            v["level"] =
+                serde_json::json!(if level == Level::Components { "components" } else { "operators" });
             v.to_string()
         }
         Err(_) => text,
@@ -619,10 +624,10 @@ impl PySet {
     }
 
     fn __contains__(&self, name: &Bound<'_, PyAny>) -> PyResult<bool> {
-        let Ok(name) = name.extract::<&str>() else {
+        let Ok(name) = name.extract::<String>() else {
             return Err(PyTypeError::new_err("an AccountSet holds account names (str)"));
         };
-        Ok(self.index.account(name).is_some_and(|a| self.set.contains(a)))
+        Ok(self.index.account(&name).is_some_and(|a| self.set.contains(a)))
     }
 
     fn __iter__(slf: PyRef<'_, Self>) -> PyResult<Bound<'_, PyAny>> {
