@@ -58,8 +58,9 @@ fn main() {
     // 1. Start: build from the base observations (a restart would load the snapshot instead).
     let t = Instant::now();
     let mut builder = IndexBuilder::new();
-    let report = sellerlink::ingest::read_csv(base.as_bytes(), &args.input, &CsvOptions::lenient(), &mut builder)
-        .unwrap_or_else(|e| fail(e));
+    let report =
+        sellerlink::ingest::read_csv(base.as_bytes(), &args.input, &CsvOptions::lenient(), &mut builder)
+            .unwrap_or_else(|e| fail(e));
     let index = builder.build().unwrap_or_else(|e| fail(e));
     println!(
         "built generation 0: {} accounts, {} operators from {} observations in {:.0} ms",
@@ -106,9 +107,8 @@ fn main() {
         let current = shared.load_full();
         let mut updater = current.index.updater();
         let name = format!("day-{}.csv", batch.0);
-        let report = updater
-            .read_csv(batch.1.as_bytes(), &name, &CsvOptions::lenient())
-            .unwrap_or_else(|e| fail(e));
+        let report =
+            updater.read_csv(batch.1.as_bytes(), &name, &CsvOptions::lenient()).unwrap_or_else(|e| fail(e));
         let (next, changes) = updater.finish().unwrap_or_else(|e| fail(e));
         let took = t.elapsed();
         let generation = current.generation + 1;
@@ -179,13 +179,12 @@ fn main() {
 
 /// The CSV's rows as a base (header included) and one CSV text per trailing day, oldest first.
 fn split_by_day(path: &PathBuf, days: u32) -> (String, Vec<(String, String)>) {
-    let mut reader = csv::Reader::from_path(path).unwrap_or_else(|e| fail(format!("{}: {e}", path.display())));
+    let mut reader =
+        csv::Reader::from_path(path).unwrap_or_else(|e| fail(format!("{}: {e}", path.display())));
     let headers = reader.headers().unwrap_or_else(|e| fail(format!("{}: {e}", path.display()))).clone();
     let time_col = headers.iter().position(|h| h.trim().eq_ignore_ascii_case("timestamp"));
-    let rows: Vec<csv::StringRecord> = reader
-        .records()
-        .map(|r| r.unwrap_or_else(|e| fail(format!("{}: {e}", path.display()))))
-        .collect();
+    let rows: Vec<csv::StringRecord> =
+        reader.records().map(|r| r.unwrap_or_else(|e| fail(format!("{}: {e}", path.display())))).collect();
     let day_of = |r: &csv::StringRecord| {
         time_col
             .and_then(|i| r.get(i))
@@ -202,7 +201,8 @@ fn split_by_day(path: &PathBuf, days: u32) -> (String, Vec<(String, String)>) {
         }
         String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
     };
-    let base: Vec<&csv::StringRecord> = rows.iter().filter(|r| day_of(r).is_none_or(|d| d < first_update)).collect();
+    let base: Vec<&csv::StringRecord> =
+        rows.iter().filter(|r| day_of(r).is_none_or(|d| d < first_update)).collect();
     let batches = (first_update..=last)
         .map(|d| {
             let day: Vec<&csv::StringRecord> = rows.iter().filter(|r| day_of(r) == Some(d)).collect();

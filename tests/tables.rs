@@ -150,9 +150,13 @@ fn parquet_gives_the_csv_clusters_and_writes_them() {
 #[test]
 fn parquet_errors_name_the_row_group_and_row() {
     let n = 10;
-    let values: Vec<String> = (0..n).map(|i| if i == 9 { "999.0.0.1".into() } else { format!("10.0.0.{i}") }).collect();
+    let values: Vec<String> =
+        (0..n).map(|i| if i == 9 { "999.0.0.1".into() } else { format!("10.0.0.{i}") }).collect();
     let batch = RecordBatch::try_from_iter([
-        ("account", Arc::new(StringArray::from((0..n).map(|i| format!("s{i}")).collect::<Vec<_>>())) as ArrayRef),
+        (
+            "account",
+            Arc::new(StringArray::from((0..n).map(|i| format!("s{i}")).collect::<Vec<_>>())) as ArrayRef,
+        ),
         ("kind", Arc::new(StringArray::from(vec!["ip"; n])) as ArrayRef),
         ("value", Arc::new(StringArray::from(values)) as ArrayRef),
     ])
@@ -164,7 +168,10 @@ fn parquet_errors_name_the_row_group_and_row() {
     assert!(matches!(err, TableError::Observation { .. }));
     assert_eq!(
         err.to_string(),
-        format!("{}: row group 2, row 1 (input row 9): field value: invalid ip: not an IPv4 or IPv6 address", path.display())
+        format!(
+            "{}: row group 2, row 1 (input row 9): field value: invalid ip: not an IPv4 or IPv6 address",
+            path.display()
+        )
     );
     // lenient: skipped, counted and reported like a CSV line
     let mut b = IndexBuilder::new();
@@ -173,9 +180,8 @@ fn parquet_errors_name_the_row_group_and_row() {
     assert_eq!(report.examples[0].0, 9);
     assert_eq!(report.by_reason.get("invalid ip: not an IPv4 or IPv6 address"), Some(&1));
     // an error converts into the crate-wide one
-    let e: sellerlink::Error = read_parquet_path(&path, &ArrowOptions::strict(), &mut IndexBuilder::new())
-        .unwrap_err()
-        .into();
+    let e: sellerlink::Error =
+        read_parquet_path(&path, &ArrowOptions::strict(), &mut IndexBuilder::new()).unwrap_err().into();
     assert!(e.to_string().contains("row group 2"));
     let _ = std::fs::remove_file(&path);
 }

@@ -384,8 +384,8 @@ class Index:
         return self._native.members(cluster, _check_level(level))
 
     def cluster_mates(self, account: str, level: str = "operators") -> AccountSet:
-        """The members of an account's cluster, the account included."""
-        return self.members(self.cluster_of(account, level), level)
+        """The other members of an account's cluster (as ``Index::cluster_mates`` in Rust)."""
+        return self.members(self.cluster_of(account, level), level) - self.account_set([account])
 
     def representative(self, cluster: int, level: str = "operators") -> Optional[str]:
         """The first member of a cluster by name: the name change sets use."""

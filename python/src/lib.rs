@@ -193,6 +193,10 @@ fn default_policy() -> PyResult<String> {
     serde_json::to_string(&LinkPolicy::default()).map_err(json_err)
 }
 
+/// An artifact as the Python layer's `Artifact`: kind, value as first written, canonical value,
+/// accounts, hub.
+type ArtifactRow = (String, String, String, u64, bool);
+
 /// A built index: immutable, shared by every thread that holds it.
 #[pyclass(frozen, name = "NativeIndex", module = "sellerlink._sellerlink")]
 struct PyIndex {
@@ -300,7 +304,7 @@ impl PyIndex {
 
     /// The artifacts an account used: (kind, value as first written, canonical value, accounts,
     /// hub) tuples.
-    fn artifacts_of(&self, account: &str) -> PyResult<Vec<(String, String, String, u64, bool)>> {
+    fn artifacts_of(&self, account: &str) -> PyResult<Vec<ArtifactRow>> {
         let a = self.account(account)?;
         let index = &self.inner;
         Ok(index

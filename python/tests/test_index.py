@@ -29,7 +29,8 @@ def test_cluster_of_and_members(index, ring):
     assert isinstance(s, sellerlink.AccountSet)
     assert len(s) == len(members) and s.names() == members and list(s) == members
     assert members[0] in s and "nobody" not in s
-    assert index.cluster_mates(members[0]) == s
+    assert index.cluster_mates(members[0]) == s - index.account_set([members[0]])
+    assert members[0] not in index.cluster_mates(members[0])
     assert index.representative(cluster) == members[0]
     assert index.cluster_of(members[0], level="components") == index.cluster_of(members[-1], level="components")
 
