@@ -4,7 +4,9 @@
 //! `timestamp`; see [`crate::arrow`] for the types taken: a timestamp may be `int64` unix
 //! seconds or a Parquet/Arrow timestamp of any unit). Only those columns are read, and the
 //! file streams by row group, a slice of rows at a time, so memory grows with the graph, not
-//! with the file. Snappy, zstd, lz4, gzip and brotli pages are read.
+//! with the file. Uncompressed, snappy (pyarrow's and pandas' default), zstd (polars'), lz4 and
+//! gzip pages are read; brotli is left out to keep the build light, and a brotli file is an
+//! error naming it.
 //!
 //! Errors name the file, the row group and the row: `obs.parquet: row group 3, row 1207 (input
 //! row 30017): field value: invalid ip: not an IPv4 or IPv6 address`.

@@ -98,7 +98,10 @@ def _source(data: Source, name: Optional[str]) -> Tuple[Any, str, str, Optional[
     module = type(data).__module__.split(".")[0]
     if module == "pandas":
         pa = _pyarrow()
-        table = pa.Table.from_pandas(data, preserve_index=False)
+        try:
+            table = pa.Table.from_pandas(data, preserve_index=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
+            raise IngestError(f"{name or 'DataFrame'}: columns: cannot convert the DataFrame to Arrow: {e}") from e
         return table, "arrow", name or "DataFrame", table.num_rows
     if hasattr(data, "__arrow_c_stream__"):
         rows = getattr(data, "num_rows", None)
