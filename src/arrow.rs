@@ -13,7 +13,8 @@
 //! | `timestamp` | `Int64` (or any integer type) unix seconds, `Timestamp` of any unit (to seconds, rounded down), `Date32`/`Date64`, `Float64`/`Float32` seconds (rounded down), or text as in CSV (unix seconds or RFC 3339) |
 //!
 //! A null account, kind or value rejects the row (`missing field value`); a null or blank
-//! timestamp means none. Rows are checked and normalised on the calling thread while a second
+//! timestamp means none. A column of Arrow's `Null` type (all nulls: polars' type for an empty
+//! column) is read as nulls. Rows are checked and normalised on the calling thread while a second
 //! thread interns the previous slice, in order, so a large table streams through in slices of
 //! 64Ki rows: memory grows with the graph, not with the input.
 //!
@@ -652,6 +653,8 @@ enum Strings<'a> {
     View(&'a StringViewArray),
     /// Integers, written in decimal.
     Owned(StringArray),
+    /// A column of nulls only (Arrow's `Null` type).
+    Nulls,
     Dict {
         array: &'a dyn Array,
         keys: Vec<usize>,
@@ -667,6 +670,7 @@ impl<'a> Strings<'a> {
             };
         }
         Ok(match a.data_type() {
+            DataType::Null => Strings::Nulls,
             DataType::Utf8 => Strings::Utf8(a.as_string::<i32>()),
             DataType::LargeUtf8 => Strings::Large(a.as_string::<i64>()),
             DataType::Utf8View => Strings::View(a.as_string_view()),
@@ -697,6 +701,7 @@ impl<'a> Strings<'a> {
             Strings::Large(a) => (!a.is_null(i)).then(|| a.value(i)),
             Strings::View(a) => (!a.is_null(i)).then(|| a.value(i)),
             Strings::Owned(a) => (!a.is_null(i)).then(|| a.value(i)),
+            Strings::Nulls => None,
             Strings::Dict { array, keys, values } => {
                 if array.is_null(i) {
                     None
@@ -749,6 +754,7 @@ fn times(a: &dyn Array) -> Result<Vec<Time>, String> {
         DataType::Timestamp(TimeUnit::Nanosecond, _) => ints!(TimestampNanosecondType, per(1_000_000_000)),
         DataType::Date32 => ints!(Date32Type, |d| Ok(i64::from(d) * 86_400)),
         DataType::Date64 => ints!(Date64Type, per(1_000)),
+        DataType::Null => vec![Ok(None); a.len()],
         _ => {
             let text = Strings::new(a, "timestamp").map_err(|_| {
                 format!(

@@ -126,6 +126,11 @@ def test_lenient_by_default_with_a_warning(tmp_path):
     assert index.cluster_of("s3") == index.cluster_of("s4")
 
 
+def test_null_typed_timestamp_column():
+    t = pa.table({"account": ["a", "b"], "kind": ["device"] * 2, "value": ["x", "x"], "timestamp": pa.nulls(2)})
+    assert sellerlink.build(t, strict=True).cluster_count() == 1
+
+
 def test_no_warning_when_clean(sample):
     with warnings.catch_warnings():
         warnings.simplefilter("error", sellerlink.SellerlinkWarning)
