@@ -11,6 +11,9 @@
 //! recomputing communities only where the new observations touch. A truncated or corrupted
 //! snapshot makes the command exit 2 with a one-line error.
 //!
+//! Input and output are CSV or Parquet, chosen by the file extension (`.parquet`), with the same
+//! columns; a Parquet timestamp may be int64 unix seconds or a timestamp type.
+//!
 //! Reads `account,kind,value[,timestamp]`, builds the index, and writes `account,cluster` with
 //! one row for every account in the input. By default (`--level operators`) a cluster is an
 //! operator found by community detection; `--level components` gives the union-find
@@ -45,10 +48,10 @@ enum LevelArg {
 #[derive(Parser, Debug)]
 #[command(about = "Cluster storefront accounts by shared artifacts")]
 struct Args {
-    /// Observations CSV: account,kind,value[,timestamp] (optional with --load).
+    /// Observations, CSV or Parquet: account,kind,value[,timestamp] (optional with --load).
     #[arg(long, required_unless_present = "load")]
     input: Option<PathBuf>,
-    /// Where to write account,cluster.
+    /// Where to write account,cluster (CSV, or Parquet for a .parquet path).
     #[arg(long)]
     output: PathBuf,
     /// Which clustering to write.
@@ -107,8 +110,16 @@ fn main() {
                 builder = builder.operators(None);
             }
             let declared = (args.strict || !args.kinds.is_empty()).then_some(&declared[..]);
-            let (r, load_time) = common::load_declared(input, args.strict, declared, &mut builder)
-                .unwrap_or_else(|e| common::fail(e));
+            let (r, load_time) = if is_parquet(input) {
+                let t = Instant::now();
+                let r =
+                    sellerlink::parquet::read_parquet_path(input, &arrow_options(args.strict), &mut builder)
+                        .unwrap_or_else(|e| common::fail(e));
+                (r, t.elapsed())
+            } else {
+                common::load_declared(input, args.strict, declared, &mut builder)
+                    .unwrap_or_else(|e| common::fail(e))
+            };
             report = r;
             timings.push(("load".into(), load_time));
             // The spinner names the stage while freezing, linking and detecting operators.
@@ -116,6 +127,19 @@ fn main() {
             let index = builder.build_with(&mut spinner).unwrap_or_else(|e| common::fail(e));
             spinner.0.finish_and_clear();
             index
+        }
+        (Some(base), Some(input)) if is_parquet(input) => {
+            let t = Instant::now();
+            let mut updater = base.updater();
+            report = updater
+                .read_parquet_path(input, &arrow_options(args.strict))
+                .unwrap_or_else(|e| common::fail(e));
+            timings.push(("load".into(), t.elapsed()));
+            let t = Instant::now();
+            let (next, c) = updater.finish().unwrap_or_else(|e| common::fail(e));
+            timings.push(("update".into(), t.elapsed()));
+            changes = Some(c);
+            next
         }
         (Some(base), Some(input)) => {
             let t = Instant::now();
@@ -155,8 +179,13 @@ fn main() {
         LevelArg::Components => Level::Components,
     };
     let write_start = Instant::now();
-    sellerlink::fs::write_atomic(&args.output, |out| write_clusters(&index, level, out))
-        .unwrap_or_else(|e| common::fail(format!("{}: {e}", args.output.display())));
+    if is_parquet(&args.output) {
+        sellerlink::parquet::write_clusters_path(&index, level, &args.output)
+            .unwrap_or_else(|e| common::fail(e));
+    } else {
+        sellerlink::fs::write_atomic(&args.output, |out| write_clusters(&index, level, out))
+            .unwrap_or_else(|e| common::fail(format!("{}: {e}", args.output.display())));
+    }
     let write_time = write_start.elapsed();
 
     // 4. Report: counts and stage timings as one JSON line.
@@ -205,6 +234,20 @@ fn main() {
     json["index_bytes"] = serde_json::json!(index.heap_bytes());
     json["peak_rss_bytes"] = serde_json::json!(common::peak_rss_bytes());
     println!("{json}");
+}
+
+/// True for a `.parquet` path: the format follows the extension.
+fn is_parquet(path: &std::path::Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+}
+
+/// Lenient unless `--strict`, as for CSV.
+fn arrow_options(strict: bool) -> sellerlink::arrow::ArrowOptions {
+    if strict {
+        sellerlink::arrow::ArrowOptions::strict()
+    } else {
+        sellerlink::arrow::ArrowOptions::lenient()
+    }
 }
 
 fn write_clusters(index: &Index, level: Level, out: impl std::io::Write) -> Result<(), csv::Error> {

@@ -304,6 +304,10 @@ pub enum Error {
     /// A snapshot could not be saved or loaded.
     #[error(transparent)]
     Snapshot(#[from] SnapshotError),
+    /// Reading observations from Arrow or Parquet, or writing Parquet, failed.
+    #[cfg(feature = "arrow")]
+    #[error(transparent)]
+    Table(#[from] crate::arrow::TableError),
     /// A kind name was refused.
     #[error(transparent)]
     Kind(#[from] KindError),

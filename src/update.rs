@@ -196,6 +196,13 @@ impl Updater<'_> {
         read_csv(reader, path, options, &mut self.builder)
     }
 
+    /// The builder that collects this update's observations (for the Arrow and Parquet
+    /// readers).
+    #[cfg(feature = "arrow")]
+    pub(crate) fn builder_mut(&mut self) -> &mut IndexBuilder {
+        &mut self.builder
+    }
+
     /// Removes an account and every observation of it made so far (the index's, and those
     /// added in this update before the call); observations added after the call are kept.
     /// Returns false when neither the index nor this update has the account.

@@ -18,4 +18,6 @@ mod score;
 #[cfg(feature = "serde")]
 mod serde_types;
 mod snapshot;
+#[cfg(feature = "parquet")]
+mod tables;
 mod update;
