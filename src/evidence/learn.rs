@@ -31,8 +31,10 @@
 //!
 //! Cost: at most [`PAIRS_PER_ARTIFACT`] pairs per artifact (consecutive accounts in name
 //! order), at most [`MAX_PAIRS`] in all (a deterministic subsample by a hash of the pair's
-//! names), each compared by a merge of two accounts' artifact lists; EM runs on the distinct
-//! comparison patterns, a few hundred at most.
+//! names), each compared by looking the shorter of two accounts' artifact lists up in the
+//! longer; EM runs on the distinct comparison patterns, a few hundred at most. Derivation
+//! reads, per shared artifact, the artifact list of its account with the fewest (skipped
+//! beyond [`DERIVED_SCAN`]), so a hub account costs no more than its own size.
 
 use std::collections::BTreeMap;
 
@@ -54,6 +56,12 @@ const DERIVED: f64 = 0.95;
 
 /// The fewest shared artifacts a kind needs before it can count as derived.
 const DERIVED_MIN: usize = 10;
+
+/// The most artifacts read to tell whether one shared artifact lies inside another: an
+/// artifact whose every account holds more is left out of the derivation counts (its accounts
+/// are hubs of their own; reading them for each artifact they share would cost the square of
+/// their size).
+const DERIVED_SCAN: usize = 1024;
 
 /// EM iterations at most, and the change in `λ` that stops them.
 const EM_ITERATIONS: usize = 200;
@@ -121,10 +129,14 @@ fn derived(
                 if accounts.len() < 2 || !usable(f) {
                     continue;
                 }
+                // An artifact inside `f`'s accounts' common artifact lies in every one of
+                // their lists: reading the shortest finds them all.
+                let fewest = accounts.iter().map(|&a| graph.artifacts_of(a)).min_by_key(|l| l.len());
+                let Some(fewest) = fewest.filter(|l| l.len() <= DERIVED_SCAN) else { continue };
                 let k2 = graph.kind(f).as_usize();
                 shared[k2] += 1;
                 seen.fill(false);
-                for &g in graph.artifacts_of(accounts[0]) {
+                for &g in fewest {
                     let k1 = graph.kind(g).as_usize();
                     if k1 == k2 || seen[k1] || graph.degree(g) < accounts.len() as u32 {
                         continue;
@@ -249,22 +261,25 @@ pub(crate) fn estimate(
         });
     }
 
-    // Comparison patterns, counted.
+    // Comparison patterns, counted. The shared artifacts of a pair: the shorter list looked up
+    // in the longer (by a forward-only binary search), so a hub paired with many small
+    // accounts costs each pair the small one's length times a logarithm, not the hub's length.
     let compare = |(x, y): (AccountId, AccountId)| -> u64 {
         let (ax, ay) = (graph.artifacts_of(x), graph.artifacts_of(y));
-        let (mut i, mut j, mut bits) = (0, 0, 0u64);
-        while i < ax.len() && j < ay.len() {
-            match ax[i].cmp(&ay[j]) {
-                core::cmp::Ordering::Less => i += 1,
-                core::cmp::Ordering::Greater => j += 1,
-                core::cmp::Ordering::Equal => {
-                    let f = ax[i];
+        let (short, long) = if ax.len() <= ay.len() { (ax, ay) } else { (ay, ax) };
+        let (mut rest, mut bits) = (long, 0u64);
+        for &f in short {
+            let at = rest.partition_point(|&g| g < f);
+            rest = &rest[at..];
+            match rest.first() {
+                None => break,
+                Some(&g) if g == f => {
                     if usable(f) && !evidence.is_detached(f, x) && !evidence.is_detached(f, y) {
                         bits |= 1 << field(graph.kind(f).as_usize());
                     }
-                    i += 1;
-                    j += 1;
+                    rest = &rest[1..];
                 }
+                Some(_) => {}
             }
         }
         bits
