@@ -266,20 +266,14 @@ fn write_clusters(index: &Index, level: Level, out: impl std::io::Write) -> Resu
     Ok(())
 }
 
-/// Writes the snapshot whole or not at all: to a temporary file beside it (through
-/// `snapshot::save_path`, which uses a temporary file of its own, removed too on failure), then
-/// renamed over it. A failure leaves the previous snapshot and no temporary file (the guard is
-/// dropped before the process exits).
+/// Writes the snapshot whole or not at all (`snapshot::save_path` writes a temporary file
+/// beside it and renames it over the target once synced; a failure leaves the previous
+/// snapshot and no temporary file).
 fn save_snapshot(index: &Index, path: &Path) -> Result<(), String> {
-    let named = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
-    let tmp = sellerlink::fs::TempPath::beside(path).map_err(|e| named(&e))?;
-    let inner = tmp.path().with_extension("snap.tmp");
-    let tmp = tmp.also_remove(inner);
-    sellerlink::snapshot::save_path(index, tmp.path()).map_err(|e| match e {
-        sellerlink::snapshot::SnapshotError::Io { cause, .. } => named(&cause),
-        e => named(&e),
-    })?;
-    tmp.commit().map_err(|e| named(&e))
+    sellerlink::snapshot::save_path(index, path).map_err(|e| match e {
+        sellerlink::snapshot::SnapshotError::Io { cause, .. } => format!("{}: {cause}", path.display()),
+        e => format!("{}: {e}", path.display()),
+    })
 }
 
 /// A policy file and the custom kinds it names (declared kinds for --strict), or a one-line

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A temporary path beside a target file: [`TempPath::commit`] renames it over the target;
-/// dropping it uncommitted removes it (and `extra` files the writer may have made beside it).
+/// dropping it uncommitted removes it.
 ///
 /// # Examples
 ///
@@ -41,7 +41,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub struct TempPath {
     tmp: PathBuf,
     target: PathBuf,
-    extra: Vec<PathBuf>,
     done: bool,
 }
 
@@ -64,7 +63,7 @@ impl TempPath {
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let tmp_name = format!(".{}.{}.{n}.tmp", name.to_string_lossy(), std::process::id());
         let tmp = target.with_file_name(tmp_name);
-        Ok(TempPath { tmp, target, extra: Vec::new(), done: false })
+        Ok(TempPath { tmp, target, done: false })
     }
 
     /// The temporary path to write.
@@ -74,21 +73,6 @@ impl TempPath {
     /// See [`TempPath`].
     pub fn path(&self) -> &Path {
         &self.tmp
-    }
-
-    /// Also removes `path` if the write fails (a file the writer makes beside the temporary
-    /// one, such as its own temporary file).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let tmp = sellerlink::fs::TempPath::beside("out.snap")?.also_remove("out.snap.tmp");
-    /// # drop(tmp);
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn also_remove(mut self, path: impl Into<PathBuf>) -> TempPath {
-        self.extra.push(path.into());
-        self
     }
 
     /// Renames the temporary file over the target.
@@ -111,9 +95,6 @@ impl Drop for TempPath {
     fn drop(&mut self) {
         if !self.done {
             let _ = std::fs::remove_file(&self.tmp);
-            for p in &self.extra {
-                let _ = std::fs::remove_file(p);
-            }
         }
     }
 }

@@ -310,13 +310,15 @@ impl<W: Write> Write for Checksummed<W> {
 /// ```
 pub fn save_path(index: &Index, path: impl AsRef<std::path::Path>) -> Result<(), SnapshotError> {
     let path = path.as_ref();
-    let tmp = path.with_extension("snap.tmp");
     let io = |cause| SnapshotError::Io { path: path.to_path_buf(), cause };
-    let file = std::fs::File::create(&tmp).map_err(io)?;
+    // A fresh temporary name beside the target (never an existing file, never a link followed),
+    // removed if anything fails; renamed over the target only once synced.
+    let tmp = crate::fs::TempPath::beside(path).map_err(io)?;
+    let file = std::fs::File::options().write(true).create_new(true).open(tmp.path()).map_err(io)?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
     write_snapshot(index, &mut out, io)?;
     out.into_inner().map_err(|e| io(e.into_error()))?.sync_all().map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(io)
+    tmp.commit().map_err(io)
 }
 
 /// Reads and loads a snapshot file.
