@@ -100,6 +100,7 @@ fn naive_judgement(
         let mut label: Vec<usize> = (0..d).collect();
         let mut informative = vec![false; d];
         let mut out = vec![false; d];
+        let mut lone_out = vec![0usize; d];
         for (g, users) in arts {
             if g == f || users.len() < 2 || by_degree(g) || users.len() > 4 * d.max(8) {
                 continue;
@@ -109,6 +110,9 @@ fn naive_judgement(
                 .collect();
             for &i in &run {
                 informative[i] = true;
+            }
+            if run.len() == 1 && !rejected.contains(g) {
+                lone_out[run[0]] += 1;
             }
             if run.len() >= 2 && !rejected.contains(g) {
                 let to = run.iter().map(|&i| label[i]).min().unwrap();
@@ -125,7 +129,7 @@ fn naive_judgement(
                 }
             }
         }
-        (accounts, label, informative, out)
+        (accounts, label, informative, out, lone_out)
     };
     let candidates: Vec<&(&'static str, String)> =
         arts.keys().filter(|k| arts[*k].len() >= 3 && !by_degree(k)).collect();
@@ -135,7 +139,7 @@ fn naive_judgement(
             .iter()
             .filter(|f| !rejected.contains(**f))
             .filter(|f| {
-                let (accounts, label, informative, _) = groups(f, &rejected);
+                let (accounts, label, informative, _, _) = groups(f, &rejected);
                 let n_inf = informative.iter().filter(|&&b| b).count();
                 if n_inf < 2 {
                     return accounts.len() > 8;
@@ -153,13 +157,47 @@ fn naive_judgement(
     }
     let mut detached = BTreeSet::new();
     for f in candidates.iter().filter(|f| !rejected.contains(**f)) {
-        let (accounts, label, _, out) = groups(f, &rejected);
+        let (accounts, label, _, out, lone_out) = groups(f, &rejected);
         // The main group: the largest, ties to the one holding the first name.
         let size = |l: usize| label.iter().filter(|&&x| x == l).count();
         let main = (0..label.len())
             .filter(|&l| size(l) > 0)
             .max_by_key(|&l| (size(l), std::cmp::Reverse((0..label.len()).find(|&i| label[i] == l))))
             .unwrap();
+        // A lone account related outside f by two or more accepted artifacts is another
+        // entity's, unless an account it is related to outside f holds an accepted artifact of
+        // the main group (other than f).
+        let accepted = |g: &Key| !by_degree(g) && !rejected.contains(g);
+        let main_arts: BTreeSet<&Key> = arts
+            .iter()
+            .filter(|(g, users)| {
+                *g != *f
+                    && accepted(g)
+                    && (0..label.len()).any(|i| label[i] == main && users.contains_key(accounts[i]))
+            })
+            .map(|(g, _)| g)
+            .collect();
+        let limit = 4 * accounts.len().max(8);
+        for i in (0..label.len()).filter(|&i| label[i] != main && size(label[i]) == 1 && lone_out[i] >= 2) {
+            if size(main) < 2 {
+                continue;
+            }
+            let x = accounts[i];
+            let leads_back = arts.iter().any(|(g, users)| {
+                g != *f
+                    && users.contains_key(x)
+                    && users.len() >= 2
+                    && users.len() <= limit
+                    && accepted(g)
+                    && (main_arts.contains(g)
+                        || users.keys().filter(|y| y.as_str() != x).any(|y| {
+                            arts.iter().any(|(h, hu)| h != g && hu.contains_key(y) && main_arts.contains(h))
+                        }))
+            });
+            if !leads_back {
+                detached.insert(((*f).clone(), x.to_string()));
+            }
+        }
         for l in (0..label.len()).filter(|&l| l != main && size(l) >= 2) {
             let members: Vec<usize> = (0..label.len()).filter(|&i| label[i] == l).collect();
             if members.iter().any(|&i| out[i]) {

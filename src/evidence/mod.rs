@@ -504,11 +504,16 @@ impl Evidence {
     ) {
         let window = self.resolved.window[graph.kind(f).as_usize()];
         let (accounts, times) = graph.use_slices(f);
+        // An untimed use fits every window, so a kept untimed use ties all the kept accounts;
+        // untimed uses sort first, and one that is not kept (detached) bridges nobody.
+        let untimed_kept = |times: &[i64]| {
+            accounts.iter().zip(times).take_while(|&(_, &t)| t == NO_TIME).any(|(&a, _)| keep(a))
+        };
         match (window, times) {
-            (Some(w), Some(times)) if times[0] != NO_TIME => {
+            (Some(w), Some(times)) if !untimed_kept(times) => {
                 let mut prev: Option<usize> = None;
                 for i in 0..accounts.len() {
-                    if !keep(accounts[i]) {
+                    if times[i] == NO_TIME || !keep(accounts[i]) {
                         continue;
                     }
                     if let Some(p) = prev {
