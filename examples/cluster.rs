@@ -48,7 +48,11 @@ enum LevelArg {
 #[derive(Parser, Debug)]
 #[command(about = "Cluster storefront accounts by shared artifacts")]
 // A snapshot carries its own policy: --policy goes with a fresh build only.
-#[command(mut_arg("policy", |a| a.conflicts_with("load")))]
+#[command(mut_arg("policy", |a| a.conflicts_with("load").help(
+    "Build with the linking policy in this JSON file (as written by --save-policy): with what it \
+     learned pinned, the run reproduces the one that saved it; the custom kinds it names count as \
+     declared. Not with --load (a snapshot carries its own policy)"
+)))]
 struct Args {
     /// Observations, CSV or Parquet: account,kind,value[,timestamp] (optional with --load).
     #[arg(long, required_unless_present = "load")]
@@ -68,9 +72,7 @@ struct Args {
     /// Write the index's linking policy, with what the build learned, as JSON.
     #[arg(long)]
     save_policy: Option<PathBuf>,
-    // --strict, --kind NAME, --policy FILE: as for every example that reads observations. A
-    // policy saved with --save-policy, with what it learned pinned, reproduces the run that
-    // saved it; not with --load.
+    // --strict, --kind NAME, --policy FILE: as for every example that reads observations.
     #[command(flatten)]
     read: common::ReadArgs,
 }
