@@ -47,6 +47,12 @@ enum LevelArg {
 
 #[derive(Parser, Debug)]
 #[command(about = "Cluster storefront accounts by shared artifacts")]
+// A snapshot carries its own policy: --policy goes with a fresh build only.
+#[command(mut_arg("policy", |a| a.conflicts_with("load").help(
+    "Build with the linking policy in this JSON file (as written by --save-policy): with what it \
+     learned pinned, the run reproduces the one that saved it; the custom kinds it names count as \
+     declared. Not with --load (a snapshot carries its own policy)"
+)))]
 struct Args {
     /// Observations, CSV or Parquet: account,kind,value[,timestamp] (optional with --load).
     #[arg(long, required_unless_present = "load")]
@@ -57,27 +63,18 @@ struct Args {
     /// Which clustering to write.
     #[arg(long, value_enum, default_value = "operators")]
     level: LevelArg,
-    /// Fail on the first bad line instead of skipping and counting it.
-    #[arg(long)]
-    strict: bool,
     /// Write the built index to this snapshot file.
     #[arg(long)]
     save: Option<PathBuf>,
     /// Start from this snapshot (the input, if any, is added to it).
     #[arg(long)]
     load: Option<PathBuf>,
-    /// Build with the linking policy in this JSON file (as written by --save-policy): with what
-    /// it learned pinned, the run reproduces the one that saved it. Not with --load (a snapshot
-    /// carries its own policy).
-    #[arg(long, conflicts_with = "load")]
-    policy: Option<PathBuf>,
     /// Write the index's linking policy, with what the build learned, as JSON.
     #[arg(long)]
     save_policy: Option<PathBuf>,
-    /// Declare a custom kind (repeatable): with --strict, a kind that is neither built in,
-    /// declared, nor named in the --policy file is an error; without it, a rejected line.
-    #[arg(long = "kind", value_name = "NAME")]
-    kinds: Vec<String>,
+    // --strict, --kind NAME, --policy FILE: as for every example that reads observations.
+    #[command(flatten)]
+    read: common::ReadArgs,
 }
 
 fn main() {
@@ -100,26 +97,11 @@ fn main() {
     let index = match (loaded, &args.input) {
         (None, Some(input)) => {
             let mut builder = IndexBuilder::new();
-            let mut declared = args.kinds.clone();
-            if let Some(path) = &args.policy {
-                let (policy, kinds) = read_policy(path);
-                builder = builder.policy(policy);
-                declared.extend(kinds);
-            }
             if matches!(args.level, LevelArg::Components) {
                 builder = builder.operators(None);
             }
-            let declared = (args.strict || !args.kinds.is_empty()).then_some(&declared[..]);
-            let (r, load_time) = if is_parquet(input) {
-                let t = Instant::now();
-                let r =
-                    sellerlink::parquet::read_parquet_path(input, &arrow_options(args.strict), &mut builder)
-                        .unwrap_or_else(|e| common::fail(e));
-                (r, t.elapsed())
-            } else {
-                common::load_declared(input, args.strict, declared, &mut builder)
-                    .unwrap_or_else(|e| common::fail(e))
-            };
+            let (builder, r, load_time) =
+                common::read_input(input, &args.read, builder).unwrap_or_else(|e| common::fail(e));
             report = r;
             timings.push(("load".into(), load_time));
             // The spinner names the stage while freezing, linking and detecting operators.
@@ -128,12 +110,14 @@ fn main() {
             spinner.0.finish_and_clear();
             index
         }
-        (Some(base), Some(input)) if is_parquet(input) => {
+        (Some(base), Some(input)) if common::is_parquet(input) => {
             let t = Instant::now();
             let mut updater = base.updater();
-            report = updater
-                .read_parquet_path(input, &arrow_options(args.strict))
-                .unwrap_or_else(|e| common::fail(e));
+            // The snapshot's kinds are known; others must be declared as for a build.
+            let declared = common::declared(&args.read, &[]);
+            let options = common::arrow_options(args.read.strict, declared.as_deref());
+            report = updater.read_parquet_path(input, &options).unwrap_or_else(|e| common::fail(e));
+            common::print_report(input, &report);
             timings.push(("load".into(), t.elapsed()));
             let t = Instant::now();
             let (next, c) = updater.finish().unwrap_or_else(|e| common::fail(e));
@@ -145,8 +129,8 @@ fn main() {
             let t = Instant::now();
             let mut updater = base.updater();
             // The snapshot's kinds are known; others must be declared as for a build.
-            let declared = (args.strict || !args.kinds.is_empty()).then_some(&args.kinds[..]);
-            let options = common::options(args.strict, declared);
+            let declared = common::declared(&args.read, &[]);
+            let options = common::options(args.read.strict, declared.as_deref());
             let file = std::fs::File::open(input)
                 .unwrap_or_else(|e| common::fail(format!("{}: {e}", input.display())));
             let options = match file.metadata() {
@@ -179,7 +163,7 @@ fn main() {
         LevelArg::Components => Level::Components,
     };
     let write_start = Instant::now();
-    if is_parquet(&args.output) {
+    if common::is_parquet(&args.output) {
         sellerlink::parquet::write_clusters_path(&index, level, &args.output)
             .unwrap_or_else(|e| common::fail(e));
     } else {
@@ -236,20 +220,6 @@ fn main() {
     println!("{json}");
 }
 
-/// True for a `.parquet` path: the format follows the extension.
-fn is_parquet(path: &std::path::Path) -> bool {
-    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
-}
-
-/// Lenient unless `--strict`, as for CSV.
-fn arrow_options(strict: bool) -> sellerlink::arrow::ArrowOptions {
-    if strict {
-        sellerlink::arrow::ArrowOptions::strict()
-    } else {
-        sellerlink::arrow::ArrowOptions::lenient()
-    }
-}
-
 fn write_clusters(index: &Index, level: Level, out: impl std::io::Write) -> Result<(), csv::Error> {
     let mut out = csv::Writer::from_writer(out);
     out.write_record(["account", "cluster"])?;
@@ -274,25 +244,6 @@ fn save_snapshot(index: &Index, path: &Path) -> Result<(), String> {
         sellerlink::snapshot::SnapshotError::Io { cause, .. } => format!("{}: {cause}", path.display()),
         e => format!("{}: {e}", path.display()),
     })
-}
-
-/// A policy file and the custom kinds it names (declared kinds for --strict), or a one-line
-/// error naming it.
-fn read_policy(path: &PathBuf) -> (sellerlink::policy::LinkPolicy, Vec<String>) {
-    let text =
-        std::fs::read_to_string(path).unwrap_or_else(|e| common::fail(format!("{}: {e}", path.display())));
-    let bad = |e: serde_json::Error| -> ! {
-        common::fail(format!("{}: not a linking policy: {e}", path.display()))
-    };
-    let policy: sellerlink::policy::LinkPolicy = serde_json::from_str(&text).unwrap_or_else(|e| bad(e));
-    let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| bad(e));
-    let mut kinds = Vec::new();
-    for table in [&value["kinds"], &value["learned"]["kinds"]] {
-        if let Some(map) = table.as_object() {
-            kinds.extend(map.keys().cloned());
-        }
-    }
-    (policy, kinds)
 }
 
 /// The policy as judged on this data: per kind its strength, weight, degree cap, evidence

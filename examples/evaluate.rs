@@ -1,8 +1,13 @@
 //! `evaluate`: score sellerlink's clusterings against the truth, beside a hand-written baseline.
 //!
 //! ```text
-//! cargo run --release --example evaluate -- --input OBS.csv --truth TRUTH.csv
+//! cargo run --release --example evaluate -- --input OBS.csv|OBS.parquet --truth TRUTH.csv \
+//!     [--strict] [--kind NAME]... [--policy POLICY.json]
 //! ```
+//!
+//! `--input` is CSV or Parquet (by the extension `.parquet`); `--strict`, `--kind NAME` and
+//! `--policy FILE` mean what they mean for every example that reads observations (see
+//! `cluster`): fail on the first bad line, declare a custom kind, build with a saved policy.
 //!
 //! TRUTH is `account,operator[,role]` (as written by the `generate` example). Three methods run
 //! on the same index and are scored by pairwise precision, recall and F1, adjusted Rand index,
@@ -31,9 +36,8 @@ use sellerlink::{ArtifactId, Index};
 #[derive(Parser, Debug)]
 #[command(about = "Score clusterings against ground truth, beside a degree-capped baseline")]
 struct Args {
-    /// Observations CSV.
-    #[arg(long)]
-    input: PathBuf,
+    #[command(flatten)]
+    input: common::InputArgs,
     /// Truth CSV: account,operator[,role].
     #[arg(long)]
     truth: PathBuf,
@@ -93,8 +97,9 @@ fn main() {
         });
     }
     let operators = sellerlink::operators::OperatorSettings::new().leiden(leiden);
-    let mut builder = sellerlink::IndexBuilder::new().operators(Some(operators));
-    common::load(&args.input, false, &mut builder).unwrap_or_else(|e| common::fail(e));
+    let builder = sellerlink::IndexBuilder::new().operators(Some(operators));
+    let (builder, _, _) =
+        common::read_input(&args.input.input, &args.input.read, builder).unwrap_or_else(|e| common::fail(e));
     let index = builder.build().unwrap_or_else(|e| common::fail(e));
 
     // Truth, aligned with the index's account ids; accounts absent from the truth are an error.

@@ -1,8 +1,13 @@
 //! `evidence`: export the weighted account graph that community detection runs on.
 //!
 //! ```text
-//! cargo run --release --example evidence -- --input OBS.csv --output EDGES.csv [--components COMPONENTS.csv]
+//! cargo run --release --example evidence -- --input OBS.csv|OBS.parquet --output EDGES.csv \
+//!     [--components COMPONENTS.csv] [--strict] [--kind NAME]... [--policy POLICY.json]
 //! ```
+//!
+//! `--input` is CSV or Parquet (by the extension `.parquet`); `--strict`, `--kind NAME` and
+//! `--policy FILE` mean what they mean for every example that reads observations (see
+//! `cluster`): fail on the first bad line, declare a custom kind, build with a saved policy.
 //!
 //! Writes `source,target,weight` (account names; the format the `communities` example reads),
 //! the union of the per-component evidence graphs of [`sellerlink::operators`], so that peer
@@ -21,9 +26,8 @@ use sellerlink::export::evidence_graph;
 #[derive(Parser, Debug)]
 #[command(about = "Export the evidence graph (weighted account graph) of an index")]
 struct Args {
-    /// Observations CSV.
-    #[arg(long)]
-    input: PathBuf,
+    #[command(flatten)]
+    input: common::InputArgs,
     /// Where to write source,target,weight.
     #[arg(long)]
     output: PathBuf,

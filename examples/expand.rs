@@ -1,8 +1,13 @@
 //! `expand`: from confirmed counterfeit storefronts, who else is most likely in the ring?
 //!
 //! ```text
-//! cargo run --release --example expand -- --input OBS.csv --seeds SEEDS.txt --top K
+//! cargo run --release --example expand -- --input OBS.csv|OBS.parquet --seeds SEEDS.txt --top K \
+//!     [--strict] [--kind NAME]... [--policy POLICY.json]
 //! ```
+//!
+//! `--input` is CSV or Parquet (by the extension `.parquet`); `--strict`, `--kind NAME` and
+//! `--policy FILE` mean what they mean for every example that reads observations (see
+//! `cluster`): fail on the first bad line, declare a custom kind, build with a saved policy.
 //!
 //! SEEDS.txt holds one account per line (blank lines and `#` comments are skipped; a leading
 //! byte-order mark is dropped, and lines may end in LF, CRLF or CR). Prints
@@ -22,9 +27,8 @@ use sellerlink::expand::Expand;
 #[derive(Parser, Debug)]
 #[command(about = "Rank accounts by association with confirmed seed accounts")]
 struct Args {
-    /// Observations CSV: account,kind,value[,timestamp].
-    #[arg(long)]
-    input: PathBuf,
+    #[command(flatten)]
+    input: common::InputArgs,
     /// One seed account per line.
     #[arg(long)]
     seeds: PathBuf,

@@ -1,8 +1,13 @@
 //! `explain`: why two storefronts belong to one operator, or why they do not.
 //!
 //! ```text
-//! cargo run --release --example explain -- --input OBS.csv ACCOUNT_A ACCOUNT_B
+//! cargo run --release --example explain -- --input OBS.csv|OBS.parquet [--strict] \
+//!     [--kind NAME]... [--policy POLICY.json] ACCOUNT_A ACCOUNT_B
 //! ```
+//!
+//! `--input` is CSV or Parquet (by the extension `.parquet`); `--strict`, `--kind NAME` and
+//! `--policy FILE` mean what they mean for every example that reads observations (see
+//! `cluster`): fail on the first bad line, declare a custom kind, build with a saved policy.
 //!
 //! Prints the chain of evidence between the two accounts, each step naming the shared artifact
 //! (kind and value as first written), how many accounts share it, and when each of the two used
@@ -12,17 +17,14 @@
 
 mod common;
 
-use std::path::PathBuf;
-
 use clap::Parser;
 use sellerlink::explain::{Explanation, explain};
 
 #[derive(Parser, Debug)]
 #[command(about = "Explain the evidence between two storefront accounts")]
 struct Args {
-    /// Observations CSV: account,kind,value[,timestamp].
-    #[arg(long)]
-    input: PathBuf,
+    #[command(flatten)]
+    input: common::InputArgs,
     /// The first account.
     a: String,
     /// The second account.

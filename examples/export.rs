@@ -1,9 +1,13 @@
 //! `export`: one operator and its evidence, for a case file or another tool.
 //!
 //! ```text
-//! cargo run --release --example export -- --input OBS.csv --cluster-of ACCOUNT \
-//!     --format json|dot|csv --output PATH
+//! cargo run --release --example export -- --input OBS.csv|OBS.parquet --cluster-of ACCOUNT \
+//!     --format json|dot|csv --output PATH [--strict] [--kind NAME]... [--policy POLICY.json]
 //! ```
+//!
+//! `--input` is CSV or Parquet (by the extension `.parquet`); `--strict`, `--kind NAME` and
+//! `--policy FILE` mean what they mean for every example that reads observations (see
+//! `cluster`): fail on the first bad line, declare a custom kind, build with a saved policy.
 //!
 //! - `json`: one JSON object with the operator's members, shared artifacts, activity, density
 //!   and weakest joint.
@@ -35,9 +39,8 @@ enum Format {
 #[derive(Parser, Debug)]
 #[command(about = "Export the operator of an account with its evidence")]
 struct Args {
-    /// Observations CSV: account,kind,value[,timestamp].
-    #[arg(long)]
-    input: PathBuf,
+    #[command(flatten)]
+    input: common::InputArgs,
     /// Export the operator of this account.
     #[arg(long)]
     cluster_of: String,

@@ -1,8 +1,13 @@
 //! `investigate`: a guided tour of sellerlink on the sample marketplace that ships in `data/`.
 //!
 //! ```text
-//! cargo run --release --example investigate [-- --input OBS.csv --top 5]
+//! cargo run --release --example investigate [-- --input OBS.csv|OBS.parquet --top 5 \
+//!     --strict --kind NAME --policy POLICY.json]
 //! ```
+//!
+//! `--input` is CSV or Parquet (by the extension `.parquet`); `--strict`, `--kind NAME` and
+//! `--policy FILE` mean what they mean for every example that reads observations (see
+//! `cluster`): fail on the first bad line, declare a custom kind, build with a saved policy.
 //!
 //! Read it top to bottom: it loads observations, links storefronts under the default policy,
 //! detects operators, and prints the largest suspected rings with the evidence that holds each
@@ -21,9 +26,11 @@ use sellerlink::{Index, IndexBuilder};
 #[derive(Parser, Debug)]
 #[command(about = "Tour: the largest suspected rings in a marketplace, with their evidence")]
 struct Args {
-    /// Observations CSV: account,kind,value[,timestamp].
+    /// Observations, CSV or Parquet (by the extension .parquet): account,kind,value[,timestamp].
     #[arg(long, default_value = "data/sample.csv")]
     input: PathBuf,
+    #[command(flatten)]
+    read: common::ReadArgs,
     /// How many rings to report (at least 1).
     #[arg(long, default_value_t = 5, value_parser = common::check::at_least_one)]
     top: usize,
@@ -37,8 +44,8 @@ fn main() {
     // maybe when. Values are normalised per kind, so `A4-2B-B0-12-34-56` and `a42bb0123456`
     // are one router. Bad lines are skipped and counted, never silently dropped.
     let started = Instant::now();
-    let mut builder = IndexBuilder::new();
-    let (report, _) = common::load(&args.input, false, &mut builder).unwrap_or_else(|e| common::fail(e));
+    let (builder, report, _) =
+        common::read_input(&args.input, &args.read, IndexBuilder::new()).unwrap_or_else(|e| common::fail(e));
 
     // Step 2. Build: link storefronts that share evidence (hubs suppressed, IPs only within a
     // day of each other, weak evidence only when corroborated), then split each linked

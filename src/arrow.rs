@@ -7,6 +7,13 @@
 //! [`IngestReport`]: strict mode ([`ArrowOptions::strict`]) stops at the first bad row, lenient
 //! mode ([`ArrowOptions::lenient`]) skips, counts and reports it.
 //!
+//! Kinds are treated as in CSV: a kind name that is neither built in nor registered becomes a
+//! custom kind, listed in [`IngestReport::new_kinds`] with the built-in kind it probably
+//! misspells; [`ArrowOptions::declare_kinds`] refuses custom kinds that are not declared; and
+//! more than [`MIXUP_KINDS`](crate::ingest::MIXUP_KINDS) new kind names within the first
+//! [`MIXUP_LINES`](crate::ingest::MIXUP_LINES) rows are a likely column mix-up (an error in
+//! strict mode, a warning in [`IngestReport::warnings`] in lenient mode).
+//!
 //! | column | Arrow types accepted |
 //! |---|---|
 //! | `account`, `kind`, `value` | `Utf8`, `LargeUtf8`, `Utf8View`, a dictionary of one of those, or an integer type (written in decimal) |
@@ -49,15 +56,15 @@ use arrow_schema::{ArrowError, DataType, Field as ArrowField, Schema, SchemaRef,
 
 use crate::builder::IndexBuilder;
 use crate::error::ObservationError;
-use crate::ingest::{IngestReport, MAX_EXAMPLES};
+use crate::ingest::{IngestReport, KindGate, MAX_EXAMPLES, NewKind, Refusal};
 use crate::update::Updater;
 use crate::{Index, Level};
 
 /// Rows checked per slice: the unit handed from the checking thread to the interning one.
 const SLICE_ROWS: usize = 1 << 16;
 
-/// Options for reading Arrow and Parquet input: strict or lenient as for CSV
-/// ([`crate::ingest::CsvOptions`]), and a size hint.
+/// Options for reading Arrow and Parquet input: strict or lenient and declared custom kinds as
+/// for CSV ([`crate::ingest::CsvOptions`]), and a size hint.
 ///
 /// # Examples
 ///
@@ -72,6 +79,7 @@ pub struct ArrowOptions {
     lenient: bool,
     max_rejections: Option<u64>,
     pub(crate) rows: Option<u64>,
+    declared: Option<Vec<String>>,
 }
 
 impl ArrowOptions {
@@ -107,6 +115,42 @@ impl ArrowOptions {
     /// ```
     pub fn max_rejections(mut self, n: u64) -> Self {
         self.max_rejections = Some(n);
+        self
+    }
+
+    /// Declares custom kinds, and refuses every other new one, as
+    /// [`CsvOptions::declare_kinds`](crate::ingest::CsvOptions::declare_kinds) does: a kind name
+    /// that is not built in, not registered with the builder (or known to the index an update
+    /// starts from) and not among the declared names is an error in strict mode, and a rejected
+    /// row in lenient mode ([`KindError::Undeclared`](crate::kind::KindError::Undeclared), with
+    /// a suggestion when it looks like a misspelt built-in kind). Calls add up; declaring no
+    /// names refuses every new kind. Names are matched as kind names are (trimmed, any case).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use sellerlink::IndexBuilder;
+    /// use sellerlink::arrow::{ArrowOptions, read_batches};
+    /// use sellerlink::arrow::arrow_array::{ArrayRef, RecordBatch, StringArray};
+    /// let col = |v: &[&str]| Arc::new(StringArray::from(v.to_vec())) as ArrayRef;
+    /// let batch = RecordBatch::try_from_iter([
+    ///     ("account", col(&["s1", "s2"])),
+    ///     ("kind", col(&["tax_id", "devcie"])),
+    ///     ("value", col(&["DE-1", "fp-1"])),
+    /// ])?;
+    /// let options = ArrowOptions::strict().declare_kinds(["tax_id"]);
+    /// let err = read_batches([Ok(batch.clone())], "table", &options, &mut IndexBuilder::new()).unwrap_err();
+    /// assert_eq!(err.to_string(), "table: row 1: field kind: undeclared kind \"devcie\" (did you mean device?)");
+    /// // lenient: the row is rejected and counted
+    /// let options = ArrowOptions::lenient().declare_kinds(["tax_id"]);
+    /// let report = read_batches([Ok(batch)], "table", &options, &mut IndexBuilder::new())?;
+    /// assert_eq!((report.accepted, report.rejected), (1, 1));
+    /// assert_eq!(report.by_reason.get("undeclared kind"), Some(&1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn declare_kinds<S: AsRef<str>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
+        crate::ingest::declare(&mut self.declared, names);
         self
     }
 
@@ -397,6 +441,8 @@ struct Slice {
     text: String,
     entries: Vec<Entry>,
     rows: u64,
+    new_kinds: Vec<NewKind>,
+    warnings: Vec<(u64, String)>,
 }
 
 enum Entry {
@@ -439,6 +485,7 @@ fn produce(
     let mut row0 = 0u64;
     let mut scratch = String::new();
     let mut cols: Option<(SchemaRef, Columns)> = None;
+    let mut gate = KindGate::new(options.declared.clone(), !options.lenient);
     for batch in batches {
         let batch = match batch {
             Ok(b) => b,
@@ -465,7 +512,18 @@ fn produce(
             let len = SLICE_ROWS.min(batch.num_rows() - offset);
             let part = batch.slice(offset, len);
             let mut slice = Slice::default();
-            let result = prepare(&part, c, source, row0, options.lenient, kinds, &mut scratch, &mut slice);
+            let result = prepare(
+                &part,
+                c,
+                source,
+                row0,
+                options.lenient,
+                (kinds, &mut gate),
+                &mut scratch,
+                &mut slice,
+            );
+            slice.new_kinds = std::mem::take(&mut gate.new_kinds);
+            slice.warnings = std::mem::take(&mut gate.warnings);
             if tx.send(Msg::Slice(slice)).is_err() {
                 return; // the consumer stopped
             }
@@ -483,6 +541,8 @@ fn produce(
 enum Fault {
     Record(&'static str),
     Observation(ObservationError),
+    /// An error that ends the read in either mode (a likely column mix-up, in strict mode).
+    Message(String),
 }
 
 /// Checks and normalises a slice of rows into `slice`; in strict mode the first bad row ends it.
@@ -493,7 +553,7 @@ fn prepare(
     source: &Source,
     row0: u64,
     lenient: bool,
-    kinds: &mut crate::kind::Kinds,
+    (kinds, gate): (&mut crate::kind::Kinds, &mut KindGate),
     scratch: &mut String,
     slice: &mut Slice,
 ) -> Result<(), TableError> {
@@ -509,10 +569,11 @@ fn prepare(
     for i in 0..batch.num_rows() {
         let row = row0 + i as u64;
         slice.rows += 1;
+        gate.lines += 1;
         let fault = match prepare_row(
-            i,
+            (i, row),
             (&account, &kind, &value, times.as_deref()),
-            kinds,
+            (kinds, gate),
             scratch,
             &mut slice.text,
         ) {
@@ -527,6 +588,7 @@ fn prepare(
                 (r.to_string(), TableError::Record { at: source.at(row), reason: r.to_string() })
             }
             Fault::Observation(o) => (o.reason(), TableError::Observation { at: source.at(row), cause: o }),
+            Fault::Message(m) => return Err(TableError::Record { at: source.at(row), reason: m }),
         };
         if !lenient {
             return Err(err);
@@ -540,9 +602,9 @@ type Span = (u32, u32);
 
 #[allow(clippy::type_complexity)]
 fn prepare_row(
-    i: usize,
+    (i, row): (usize, u64),
     (account, kind, value, times): (&Strings<'_>, &Strings<'_>, &Strings<'_>, Option<&[Time]>),
-    kinds: &mut crate::kind::Kinds,
+    (kinds, gate): (&mut crate::kind::Kinds, &mut KindGate),
     scratch: &mut String,
     text: &mut String,
 ) -> Result<(Span, Span, Span, crate::KindId, i64), Fault> {
@@ -553,8 +615,17 @@ fn prepare_row(
         None => None,
         Some(t) => t[i].map_err(|r| Fault::Observation(ObservationError::Timestamp(r)))?,
     };
-    let checked =
-        crate::observation::check(kinds, account, kind, value, time, scratch).map_err(Fault::Observation)?;
+    // As the CSV reader: the account first, then the kind (a new name through the gate).
+    let account = crate::observation::check_account(account).map_err(Fault::Observation)?;
+    let kind_id = match kinds.get(kind) {
+        Some(k) => k,
+        None => gate.admit(kinds, kind, row).map_err(|refusal| match refusal {
+            Refusal::MixUp(message) => Fault::Message(message),
+            Refusal::Kind(e) => Fault::Observation(ObservationError::Kind(e)),
+        })?,
+    };
+    let checked = crate::observation::check_value(kinds, account, kind_id, value, time, scratch)
+        .map_err(Fault::Observation)?;
     let (account, kind_id, time) = (checked.account, checked.kind, checked.time);
     if text.len() + account.len() + scratch.len() + value.len() >= u32::MAX as usize {
         return Err(Fault::Record("slice too large"));
@@ -585,6 +656,8 @@ fn consume(
             Msg::Fail(e) => return Err(e),
         };
         report.records += slice.rows;
+        report.lines_read += slice.rows;
+        report.absorb_kinds(slice.new_kinds, slice.warnings);
         let before = builder.distinct_counts();
         let text = &slice.text;
         let span = |(a, b): Span| &text[a as usize..b as usize];

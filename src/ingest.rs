@@ -165,14 +165,7 @@ impl CsvOptions {
     /// );
     /// ```
     pub fn declare_kinds<S: AsRef<str>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
-        let declared = self.declared.get_or_insert_with(Vec::new);
-        for n in names {
-            if let Ok(n) = Kinds::canonical_name(n.as_ref()) {
-                if !declared.contains(&n) {
-                    declared.push(n);
-                }
-            }
-        }
+        declare(&mut self.declared, names);
         self
     }
 
@@ -238,7 +231,8 @@ impl CsvOptions {
 pub struct NewKind {
     /// The kind's name, canonical (trimmed, lowercase).
     pub name: String,
-    /// The line where it first appeared.
+    /// The line where it first appeared (for Arrow and Parquet input, the 0-based input row,
+    /// as in [`IngestReport::examples`]).
     pub line: u64,
     /// The built-in kind it is probably a misspelling of ([`crate::kind::suggest`]).
     pub suggestion: Option<String>,
@@ -277,11 +271,23 @@ pub struct IngestReport {
     pub examples: Vec<(u64, String)>,
     /// The custom kinds this read registered, in the order first seen.
     pub new_kinds: Vec<NewKind>,
-    /// Warnings about the file as a whole (a likely column mix-up): line and message.
+    /// Warnings about the file as a whole (a likely column mix-up): line (for Arrow and Parquet
+    /// input, 0-based input row) and message.
     pub warnings: Vec<(u64, String)>,
 }
 
 impl IngestReport {
+    /// Adds the new kinds and warnings a [`KindGate`] collected (warnings up to
+    /// [`MAX_EXAMPLES`]).
+    pub(crate) fn absorb_kinds(&mut self, new_kinds: Vec<NewKind>, warnings: Vec<(u64, String)>) {
+        self.new_kinds.extend(new_kinds);
+        for w in warnings {
+            if self.warnings.len() < MAX_EXAMPLES {
+                self.warnings.push(w);
+            }
+        }
+    }
+
     fn reject(&mut self, line: u64, reason: String, message: String) {
         self.rejected += 1;
         *self.by_reason.entry(reason).or_insert(0) += 1;
@@ -445,12 +451,7 @@ fn consume(
         };
         report.records += batch.records;
         report.lines_read += batch.records;
-        report.new_kinds.extend(batch.new_kinds);
-        for w in batch.warnings {
-            if report.warnings.len() < MAX_EXAMPLES {
-                report.warnings.push(w);
-            }
-        }
+        report.absorb_kinds(batch.new_kinds, batch.warnings);
         let before = builder.distinct_counts();
         let text = &batch.text;
         let slice = |(a, b): (u32, u32)| &text[a as usize..b as usize];
@@ -845,29 +846,60 @@ enum Fault {
     },
 }
 
+/// Adds declared kind names to `declared` (canonical, once each; a name that is not a valid
+/// kind name is left out, and so never matches): [`CsvOptions::declare_kinds`] and
+/// `ArrowOptions::declare_kinds` (feature `arrow`).
+pub(crate) fn declare<S: AsRef<str>>(declared: &mut Option<Vec<String>>, names: impl IntoIterator<Item = S>) {
+    let declared = declared.get_or_insert_with(Vec::new);
+    for n in names {
+        if let Ok(n) = Kinds::canonical_name(n.as_ref()) {
+            if !declared.contains(&n) {
+                declared.push(n);
+            }
+        }
+    }
+}
+
+/// Why [`KindGate::admit`] refused a new kind name.
+pub(crate) enum Refusal {
+    /// A likely column mix-up (strict mode only): the message, which ends the read.
+    MixUp(String),
+    /// The name is not a kind name, the registry is full, or the kind is not declared: the
+    /// line is at fault (an error in strict mode, a rejection in lenient mode).
+    Kind(KindError),
+}
+
 /// New kind names: registered (and listed) or refused (when kinds are declared), and counted
-/// at the start of the read for the column mix-up check.
-struct KindGate {
+/// at the start of the read for the column mix-up check. Shared by the CSV reader and the Arrow
+/// one ([`crate::arrow`]), so that both treat kinds alike.
+pub(crate) struct KindGate {
     declared: Option<Vec<String>>,
     /// A column mix-up is an error (else a warning).
     strict: bool,
-    /// Data lines seen.
-    lines: u64,
+    /// Data lines (or rows) seen: the reader counts each before admitting its kind.
+    pub(crate) lines: u64,
     /// Distinct new names seen in the first [`MIXUP_LINES`] lines (at most one past the limit).
     early: Vec<String>,
-    new_kinds: Vec<NewKind>,
-    warnings: Vec<(u64, String)>,
+    /// The kinds registered, in the order first seen (the reader drains them into its report).
+    pub(crate) new_kinds: Vec<NewKind>,
+    /// Column mix-up warnings (lenient mode; the reader drains them into its report).
+    pub(crate) warnings: Vec<(u64, String)>,
 }
 
 impl KindGate {
-    fn new(declared: Option<Vec<String>>, strict: bool) -> Self {
+    pub(crate) fn new(declared: Option<Vec<String>>, strict: bool) -> Self {
         Self { declared, strict, lines: 0, early: Vec::new(), new_kinds: Vec::new(), warnings: Vec::new() }
     }
 
-    /// The id of a kind name the registry does not know: registered, or refused.
-    fn admit(&mut self, kinds: &mut Kinds, raw: &str, line: u64) -> Result<crate::KindId, Fault> {
-        let kind_err = |e| Fault::Observation(ObservationError::Kind(e));
-        let name = Kinds::canonical_name(raw).map_err(kind_err)?;
+    /// The id of a kind name the registry does not know: registered, or refused. `line` is
+    /// where it appears (a line, or for Arrow a 0-based row), for the report.
+    pub(crate) fn admit(
+        &mut self,
+        kinds: &mut Kinds,
+        raw: &str,
+        line: u64,
+    ) -> Result<crate::KindId, Refusal> {
+        let name = Kinds::canonical_name(raw).map_err(Refusal::Kind)?;
         if self.lines <= MIXUP_LINES && self.early.len() <= MIXUP_KINDS && !self.early.contains(&name) {
             self.early.push(name.clone());
             if self.early.len() > MIXUP_KINDS {
@@ -876,16 +908,16 @@ impl KindGate {
                      lines: likely a column mix-up (kind and value swapped or shifted)"
                 );
                 if self.strict {
-                    return Err(Fault::Message(message));
+                    return Err(Refusal::MixUp(message));
                 }
                 self.warnings.push((line, message));
             }
         }
         let suggestion = crate::kind::suggest(&name);
         if self.declared.as_ref().is_some_and(|d| !d.contains(&name)) {
-            return Err(kind_err(KindError::Undeclared { name, suggestion }));
+            return Err(Refusal::Kind(KindError::Undeclared { name, suggestion }));
         }
-        let id = kinds.register(&name, Normalizer::Text).map_err(kind_err)?;
+        let id = kinds.register(&name, Normalizer::Text).map_err(Refusal::Kind)?;
         self.new_kinds.push(NewKind { name, line, suggestion: suggestion.map(String::from) });
         Ok(id)
     }
@@ -969,7 +1001,10 @@ impl Columns {
         let account = crate::observation::check_account(account).map_err(Fault::Observation)?;
         let kind_id = match kinds.get(kind) {
             Some(k) => k,
-            None => gate.admit(kinds, kind, line)?,
+            None => gate.admit(kinds, kind, line).map_err(|refusal| match refusal {
+                Refusal::MixUp(message) => Fault::Message(message),
+                Refusal::Kind(e) => Fault::Observation(ObservationError::Kind(e)),
+            })?,
         };
         let checked = if matches!(kinds.normalizer(kind_id), Normalizer::Custom(..)) {
             // The caller's code: a panic in it ends the read with an error naming the line.

@@ -3,6 +3,8 @@
 // Test helpers outside #[test] functions unwrap on fixtures they build themselves.
 #![allow(clippy::unwrap_used)]
 
+#[cfg(feature = "parquet")]
+mod examples;
 mod expand;
 mod explain;
 mod fuzz_replay;

@@ -29,7 +29,7 @@ fn rows(index: &Index, level: Level) -> Vec<(String, Option<u32>)> {
 }
 
 /// A small synthetic market as CSV text and as Arrow columns.
-fn market(accounts: u64) -> (Vec<u8>, RecordBatch) {
+pub(crate) fn market(accounts: u64) -> (Vec<u8>, RecordBatch) {
     let mut csv = Vec::new();
     write_csv(Marketplace::new().accounts(accounts).seed(11).records(), &mut csv, Vec::new()).unwrap();
     let mut rdr = csv::Reader::from_reader(&csv[..]);
@@ -57,7 +57,7 @@ fn from_csv(csv: &[u8]) -> Index {
     b.build().unwrap()
 }
 
-fn write_parquet(path: &std::path::Path, batch: &RecordBatch, row_group: usize) {
+pub(crate) fn write_parquet(path: &std::path::Path, batch: &RecordBatch, row_group: usize) {
     let props = parquet::file::properties::WriterProperties::builder()
         .set_max_row_group_row_count(Some(row_group))
         .set_compression(parquet::basic::Compression::SNAPPY)
@@ -215,4 +215,142 @@ fn updates_read_tables() {
     let (next, _) = u.finish().unwrap();
     assert_eq!(rows(&next, Level::Operators), rows(&expected, Level::Operators));
     let _ = std::fs::remove_file(&path);
+}
+
+/// A batch of `account,kind,value` text columns.
+fn text_batch(rows: &[(&str, &str, &str)]) -> RecordBatch {
+    let col = |f: fn(&(&str, &str, &str)) -> String| {
+        Arc::new(StringArray::from(rows.iter().map(f).collect::<Vec<_>>())) as ArrayRef
+    };
+    RecordBatch::try_from_iter([
+        ("account", col(|r| r.0.to_string())),
+        ("kind", col(|r| r.1.to_string())),
+        ("value", col(|r| r.2.to_string())),
+    ])
+    .unwrap()
+}
+
+fn strict_table_err(batch: &RecordBatch, options: ArrowOptions) -> String {
+    read_batches([Ok(batch.clone())], "t", &options, &mut IndexBuilder::new()).unwrap_err().to_string()
+}
+
+// Kinds: as for CSV (tests/hostile.rs, "Kind names"), with 0-based rows where CSV has lines.
+
+#[test]
+fn a_misspelt_kind_in_a_table_is_reported_with_a_suggestion() {
+    let batch = text_batch(&[
+        ("s1", "device", "fp-1"),
+        ("s2", "devcie", "fp-1"),
+        ("s3", "devcie", "fp-2"),
+        ("s4", "tax_id", "DE-1"),
+    ]);
+    let r = read_batches([Ok(batch)], "t", &ArrowOptions::lenient(), &mut IndexBuilder::new()).unwrap();
+    assert_eq!((r.lines_read, r.records, r.accepted), (4, 4, 4));
+    let new: Vec<_> =
+        r.new_kinds.iter().map(|k| (k.name.as_str(), k.line, k.suggestion.as_deref())).collect();
+    assert_eq!(new, vec![("devcie", 1, Some("device")), ("tax_id", 3, None)]);
+}
+
+#[test]
+fn declared_kinds_gate_tables_as_csv() {
+    let batch = text_batch(&[("s1", "tax_id", "DE-1"), ("s2", "devcie", "fp-1")]);
+    assert_eq!(
+        strict_table_err(&batch, ArrowOptions::strict().declare_kinds(["TAX_ID"])),
+        "t: row 1: field kind: undeclared kind \"devcie\" (did you mean device?)"
+    );
+    assert_eq!(
+        strict_table_err(&batch, ArrowOptions::strict().declare_kinds(Vec::<String>::new())),
+        "t: row 0: field kind: undeclared kind \"tax_id\" (declare custom kinds, or fix the kind column)"
+    );
+    // The same message as the CSV reader's, after the place.
+    let csv = "account,kind,value\ns1,tax_id,DE-1\ns2,devcie,fp-1\n";
+    let csv_err = read_csv(
+        csv.as_bytes(),
+        "q.csv",
+        &CsvOptions::strict().declare_kinds(["tax_id"]),
+        &mut IndexBuilder::new(),
+    )
+    .unwrap_err()
+    .to_string();
+    let arrow_err = strict_table_err(&batch, ArrowOptions::strict().declare_kinds(["tax_id"]));
+    assert_eq!(csv_err.strip_prefix("q.csv:3: "), arrow_err.strip_prefix("t: row 1: "));
+    // Lenient with declared kinds: the row is rejected and counted, its place the row.
+    let options = ArrowOptions::lenient().declare_kinds(["tax_id"]);
+    let r = read_batches([Ok(batch.clone())], "t", &options, &mut IndexBuilder::new()).unwrap();
+    assert_eq!((r.accepted, r.rejected), (1, 1));
+    assert_eq!(r.by_reason.get("undeclared kind"), Some(&1));
+    assert_eq!(
+        r.examples,
+        vec![(1, "t: row 1: field kind: undeclared kind \"devcie\" (did you mean device?)".to_string())]
+    );
+    // tax_id, declared, is registered as a new kind; devcie is not.
+    let new: Vec<_> = r.new_kinds.iter().map(|k| (k.name.as_str(), k.line)).collect();
+    assert_eq!(new, vec![("tax_id", 0)]);
+    // Without declared kinds the misspelling is let in as a new kind (and reported).
+    let r =
+        read_batches([Ok(batch.clone())], "t", &ArrowOptions::strict(), &mut IndexBuilder::new()).unwrap();
+    assert_eq!(r.accepted, 2);
+    assert_eq!(r.new_kinds.len(), 2);
+    // A kind registered with the builder counts as declared.
+    let mut b = IndexBuilder::new();
+    b.register_kind("devcie", sellerlink::normalize::Normalizer::Text).unwrap();
+    let options = ArrowOptions::strict().declare_kinds(["tax_id"]);
+    assert_eq!(read_batches([Ok(batch)], "t", &options, &mut b).unwrap().accepted, 2);
+}
+
+#[test]
+fn declared_kinds_gate_parquet_and_name_the_row_group() {
+    let rows: Vec<(String, &str, String)> = (0..10)
+        .map(|i| (format!("s{i}"), if i == 6 { "tax_idd" } else { "tax_id" }, format!("DE-{i}")))
+        .collect();
+    let rows: Vec<(&str, &str, &str)> = rows.iter().map(|(a, k, v)| (a.as_str(), *k, v.as_str())).collect();
+    let path = temp("kinds.parquet");
+    write_parquet(&path, &text_batch(&rows), 4);
+    let options = ArrowOptions::strict().declare_kinds(["tax_id"]);
+    let err = read_parquet_path(&path, &options, &mut IndexBuilder::new()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}: row group 1, row 2 (input row 6): field kind: undeclared kind \"tax_idd\" (declare custom kinds, or fix the kind column)",
+            path.display()
+        )
+    );
+    let options = ArrowOptions::lenient().declare_kinds(["tax_id"]);
+    let r = read_parquet_path(&path, &options, &mut IndexBuilder::new()).unwrap();
+    assert_eq!((r.lines_read, r.accepted, r.rejected), (10, 9, 1));
+    assert_eq!(r.examples[0].0, 6);
+    // An update starts from the index's kinds: tax_id is known, tax_idd still refused.
+    let mut b = IndexBuilder::new();
+    b.add("s0", "tax_id", "DE-0", None).unwrap();
+    let index = b.build().unwrap();
+    let mut u = index.updater();
+    let err =
+        u.read_parquet_path(&path, &ArrowOptions::strict().declare_kinds(Vec::<String>::new())).unwrap_err();
+    assert!(err.to_string().contains("(input row 6): field kind: undeclared kind \"tax_idd\""), "{err}");
+    let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn swapped_kind_and_value_columns_in_a_table_are_a_likely_mix_up() {
+    // The columns are named kind,value but hold value,kind: every value becomes a kind.
+    let rows: Vec<(String, String)> = (0..40).map(|i| (format!("s{i}"), format!("fp-{i:04}"))).collect();
+    let rows: Vec<(&str, &str, &str)> =
+        rows.iter().map(|(a, v)| (a.as_str(), v.as_str(), "device")).collect();
+    let batch = text_batch(&rows);
+    let r =
+        read_batches([Ok(batch.clone())], "t", &ArrowOptions::lenient(), &mut IndexBuilder::new()).unwrap();
+    assert_eq!(r.warnings.len(), 1);
+    assert_eq!(r.warnings[0].0, 16, "the 17th new kind name is in row 16");
+    assert!(r.warnings[0].1.contains("likely a column mix-up"), "{:?}", r.warnings);
+    let err = strict_table_err(&batch, ArrowOptions::strict());
+    assert!(err.starts_with("t: row 16: field kind: more than 16 new kind names"), "{err}");
+    // The same in several batches: the count runs over the whole input.
+    let batches: Vec<_> = (0..40).step_by(5).map(|o| Ok(batch.slice(o, 5))).collect();
+    let r = read_batches(batches, "t", &ArrowOptions::lenient(), &mut IndexBuilder::new()).unwrap();
+    assert_eq!(r.warnings.iter().map(|w| w.0).collect::<Vec<_>>(), vec![16]);
+    // A few custom kinds are no mix-up.
+    let few = text_batch(&[("s1", "tax_id", "1"), ("s2", "dob_name", "x"), ("s3", "loyalty", "7")]);
+    let r = read_batches([Ok(few)], "t", &ArrowOptions::lenient(), &mut IndexBuilder::new()).unwrap();
+    assert!(r.warnings.is_empty());
+    assert_eq!(r.new_kinds.len(), 3);
 }

@@ -1,16 +1,115 @@
-//! Shared plumbing for the examples: loading a CSV with a progress bar, one-line errors.
+//! Shared plumbing for the examples: the input flags every example that reads observations
+//! takes ([`InputArgs`], [`ReadArgs`]) and the one loader behind them ([`read_input`],
+//! [`build_index`]), loading a CSV with a progress bar, one-line errors.
 #![allow(dead_code)]
 
 pub mod check;
 
 use std::fs::File;
 use std::io::BufReader;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use sellerlink::IndexBuilder;
+use sellerlink::arrow::ArrowOptions;
 use sellerlink::ingest::{CsvOptions, IngestReport, read_csv};
+use sellerlink::policy::LinkPolicy;
+
+/// How observations are read: the flags every example that reads observations takes, with the
+/// same meaning everywhere. Flattened into an example's arguments (`#[command(flatten)]`), with
+/// its own `--input` where that is optional or has a default, or as part of [`InputArgs`].
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct ReadArgs {
+    /// Fail on the first bad line (or Parquet row) instead of skipping and counting it; custom
+    /// kinds must then be declared (--kind, or named in the --policy file).
+    #[arg(long)]
+    pub strict: bool,
+    /// Declare a custom kind (repeatable): with --strict, a kind that is neither built in,
+    /// declared, nor named in the --policy file is an error; without it, a rejected line.
+    #[arg(long = "kind", value_name = "NAME")]
+    pub kinds: Vec<String>,
+    /// Build with the linking policy in this JSON file (as `cluster --save-policy` writes it);
+    /// the custom kinds it names count as declared.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+}
+
+/// `--input` (CSV or Parquet) with the flags of [`ReadArgs`].
+#[derive(clap::Args, Clone, Debug)]
+pub struct InputArgs {
+    /// Observations, CSV or Parquet (by the extension .parquet): account,kind,value[,timestamp].
+    #[arg(long)]
+    pub input: PathBuf,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+/// True for a `.parquet` path: the format follows the extension.
+pub fn is_parquet(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+}
+
+/// The declared custom kinds for a read: `--kind` names and `extra` (the kinds a policy file
+/// names), when `--strict` or `--kind` asks for a gate; `None` lets every new kind in.
+pub fn declared(read: &ReadArgs, extra: &[String]) -> Option<Vec<String>> {
+    (read.strict || !read.kinds.is_empty()).then(|| read.kinds.iter().chain(extra).cloned().collect())
+}
+
+/// The Arrow and Parquet options: lenient unless `strict`, custom kinds declared or not, as for
+/// CSV ([`options`]).
+pub fn arrow_options(strict: bool, declared: Option<&[String]>) -> ArrowOptions {
+    let options = if strict { ArrowOptions::strict() } else { ArrowOptions::lenient() };
+    match declared {
+        Some(kinds) => options.declare_kinds(kinds),
+        None => options,
+    }
+}
+
+/// Reads observations the way every example does: `--policy` applied to `builder` (its kinds
+/// declared), CSV or Parquet by the extension of `path`, strict or lenient, custom kinds
+/// declared with `--kind`; the report is printed on stderr. Returns the builder, the report and
+/// the time the read took.
+pub fn read_input(
+    path: &Path,
+    read: &ReadArgs,
+    mut builder: IndexBuilder,
+) -> Result<(IndexBuilder, IngestReport, Duration), String> {
+    let mut policy_kinds = Vec::new();
+    if let Some(file) = &read.policy {
+        let (policy, kinds) = read_policy(file)?;
+        builder = builder.policy(policy);
+        policy_kinds = kinds;
+    }
+    let declared = declared(read, &policy_kinds);
+    let (report, took) = if is_parquet(path) {
+        let start = Instant::now();
+        let options = arrow_options(read.strict, declared.as_deref());
+        let report = sellerlink::parquet::read_parquet_path(path, &options, &mut builder)
+            .map_err(|e| e.to_string())?;
+        print_report(path, &report);
+        (report, start.elapsed())
+    } else {
+        load_declared(path, read.strict, declared.as_deref(), &mut builder)?
+    };
+    Ok((builder, report, took))
+}
+
+/// A policy file and the custom kinds it names (declared kinds for --strict), or a one-line
+/// error naming it.
+pub fn read_policy(path: &Path) -> Result<(LinkPolicy, Vec<String>), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let bad = |e: serde_json::Error| format!("{}: not a linking policy: {e}", path.display());
+    let policy: LinkPolicy = serde_json::from_str(&text).map_err(bad)?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(bad)?;
+    let mut kinds = Vec::new();
+    for table in [&value["kinds"], &value["learned"]["kinds"]] {
+        if let Some(map) = table.as_object() {
+            kinds.extend(map.keys().cloned());
+        }
+    }
+    Ok((policy, kinds))
+}
 
 /// Files above this size get a progress bar on stderr.
 const BAR_MIN_BYTES: u64 = 32 << 20;
@@ -69,13 +168,24 @@ pub fn load_declared(
 }
 
 /// Prints on stderr what a read should not keep quiet: rejections by reason with examples, new
-/// kinds that look like misspelt built-in kinds, and warnings (a likely column mix-up).
+/// kinds that look like misspelt built-in kinds, and warnings (a likely column mix-up). For a
+/// Parquet file the places are 0-based input rows (`obs.parquet: input row 17: ...`).
 pub fn print_report(path: &Path, report: &IngestReport) {
+    let parquet = is_parquet(path);
+    let place = |line: u64, field: Option<&str>, msg: &dyn std::fmt::Display| {
+        if parquet {
+            let field = field.map(|f| format!("field {f}: ")).unwrap_or_default();
+            format!("{}: input row {line}: {field}{msg}", path.display())
+        } else {
+            check::place(path, line, field, msg)
+        }
+    };
     for (line, msg) in &report.warnings {
-        eprintln!("warning: {}", check::place(path, *line, None, msg));
+        eprintln!("warning: {}", place(*line, None, msg));
     }
     if report.rejected > 0 {
-        eprintln!("{}: rejected {} of {} lines:", path.display(), report.rejected, report.lines_read);
+        let what = if parquet { "rows" } else { "lines" };
+        eprintln!("{}: rejected {} of {} {what}:", path.display(), report.rejected, report.lines_read);
         for (reason, n) in &report.by_reason {
             eprintln!("  {n:>10}  {reason}");
         }
@@ -86,7 +196,7 @@ pub fn print_report(path: &Path, report: &IngestReport) {
     for k in &report.new_kinds {
         if let Some(s) = &k.suggestion {
             let why = format!("new kind {:?} (did you mean {s}?), read as a weak custom kind", k.name);
-            eprintln!("warning: {}", check::place(path, k.line, Some("kind"), why));
+            eprintln!("warning: {}", place(k.line, Some("kind"), &why));
         }
     }
 }
@@ -122,10 +232,11 @@ pub fn peak_rss_bytes() -> Option<u64> {
     Some(kb * 1024)
 }
 
-/// Loads a CSV and builds the index (lenient, with the rejection summary on stderr).
-pub fn build_index(path: &Path) -> sellerlink::Index {
-    let mut builder = IndexBuilder::new();
-    load(path, false, &mut builder).unwrap_or_else(|e| fail(e));
+/// Reads the input as [`read_input`] does and builds the index (a spinner on stderr names the
+/// stage); exits 2 with a one-line error on bad input.
+pub fn build_index(input: &InputArgs) -> sellerlink::Index {
+    let (builder, _, _) =
+        read_input(&input.input, &input.read, IndexBuilder::new()).unwrap_or_else(|e| fail(e));
     let mut spinner = StageSpinner::new(true);
     let index = builder.build_with(&mut spinner).unwrap_or_else(|e| fail(e));
     spinner.0.finish_and_clear();
