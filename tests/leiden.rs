@@ -210,6 +210,25 @@ proptest! {
     }
 
     #[test]
+    fn tolerance_stopped_runs_are_never_worse_than_one_iteration(
+        (n, edges) in arb_graph(),
+        (q, gamma, seed) in arb_settings(),
+        tolerance in prop_oneof![Just(1e-6), Just(1e-4), Just(1e-2), Just(0.5), Just(1e6)],
+    ) {
+        let graph = WeightedGraph::from_edges(n, edges)?;
+        let leiden = Leiden::new().quality(q).resolution(gamma).seed(seed);
+        let one = leiden.clone().max_iterations(1).run(&graph);
+        let stopped = leiden.tolerance(tolerance).run(&graph);
+        let scale = one.quality().abs().max(1.0);
+        prop_assert!(stopped.quality() >= one.quality() - 1e-12 * scale,
+            "{} < {}", stopped.quality(), one.quality());
+        prop_assert!(communities_connected(&graph, &stopped));
+        // However early the tolerance stops the iterations, single nodes have settled.
+        let gain = best_single_move_gain(&graph, stopped.membership(), q, gamma);
+        prop_assert!(gain <= 1e-9, "a single move still gains {}", gain);
+    }
+
+    #[test]
     fn run_from_is_valid_and_not_worse_than_its_start(
         (n, edges) in arb_graph(),
         (q, gamma, seed) in arb_settings(),
@@ -500,4 +519,30 @@ fn run_from_a_good_partition_keeps_it() -> TestResult {
     let expected: Vec<u32> = (0..20).map(|v| v / 5).collect();
     assert_eq!(partition.membership(), expected.as_slice());
     Ok(())
+}
+
+#[test]
+fn tolerance_settings_are_sanitised_and_zero_iterates_until_stable() -> TestResult {
+    use sellerlink::leiden::DEFAULT_TOLERANCE;
+    for bad in [f64::NAN, -1.0, f64::INFINITY, f64::NEG_INFINITY] {
+        assert_eq!(Leiden::new().tolerance(bad).tolerance_value(), DEFAULT_TOLERANCE);
+    }
+    assert_eq!(Leiden::new().tolerance(0.25).tolerance_value(), 0.25);
+    let graph = planted(6_000, 4, 3)?;
+    // Tolerance 0 iterates until an iteration changes nothing.
+    let stable = Leiden::new().tolerance(0.0).seed(2).run(&graph);
+    assert!(best_modularity_move(&graph, stable.membership(), 1.0) <= 1e-12);
+    // The default stops earlier, at a quality within a few tolerances of it.
+    let tolerant = Leiden::new().seed(2).run(&graph);
+    assert!(tolerant.quality() >= stable.quality() - 20.0 * DEFAULT_TOLERANCE);
+    assert!(best_modularity_move(&graph, tolerant.membership(), 1.0) <= 1e-12);
+    Ok(())
+}
+
+#[test]
+fn settings_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Leiden>();
+    check::<WeightedGraph>();
+    check::<Partition>();
 }

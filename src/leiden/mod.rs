@@ -78,7 +78,7 @@ mod optimise;
 use std::fmt;
 
 use crate::cluster::{compact_labels, renumber};
-use optimise::{Engine, HARD_ITERATION_CAP, solve_components};
+use optimise::{COLOURED_MIN_NODES, Engine, HARD_ITERATION_CAP, solve_components};
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -469,9 +469,22 @@ pub enum Quality {
     Cpm,
 }
 
+/// The default quality-gain tolerance of [`Leiden::tolerance`]: iterations stop once one
+/// raises a component's quality by less than this fraction of its total edge weight (in Q, for
+/// modularity on a connected graph).
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::leiden::{DEFAULT_TOLERANCE, Leiden};
+/// assert_eq!(Leiden::new().tolerance_value(), DEFAULT_TOLERANCE);
+/// ```
+pub const DEFAULT_TOLERANCE: f64 = 1e-4;
+
 /// Leiden settings (a builder); [`run`](Self::run) applies them to a graph.
 ///
-/// Unset values take their defaults: modularity, resolution 1.0, seed 0, iterate until stable,
+/// Unset values take their defaults: modularity, resolution 1.0, seed 0, iterate until an
+/// iteration gains less than the tolerance [`DEFAULT_TOLERANCE`] (at most 256 iterations),
 /// randomness θ = 0.01.
 ///
 /// # Examples
@@ -493,6 +506,10 @@ pub struct Leiden {
     seed: Option<u64>,
     max_iterations: Option<u32>,
     randomness: Option<f64>,
+    /// Not in the serialised form: snapshots store these settings with bincode, whose layout a
+    /// new field would change (see [`Leiden::tolerance`]).
+    #[serde(skip)]
+    tolerance: Option<f64>,
 }
 
 impl Leiden {
@@ -561,8 +578,8 @@ impl Leiden {
         self
     }
 
-    /// Caps the number of Leiden iterations; 0 (the default) iterates until an iteration changes
-    /// nothing, with a hard safety cap of 256.
+    /// Caps the number of Leiden iterations; 0 (the default) leaves the stop to the
+    /// [tolerance](Leiden::tolerance), with a hard safety cap of 256.
     ///
     /// # Examples
     ///
@@ -577,6 +594,54 @@ impl Leiden {
     pub fn max_iterations(mut self, n: u32) -> Self {
         self.max_iterations = Some(n);
         self
+    }
+
+    /// Sets the quality-gain tolerance (default [`DEFAULT_TOLERANCE`]): iterations stop once one
+    /// raises the quality of a component by less than `tolerance` times the component's total
+    /// edge weight. For modularity on a connected graph that is a gain below `tolerance` in Q;
+    /// for CPM it is the same fraction of the component's edge weight. 0 iterates until an
+    /// iteration changes nothing. The iteration cap ([`Leiden::max_iterations`]) still applies.
+    ///
+    /// A run stopped by the tolerance ends with one more pass of local moving on the nodes
+    /// themselves, so that, as at convergence, no single node can still improve the quality by
+    /// moving (unless the iteration cap cuts the run short). NaN, negative and infinite values
+    /// are refused: the default applies, and [`Leiden::tolerance_value`] reports it.
+    ///
+    /// Like every setting, the tolerance belongs to the settings value, but it is not (yet)
+    /// part of their serialised form: settings read back from serde (a snapshot) have the
+    /// default tolerance.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::leiden::{DEFAULT_TOLERANCE, Leiden, WeightedGraph};
+    ///
+    /// let graph = WeightedGraph::from_edges(4, [(0, 1, 1.0), (1, 2, 1.0), (2, 3, 1.0)])?;
+    /// let until_stable = Leiden::new().tolerance(0.0).run(&graph);
+    /// let tolerant = Leiden::new().tolerance(1e-3).run(&graph);
+    /// assert!(tolerant.quality() <= until_stable.quality() + 1e-3);
+    /// assert_eq!(Leiden::new().tolerance(f64::NAN).tolerance_value(), DEFAULT_TOLERANCE);
+    /// Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn tolerance(mut self, tolerance: f64) -> Self {
+        self.tolerance = Some(tolerance);
+        self
+    }
+
+    /// The quality-gain tolerance in force (see [`Leiden::tolerance`]): the value set when it
+    /// is finite and non-negative, [`DEFAULT_TOLERANCE`] otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::leiden::{DEFAULT_TOLERANCE, Leiden};
+    /// assert_eq!(Leiden::new().tolerance_value(), DEFAULT_TOLERANCE);
+    /// assert_eq!(Leiden::new().tolerance(0.0).tolerance_value(), 0.0);
+    /// assert_eq!(Leiden::new().tolerance(-1.0).tolerance_value(), DEFAULT_TOLERANCE);
+    /// assert_eq!(Leiden::new().tolerance(f64::INFINITY).tolerance_value(), DEFAULT_TOLERANCE);
+    /// ```
+    pub fn tolerance_value(&self) -> f64 {
+        self.tolerance.filter(|t| t.is_finite() && *t >= 0.0).unwrap_or(DEFAULT_TOLERANCE)
     }
 
     /// Sets the refinement randomness θ (default 0.01, as leidenalg): a merge with gain `g` is
@@ -647,10 +712,12 @@ impl Leiden {
     }
 
     /// True when every value set is in range: a finite, non-negative resolution, a finite
-    /// randomness (a snapshot or policy file could carry anything).
+    /// randomness, a finite, non-negative tolerance (a snapshot or policy file could carry
+    /// anything).
     pub(crate) fn is_valid(&self) -> bool {
         self.resolution.is_none_or(|r| r.is_finite() && r >= 0.0)
             && self.randomness.is_none_or(f64::is_finite)
+            && self.tolerance.is_none_or(|t| t.is_finite() && t >= 0.0)
     }
 
     /// The quality function in force.
@@ -696,6 +763,17 @@ impl Leiden {
     }
 
     fn solve(&self, graph: &WeightedGraph, initial: Option<&[u32]>) -> Partition {
+        self.solve_with(graph, initial, COLOURED_MIN_NODES)
+    }
+
+    /// [`solve`](Self::solve), with levels of at least `coloured_min_nodes` nodes moved colour
+    /// class by colour class (tests use 0 and `usize::MAX` to force either path).
+    fn solve_with(
+        &self,
+        graph: &WeightedGraph,
+        initial: Option<&[u32]>,
+        coloured_min_nodes: usize,
+    ) -> Partition {
         let q = self.quality_value();
         let resolution = self.resolution_value();
         let theta = match self.randomness {
@@ -718,6 +796,8 @@ impl Leiden {
                 None | Some(0) => HARD_ITERATION_CAP,
                 Some(n) => n,
             },
+            tolerance: self.tolerance_value(),
+            coloured_min_nodes,
         };
         let membership = solve_components(graph, &node_weight, initial, &engine, self.seed.unwrap_or(0));
         Partition::new(graph, membership, q, resolution)
