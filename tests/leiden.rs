@@ -546,3 +546,40 @@ fn settings_are_send_and_sync() {
     check::<WeightedGraph>();
     check::<Partition>();
 }
+
+/// The same seed gives the same partition whatever the number of threads: a large component
+/// (colour-class local moving with parallel proposals, parallel refinement and aggregation)
+/// next to many small ones (solved in parallel), for modularity and CPM, with the default
+/// tolerance and until stable.
+#[cfg(feature = "rayon")]
+#[test]
+fn results_do_not_depend_on_the_thread_count() -> TestResult {
+    let big = planted(24_000, 3, 11)?;
+    let mut edges: Vec<(u32, u32, f64)> = Vec::new();
+    for v in 0..big.node_count() as u32 {
+        edges.extend(big.neighbors(v).filter(|&(u, _)| v < u).map(|(u, w)| (v, u, w)));
+    }
+    // 300 small rings of 7 nodes after the large component.
+    let base = big.node_count() as u32;
+    for r in 0..300u32 {
+        for i in 0..7u32 {
+            edges.push((base + 7 * r + i, base + 7 * r + (i + 1) % 7, 1.0 + f64::from(i % 3)));
+        }
+    }
+    let graph = WeightedGraph::from_edges(base as usize + 2_100, edges)?;
+    for leiden in [
+        Leiden::new().seed(9),
+        Leiden::new().seed(9).tolerance(0.0),
+        Leiden::new().seed(4).quality(Quality::Cpm).resolution(0.05),
+    ] {
+        let mut results = Vec::new();
+        for threads in [1, 2, 3] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+            results.push(pool.install(|| leiden.run(&graph)));
+        }
+        assert_eq!(results[0], results[1], "1 thread against 2");
+        assert_eq!(results[0], results[2], "1 thread against 3");
+        assert!(communities_connected(&graph, &results[0]));
+    }
+    Ok(())
+}

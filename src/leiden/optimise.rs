@@ -27,7 +27,6 @@ pub(super) const COLOURED_MIN_NODES: usize = 16_384;
 /// Local-moving passes allowed after a run stopped by the tolerance, until one moves nothing.
 const POLISH_PASSES: usize = 64;
 /// Candidates of one colour class are evaluated in parallel in chunks of this many nodes.
-#[cfg(feature = "rayon")]
 const PROPOSE_CHUNK: usize = 512;
 
 // ---------------------------------------------------------------------------------------------
@@ -882,23 +881,25 @@ fn propose_into(
     }
 }
 
-/// [`propose_into`] over all `candidates`, in parallel chunks where the `rayon` feature and
-/// the number of candidates allow; the result does not depend on the thread count.
+/// [`propose_into`] over all `candidates`, in parallel chunks of `chunk` candidates where the
+/// `rayon` feature, the thread count and the number of candidates (at least two chunks) allow;
+/// the result does not depend on the thread count or the chunk size.
 fn propose(
     g: View<'_>,
     membership: &[u32],
     s: &mut MoveScratch,
     gamma: f64,
     candidates: &[u32],
+    chunk: usize,
     out: &mut Vec<Proposal>,
 ) {
     out.clear();
     #[cfg(feature = "rayon")]
-    if candidates.len() >= 2 * PROPOSE_CHUNK && rayon::current_num_threads() > 1 {
+    if chunk > 0 && candidates.len() / 2 >= chunk && rayon::current_num_threads() > 1 {
         use rayon::prelude::*;
         let (slots, sizes) = (&s.slots[..], &s.comm_size[..]);
         let parts: Vec<Vec<Proposal>> = candidates
-            .par_chunks(PROPOSE_CHUNK)
+            .par_chunks(chunk)
             .map(|chunk| {
                 let mut part = Vec::new();
                 GATHER.with(|cell| {
@@ -911,6 +912,7 @@ fn propose(
         out.extend(parts.into_iter().flatten());
         return;
     }
+    let _ = chunk; // only the parallel path uses it
     let mut buffers = (std::mem::take(&mut s.gather), std::mem::take(&mut s.touched));
     propose_into(g, membership, &s.slots, &s.comm_size, gamma, candidates, &mut buffers, out);
     (s.gather, s.touched) = buffers;
@@ -936,6 +938,19 @@ fn move_nodes_coloured(
     membership: &mut [u32],
     gamma: f64,
     s: &mut MoveScratch,
+) -> (bool, f64) {
+    move_nodes_coloured_in_chunks(g, colours, membership, gamma, s, PROPOSE_CHUNK)
+}
+
+/// [`move_nodes_coloured`] with proposals evaluated in parallel chunks of `chunk` candidates
+/// (tests vary it to check that the result never depends on it).
+fn move_nodes_coloured_in_chunks(
+    g: View<'_>,
+    colours: &Colouring,
+    membership: &mut [u32],
+    gamma: f64,
+    s: &mut MoveScratch,
+    chunk: usize,
 ) -> (bool, f64) {
     let n = g.node_count();
     if n == 0 {
@@ -964,7 +979,7 @@ fn move_nodes_coloured(
             }
             any = true;
             budget = budget.saturating_sub(candidates.len());
-            propose(g, membership, s, gamma, &candidates, &mut proposals);
+            propose(g, membership, s, gamma, &candidates, chunk, &mut proposals);
             // Reuse the candidate list for the nodes that move.
             candidates.clear();
             for p in &proposals {
@@ -1566,6 +1581,39 @@ mod tests {
             if !moved {
                 prop_assert!(best_single_move(g, &coloured, gamma) <= 1e-9 * scale);
             }
+        }
+
+        /// The parallel evaluation of proposals against the sequential one (the naive reference):
+        /// whatever the chunk size and the thread count, colour-class moving gives the same
+        /// membership and the same gain, to the bit.
+        #[cfg(feature = "rayon")]
+        #[test]
+        fn coloured_moving_in_parallel_equals_sequential(
+            (n, edges, start) in arb_graph(),
+            resolution in prop_oneof![Just(0.5), Just(1.0), Just(2.0)],
+            chunk in 1usize..=4,
+        ) {
+            let graph = WeightedGraph::from_edges(n, edges)?;
+            let (level, gamma) = whole_level(&graph);
+            let gamma = gamma * resolution;
+            let g = level.view();
+            let colours = Colouring::new(g);
+            let run = |threads: usize, chunk: usize| -> Result<(Vec<u32>, bool, u64), proptest::test_runner::TestCaseError> {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+                let mut membership = start.clone();
+                let mut scratch = MoveScratch::default();
+                let (moved, gain) = pool.install(|| {
+                    move_nodes_coloured_in_chunks(g, &colours, &mut membership, gamma, &mut scratch, chunk)
+                });
+                Ok((membership, moved, gain.to_bits()))
+            };
+            let sequential = run(1, usize::MAX)?;
+            prop_assert_eq!(&run(3, chunk)?, &sequential);
+            prop_assert_eq!(&run(2, chunk)?, &sequential);
+            prop_assert_eq!(&run(1, chunk)?, &sequential);
         }
 
         /// Whole runs with every level moved colour class by colour class and with none: both
