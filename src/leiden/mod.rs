@@ -185,6 +185,119 @@ pub struct WeightedGraph {
     total_weight: f64,
 }
 
+/// Rows of at least this many entries in all are sorted in parallel (with the `rayon` feature
+/// and more than one thread) by [`sort_rows`].
+#[cfg(feature = "rayon")]
+const PARALLEL_SORT_MIN_ENTRIES: usize = 1 << 16;
+
+/// How many ranges [`sort_rows`] should cut `total` entries into.
+fn sort_pieces(total: usize) -> usize {
+    #[cfg(feature = "rayon")]
+    if total >= PARALLEL_SORT_MIN_ENTRIES && rayon::current_num_threads() > 1 {
+        return rayon::current_num_threads() * 4;
+    }
+    let _ = total;
+    1
+}
+
+/// Sorts every row `counts[v]..counts[v + 1]` of `targets` (with `weights`) by target and merges
+/// duplicates (weights summed), compacting the rows in place; returns the compacted offsets.
+///
+/// Rows are processed in about `pieces` ranges of similar volume, in parallel when there are
+/// several (with the `rayon` feature); every row is processed exactly as a sequential pass
+/// would (the same sort of the same input), so the result depends neither on `pieces` nor on
+/// the number of threads.
+fn sort_rows(counts: &[usize], targets: &mut [u32], weights: &mut [f64], pieces: usize) -> Vec<usize> {
+    let n = counts.len() - 1;
+    let total = counts[n];
+    // Row ranges of about `total / pieces` entries each.
+    let mut bounds = vec![0usize];
+    let per_piece = total.div_ceil(pieces).max(1);
+    for v in 0..n {
+        if counts[v + 1] - counts[*bounds.last().unwrap_or(&0)] >= per_piece {
+            bounds.push(v + 1);
+        }
+    }
+    if bounds.last() != Some(&n) {
+        bounds.push(n);
+    }
+    let mut lengths = vec![0usize; n];
+    let mut jobs: Vec<(&[usize], &mut [u32], &mut [f64], &mut [usize])> = Vec::with_capacity(bounds.len());
+    {
+        let (mut t_rest, mut w_rest, mut l_rest) = (&mut *targets, &mut *weights, &mut lengths[..]);
+        for pair in bounds.windows(2) {
+            let (lo, hi) = (pair[0], pair[1]);
+            let size = counts[hi] - counts[lo];
+            let (t, t_tail) = std::mem::take(&mut t_rest).split_at_mut(size);
+            let (w, w_tail) = std::mem::take(&mut w_rest).split_at_mut(size);
+            let (l, l_tail) = std::mem::take(&mut l_rest).split_at_mut(hi - lo);
+            jobs.push((&counts[lo..=hi], t, w, l));
+            (t_rest, w_rest, l_rest) = (t_tail, w_tail, l_tail);
+        }
+    }
+    let compact = |(bounds, targets, weights, lengths): (&[usize], &mut [u32], &mut [f64], &mut [usize])| {
+        compact_rows(bounds, targets, weights, lengths);
+    };
+    #[cfg(feature = "rayon")]
+    if pieces > 1 {
+        use rayon::prelude::*;
+        jobs.into_par_iter().for_each(compact);
+    } else {
+        jobs.into_iter().for_each(compact);
+    }
+    #[cfg(not(feature = "rayon"))]
+    jobs.into_iter().for_each(compact);
+    // Each range's rows now start at the range's start: move them down, in order.
+    let mut offsets = Vec::with_capacity(n + 1);
+    offsets.push(0usize);
+    let mut write = 0usize;
+    for pair in bounds.windows(2) {
+        let (lo, hi) = (pair[0], pair[1]);
+        let from = counts[lo];
+        let size: usize = lengths[lo..hi].iter().sum();
+        targets.copy_within(from..from + size, write);
+        weights.copy_within(from..from + size, write);
+        for &len in &lengths[lo..hi] {
+            write += len;
+            offsets.push(write);
+        }
+    }
+    offsets
+}
+
+/// Sorts and merges the rows of one range ([`sort_rows`]): `bounds` are the rows' starts in the
+/// whole array (`bounds[0]` is where `targets` and `weights` begin), and every row is compacted
+/// towards the range's start; `lengths` receives each row's compacted length.
+fn compact_rows(bounds: &[usize], targets: &mut [u32], weights: &mut [f64], lengths: &mut [usize]) {
+    let base = bounds[0];
+    let mut scratch: Vec<(u32, f64)> = Vec::new();
+    let mut write = 0usize;
+    for (v, length) in lengths.iter_mut().enumerate() {
+        let (lo, hi) = (bounds[v] - base, bounds[v + 1] - base);
+        let row_start = write;
+        let sorted = targets[lo..hi].windows(2).all(|p| p[0] < p[1]);
+        if sorted {
+            targets.copy_within(lo..hi, write);
+            weights.copy_within(lo..hi, write);
+            write += hi - lo;
+        } else {
+            scratch.clear();
+            scratch.extend(targets[lo..hi].iter().copied().zip(weights[lo..hi].iter().copied()));
+            scratch.sort_unstable_by_key(|&(t, _)| t);
+            for &(t, w) in &scratch {
+                if write > row_start && targets[write - 1] == t {
+                    weights[write - 1] += w;
+                } else {
+                    targets[write] = t;
+                    weights[write] = w;
+                    write += 1;
+                }
+            }
+        }
+        *length = write - row_start;
+    }
+}
+
 impl WeightedGraph {
     /// Builds a graph of `node_count` nodes (ids `0..node_count`) from undirected weighted edges.
     ///
@@ -218,7 +331,8 @@ impl WeightedGraph {
         let n = node_count;
         let mut self_loops = vec![0.0f64; n];
         let mut counts = vec![0usize; n + 1];
-        let mut list: Vec<(u32, u32, f64)> = Vec::new();
+        let edges = edges.into_iter();
+        let mut list: Vec<(u32, u32, f64)> = Vec::with_capacity(edges.size_hint().0);
         for (source, target, weight) in edges {
             for node in [source, target] {
                 if node as usize >= n {
@@ -257,36 +371,8 @@ impl WeightedGraph {
             *ct += 1;
         }
         drop(cursor);
-        // Sort every row by target and merge duplicates, compacting in place.
-        let mut offsets = vec![0usize; n + 1];
-        let mut scratch: Vec<(u32, f64)> = Vec::new();
-        let mut write = 0usize;
-        for v in 0..n {
-            let (lo, hi) = (counts[v], counts[v + 1]);
-            let row_start = write;
-            let sorted = targets[lo..hi].windows(2).all(|p| p[0] < p[1]);
-            if sorted {
-                for j in lo..hi {
-                    targets[write] = targets[j];
-                    weights[write] = weights[j];
-                    write += 1;
-                }
-            } else {
-                scratch.clear();
-                scratch.extend(targets[lo..hi].iter().copied().zip(weights[lo..hi].iter().copied()));
-                scratch.sort_unstable_by_key(|&(t, _)| t);
-                for &(t, w) in &scratch {
-                    if write > row_start && targets[write - 1] == t {
-                        weights[write - 1] += w;
-                    } else {
-                        targets[write] = t;
-                        weights[write] = w;
-                        write += 1;
-                    }
-                }
-            }
-            offsets[v + 1] = write;
-        }
+        let offsets = sort_rows(&counts, &mut targets, &mut weights, sort_pieces(total));
+        let write = offsets[n];
         targets.truncate(write);
         targets.shrink_to_fit();
         weights.truncate(write);
@@ -1009,4 +1095,70 @@ pub fn quality(graph: &WeightedGraph, membership: &[u32], quality: Quality, reso
 /// ```
 pub fn modularity(graph: &WeightedGraph, membership: &[u32]) -> f64 {
     quality(graph, membership, Quality::Modularity, 1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sort_rows;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    /// Rows of random targets (duplicates likely) with their starts.
+    fn arb_rows() -> impl Strategy<Value = (Vec<usize>, Vec<u32>, Vec<f64>)> {
+        proptest::collection::vec(proptest::collection::vec((0u32..12, 1u32..5), 0..20), 0..40).prop_map(
+            |rows| {
+                let mut counts = vec![0usize];
+                let (mut targets, mut weights) = (Vec::new(), Vec::new());
+                for row in rows {
+                    for (t, w) in row {
+                        targets.push(t);
+                        weights.push(f64::from(w) * 0.1);
+                    }
+                    counts.push(targets.len());
+                }
+                (counts, targets, weights)
+            },
+        )
+    }
+
+    proptest! {
+        /// Sorting the rows in any number of ranges, on any number of threads, gives the
+        /// sequential result to the bit, and that result is the naive one (sorted, merged).
+        #[test]
+        fn sorted_rows_do_not_depend_on_pieces_or_threads((counts, targets, weights) in arb_rows(), pieces in 2usize..9) {
+            let sort = |pieces: usize, threads: usize| -> (Vec<usize>, Vec<u32>, Vec<u64>) {
+                let (mut t, mut w) = (targets.clone(), weights.clone());
+                let mut run = || sort_rows(&counts, &mut t, &mut w, pieces);
+                #[cfg(feature = "rayon")]
+                let offsets = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+                    Ok(pool) => pool.install(run),
+                    Err(_) => run(),
+                };
+                #[cfg(not(feature = "rayon"))]
+                let offsets = { let _ = threads; run() };
+                let end = offsets.last().copied().unwrap_or(0);
+                (offsets, t[..end].to_vec(), w[..end].iter().map(|x| x.to_bits()).collect())
+            };
+            let sequential = sort(1, 1);
+            prop_assert_eq!(&sort(pieces, 3), &sequential);
+            prop_assert_eq!(&sort(pieces, 1), &sequential);
+            // The naive reference: per row, a map from target to summed weight (weights are
+            // tenths of small integers, so any summation order agrees to 1e-12).
+            let (offsets, t, w) = sequential;
+            prop_assert_eq!(offsets.len(), counts.len());
+            for v in 0..counts.len() - 1 {
+                let mut row: BTreeMap<u32, f64> = BTreeMap::new();
+                for j in counts[v]..counts[v + 1] {
+                    *row.entry(targets[j]).or_insert(0.0) += weights[j];
+                }
+                let got: Vec<(u32, f64)> =
+                    (offsets[v]..offsets[v + 1]).map(|j| (t[j], f64::from_bits(w[j]))).collect();
+                prop_assert_eq!(got.len(), row.len());
+                for ((gt, gw), (rt, rw)) in got.iter().zip(&row) {
+                    prop_assert_eq!(gt, rt);
+                    prop_assert!((gw - rw).abs() < 1e-12);
+                }
+            }
+        }
+    }
 }
