@@ -2,8 +2,14 @@
 //!
 //! ```text
 //! cargo run --release --example communities -- --edges EDGES.csv --output OUT.csv \
-//!     [--resolution R] [--seed S] [--quality modularity|cpm] [--max-iterations N]
+//!     [--resolution R] [--seed S] [--quality modularity|cpm] [--max-iterations N] \
+//!     [--tolerance T]
 //! ```
+//!
+//! Iterations stop once one raises the quality by less than `T` times the total edge weight
+//! (default `sellerlink::leiden::DEFAULT_TOLERANCE`, 1e-4, i.e. 10⁻⁴ in modularity), or changes
+//! nothing, or `N` iterations have run; `--tolerance 0` iterates until an iteration changes
+//! nothing (the default before the tolerance existed).
 //!
 //! `EDGES.csv` has a header naming a `source` and a `target` column and optionally a `weight`
 //! column (default weight 1.0; an empty weight cell also means 1.0). Node ids are arbitrary
@@ -46,11 +52,20 @@ struct Args {
     max_iterations: u32,
     /// Quality-gain tolerance: iterations stop once one gains less than this fraction of the
     /// total edge weight (0: until an iteration changes nothing).
-    #[arg(long, default_value_t = DEFAULT_TOLERANCE)]
+    #[arg(long, default_value_t = DEFAULT_TOLERANCE, value_parser = parse_tolerance)]
     tolerance: f64,
     /// Quality function to maximise.
     #[arg(long, value_enum, default_value_t = QualityArg::Modularity)]
     quality: QualityArg,
+}
+
+/// A finite, non-negative `--tolerance` (anything else is a usage error, exit code 2).
+fn parse_tolerance(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(t) if t.is_finite() && t >= 0.0 => Ok(t),
+        Ok(_) => Err("must be a finite number >= 0".to_string()),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// The `--quality` choices.

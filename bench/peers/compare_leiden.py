@@ -12,8 +12,9 @@ means of: the modularity of the result recomputed by igraph (resolution 1), the 
 planted communities and the community count. It prints a table and writes
 bench/peers/results/leiden.json.
 
-sellerlink runs twice per graph: with its default (iterate until an iteration changes nothing)
-and with --max-iterations 2, the iteration budget of igraph's and leidenalg's defaults.
+sellerlink runs twice per graph: with its default (stop when an iteration gains less than the
+tolerance, 1e-4 in modularity) and with --max-iterations 2, the iteration budget of igraph's and
+leidenalg's defaults.
 
 With --whole-run it instead compares whole runs from a CSV file on large LFR graphs (NetworKit's
 LFRGenerator; 100k and 1M nodes by default, --lfr-sizes): sellerlink's `communities` example as a
@@ -552,7 +553,7 @@ def main() -> int:
             graph = bundle["igraph"]
             tools = []
             if binary is not None:
-                tools.append(("sellerlink", "default (until stable)",
+                tools.append(("sellerlink", "default (tolerance 1e-4)",
                               lambda b, s: run_sellerlink(binary, csv_path, n, None, s)[:2]))
                 tools.append(("sellerlink", "--max-iterations 2",
                               lambda b, s: run_sellerlink(binary, csv_path, n, 2, s)[:2]))

@@ -16,7 +16,15 @@
 //!
 //! 1. **fast local moving**: nodes are visited from a queue (first in a random order); a node moves
 //!    to the neighbouring (or an empty) community with the largest quality gain, and its
-//!    neighbours outside that community are queued again;
+//!    neighbours outside that community are queued again. Levels of 16 384 nodes or more move
+//!    **colour class by colour class** instead: a greedy colouring (no two neighbours share a
+//!    colour) splits the nodes into classes; the active nodes of a class find their best moves
+//!    against the same state (in parallel with the `rayon` feature: as no two of them are
+//!    neighbours, each computes its gains exactly), and the moves are then applied one by one in
+//!    node order, each checked again against the community weights as they are by then (a move
+//!    that no longer improves is dropped and its node stays active). Neighbours of moved nodes
+//!    become active; sweeps over the classes end when none is. Every applied move improves the
+//!    quality, and this path is taken by level size alone, never by the thread count;
 //! 2. **refinement**: inside every community, singletons are merged into well-connected
 //!    sub-communities, each merge drawn at random among the non-negative gains with probability
 //!    ∝ `exp(gain / θ)` (θ = [`Leiden::randomness`], 0.01 by default, as in leidenalg), so every
@@ -26,24 +34,29 @@
 //!
 //! The level loop stops when every node of a level is its own community (if refinement merges
 //! nothing, the level is aggregated by its communities instead, as igraph does). Iterations repeat
-//! until one changes nothing (or [`Leiden::max_iterations`] is reached); a last check splits any
-//! community that is not connected, so **every returned community induces a connected subgraph**,
-//! and at convergence no single node can move to a neighbouring or empty community and improve the
-//! quality by more than rounding noise (a move must gain more than 1e-13 of the magnitudes
-//! involved).
+//! until one changes nothing, or gains less than the [tolerance](Leiden::tolerance) (by default
+//! [`DEFAULT_TOLERANCE`] of the component's edge weight, 10⁻⁴ in modularity), or
+//! [`Leiden::max_iterations`] is reached. A run stopped by the tolerance ends with local-moving
+//! passes on the nodes themselves until one moves nothing. A last check splits any community that
+//! is not connected, so **every returned community induces a connected subgraph**, and (unless
+//! the iteration cap cut the run short) no single node can move to a neighbouring or empty
+//! community and improve the quality by more than rounding noise (a move must gain more than
+//! 1e-13 of the magnitudes involved).
 //!
 //! Engineering: flat arrays only (compressed sparse rows, dense per-community slots with a
 //! touched list, no hashing in any loop); every component is copied in breadth-first order and,
 //! once the first iteration has found communities, relabelled community by community, so later
-//! iterations touch mostly nearby memory; with the `rayon` feature, refinement (one task per
-//! community), aggregation and a read-only "is any move still improving?" check that lets a stable
-//! large level skip its sequential local-moving pass all run in parallel.
+//! iterations touch mostly nearby memory; with the `rayon` feature, the move proposals of a colour
+//! class, refinement (one task per community), aggregation and the sorting of
+//! [`WeightedGraph::from_edges`]'s rows run in parallel.
 //!
 //! # Complexity and memory
 //!
 //! One iteration costs `O(m)` expected time over all levels (each level is at most as large as
-//! the one below and usually far smaller); iterating until stable typically takes a few to a few
-//! dozen iterations, most of them cheap. The graph stores each undirected edge twice in compressed
+//! the one below and usually far smaller); the default tolerance typically stops after a few
+//! iterations, while iterating until stable (tolerance 0) takes a few to a few dozen, most
+//! of them cheap. The colouring of a large level costs `O(m)` once per component (it is kept
+//! across iterations) and once per aggregate level of 16 384 nodes or more. The graph stores each undirected edge twice in compressed
 //! sparse rows, a `u32` target and an `f64` weight: **24 bytes per edge** plus 24 bytes per node.
 //! A run works on a copy of every component of three or more nodes (another 24 bytes per edge;
 //! briefly 48 while the copy is relabelled by community), about 80 bytes per node of working
@@ -56,7 +69,8 @@
 //! same [`Partition`] on every machine and for every thread count. Randomness comes from a
 //! hand-written SplitMix64 generator; each component's stream is derived from the seed and the
 //! component's smallest node id, and each refined community's stream from its level's seed and the
-//! community index, so scheduling never changes a result. Communities are numbered `0..k` in the
+//! community index; parallel work only computes values that are then applied in a fixed order, so
+//! scheduling never changes a result (tested on 1, 2 and 3 threads). Communities are numbered `0..k` in the
 //! order of their smallest node id.
 //!
 //! # Examples
@@ -185,34 +199,39 @@ pub struct WeightedGraph {
     total_weight: f64,
 }
 
-/// Rows of at least this many entries in all are sorted in parallel (with the `rayon` feature
-/// and more than one thread) by [`sort_rows`].
+/// Rows of at least this many entries in all are filled and sorted in parallel (with the
+/// `rayon` feature and more than one thread) by [`build_rows`].
 #[cfg(feature = "rayon")]
 const PARALLEL_SORT_MIN_ENTRIES: usize = 1 << 16;
 
-/// How many ranges [`sort_rows`] should cut `total` entries into.
+/// How many ranges [`build_rows`] should cut `total` entries into: one per thread (each range
+/// reads the whole edge list).
 fn sort_pieces(total: usize) -> usize {
     #[cfg(feature = "rayon")]
     if total >= PARALLEL_SORT_MIN_ENTRIES && rayon::current_num_threads() > 1 {
-        return rayon::current_num_threads() * 4;
+        return rayon::current_num_threads();
     }
     let _ = total;
     1
 }
 
-/// Sorts every row `counts[v]..counts[v + 1]` of `targets` (with `weights`) by target and merges
-/// duplicates (weights summed), compacting the rows in place; returns the compacted offsets.
+/// The rows of the graph: every edge `(s, t, w)` of `list` is entered in row `s` and in row `t`
+/// (rows `counts[v]..counts[v + 1]`, each in edge order), then every row is sorted by target
+/// and its duplicates merged (weights summed), compacting the rows; returns the targets, the
+/// weights and the compacted offsets.
 ///
-/// Rows are processed in about `pieces` ranges of similar volume, in parallel when there are
-/// several (with the `rayon` feature); every row is processed exactly as a sequential pass
-/// would (the same sort of the same input), so the result depends neither on `pieces` nor on
-/// the number of threads.
-fn sort_rows(counts: &[usize], targets: &mut [u32], weights: &mut [f64], pieces: usize) -> Vec<usize> {
+/// Rows are filled and sorted in about `pieces` ranges of similar volume, in parallel when there
+/// are several (with the `rayon` feature): each range scans the whole list for its own rows, so
+/// every row receives its entries in edge order and is sorted exactly as a sequential pass
+/// would sort it; the result depends neither on `pieces` nor on the number of threads.
+fn build_rows(counts: &[usize], list: &[(u32, u32, f64)], pieces: usize) -> (Vec<u32>, Vec<f64>, Vec<usize>) {
     let n = counts.len() - 1;
     let total = counts[n];
+    let mut targets = vec![0u32; total];
+    let mut weights = vec![0.0f64; total];
     // Row ranges of about `total / pieces` entries each.
     let mut bounds = vec![0usize];
-    let per_piece = total.div_ceil(pieces).max(1);
+    let per_piece = total.div_ceil(pieces.max(1)).max(1);
     for v in 0..n {
         if counts[v + 1] - counts[*bounds.last().unwrap_or(&0)] >= per_piece {
             bounds.push(v + 1);
@@ -222,31 +241,33 @@ fn sort_rows(counts: &[usize], targets: &mut [u32], weights: &mut [f64], pieces:
         bounds.push(n);
     }
     let mut lengths = vec![0usize; n];
-    let mut jobs: Vec<(&[usize], &mut [u32], &mut [f64], &mut [usize])> = Vec::with_capacity(bounds.len());
+    type Job<'a> = (usize, &'a [usize], &'a mut [u32], &'a mut [f64], &'a mut [usize]);
+    let mut jobs: Vec<Job<'_>> = Vec::with_capacity(bounds.len());
     {
-        let (mut t_rest, mut w_rest, mut l_rest) = (&mut *targets, &mut *weights, &mut lengths[..]);
+        let (mut t_rest, mut w_rest, mut l_rest) = (&mut targets[..], &mut weights[..], &mut lengths[..]);
         for pair in bounds.windows(2) {
             let (lo, hi) = (pair[0], pair[1]);
             let size = counts[hi] - counts[lo];
             let (t, t_tail) = std::mem::take(&mut t_rest).split_at_mut(size);
             let (w, w_tail) = std::mem::take(&mut w_rest).split_at_mut(size);
             let (l, l_tail) = std::mem::take(&mut l_rest).split_at_mut(hi - lo);
-            jobs.push((&counts[lo..=hi], t, w, l));
+            jobs.push((lo, &counts[lo..=hi], t, w, l));
             (t_rest, w_rest, l_rest) = (t_tail, w_tail, l_tail);
         }
     }
-    let compact = |(bounds, targets, weights, lengths): (&[usize], &mut [u32], &mut [f64], &mut [usize])| {
+    let fill = |(first, bounds, targets, weights, lengths): Job<'_>| {
+        fill_rows(first, bounds, list, targets, weights);
         compact_rows(bounds, targets, weights, lengths);
     };
     #[cfg(feature = "rayon")]
-    if pieces > 1 {
+    if jobs.len() > 1 {
         use rayon::prelude::*;
-        jobs.into_par_iter().for_each(compact);
+        jobs.into_par_iter().for_each(fill);
     } else {
-        jobs.into_iter().for_each(compact);
+        jobs.into_iter().for_each(fill);
     }
     #[cfg(not(feature = "rayon"))]
-    jobs.into_iter().for_each(compact);
+    jobs.into_iter().for_each(fill);
     // Each range's rows now start at the range's start: move them down, in order.
     let mut offsets = Vec::with_capacity(n + 1);
     offsets.push(0usize);
@@ -262,10 +283,37 @@ fn sort_rows(counts: &[usize], targets: &mut [u32], weights: &mut [f64], pieces:
             offsets.push(write);
         }
     }
-    offsets
+    (targets, weights, offsets)
 }
 
-/// Sorts and merges the rows of one range ([`sort_rows`]): `bounds` are the rows' starts in the
+/// Enters the edges of `list` into the rows of one range ([`build_rows`]): rows
+/// `first..first + bounds.len() - 1`, where `bounds` are their starts in the whole array
+/// (`bounds[0]` is where `targets` and `weights` begin). Every row gets its entries in edge
+/// order.
+fn fill_rows(
+    first: usize,
+    bounds: &[usize],
+    list: &[(u32, u32, f64)],
+    targets: &mut [u32],
+    weights: &mut [f64],
+) {
+    let base = bounds[0];
+    let end = first + bounds.len() - 1;
+    let mut cursor: Vec<usize> = bounds[..bounds.len() - 1].iter().map(|&b| b - base).collect();
+    for &(s, t, w) in list {
+        for (row, other) in [(s, t), (t, s)] {
+            let row = row as usize;
+            if row >= first && row < end {
+                let c = &mut cursor[row - first];
+                targets[*c] = other;
+                weights[*c] = w;
+                *c += 1;
+            }
+        }
+    }
+}
+
+/// Sorts and merges the rows of one range ([`build_rows`]): `bounds` are the rows' starts in the
 /// whole array (`bounds[0]` is where `targets` and `weights` begin), and every row is compacted
 /// towards the range's start; `lengths` receives each row's compacted length.
 fn compact_rows(bounds: &[usize], targets: &mut [u32], weights: &mut [f64], lengths: &mut [usize]) {
@@ -357,21 +405,8 @@ impl WeightedGraph {
             counts[i + 1] += counts[i];
         }
         let total = counts[n];
-        let mut targets = vec![0u32; total];
-        let mut weights = vec![0.0f64; total];
-        let mut cursor: Vec<usize> = counts[..n].to_vec();
-        for (s, t, w) in list {
-            let cs = &mut cursor[s as usize];
-            targets[*cs] = t;
-            weights[*cs] = w;
-            *cs += 1;
-            let ct = &mut cursor[t as usize];
-            targets[*ct] = s;
-            weights[*ct] = w;
-            *ct += 1;
-        }
-        drop(cursor);
-        let offsets = sort_rows(&counts, &mut targets, &mut weights, sort_pieces(total));
+        let (mut targets, mut weights, offsets) = build_rows(&counts, &list, sort_pieces(total));
+        drop(list);
         let write = offsets[n];
         targets.truncate(write);
         targets.shrink_to_fit();
@@ -1099,62 +1134,65 @@ pub fn modularity(graph: &WeightedGraph, membership: &[u32]) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::sort_rows;
+    use super::build_rows;
     use proptest::prelude::*;
     use std::collections::BTreeMap;
 
-    /// Rows of random targets (duplicates likely) with their starts.
-    fn arb_rows() -> impl Strategy<Value = (Vec<usize>, Vec<u32>, Vec<f64>)> {
-        proptest::collection::vec(proptest::collection::vec((0u32..12, 1u32..5), 0..20), 0..40).prop_map(
-            |rows| {
-                let mut counts = vec![0usize];
-                let (mut targets, mut weights) = (Vec::new(), Vec::new());
-                for row in rows {
-                    for (t, w) in row {
-                        targets.push(t);
-                        weights.push(f64::from(w) * 0.1);
-                    }
-                    counts.push(targets.len());
-                }
-                (counts, targets, weights)
-            },
-        )
+    /// A node count and edges without self loops (duplicates likely), weights tenths of small
+    /// integers.
+    fn arb_list() -> impl Strategy<Value = (usize, Vec<(u32, u32, f64)>)> {
+        (2usize..30).prop_flat_map(|n| {
+            let edge = (0..n as u32, 0..n as u32, 1u32..5).prop_map(move |(s, t, w)| {
+                let t = if s == t { (t + 1) % n as u32 } else { t };
+                (s, t, f64::from(w) * 0.1)
+            });
+            (Just(n), proptest::collection::vec(edge, 0..120))
+        })
     }
 
     proptest! {
-        /// Sorting the rows in any number of ranges, on any number of threads, gives the
-        /// sequential result to the bit, and that result is the naive one (sorted, merged).
+        /// Building the rows in any number of ranges, on any number of threads, gives the
+        /// sequential result to the bit, and that result is the naive one (every edge in both
+        /// rows, sorted, duplicates merged).
         #[test]
-        fn sorted_rows_do_not_depend_on_pieces_or_threads((counts, targets, weights) in arb_rows(), pieces in 2usize..9) {
-            let sort = |pieces: usize, threads: usize| -> (Vec<usize>, Vec<u32>, Vec<u64>) {
-                let (mut t, mut w) = (targets.clone(), weights.clone());
-                let mut run = || sort_rows(&counts, &mut t, &mut w, pieces);
+        fn rows_do_not_depend_on_pieces_or_threads((n, list) in arb_list(), pieces in 2usize..9) {
+            let mut counts = vec![0usize; n + 1];
+            for &(s, t, _) in &list {
+                counts[s as usize + 1] += 1;
+                counts[t as usize + 1] += 1;
+            }
+            for v in 0..n {
+                counts[v + 1] += counts[v];
+            }
+            let build = |pieces: usize, threads: usize| -> (Vec<u32>, Vec<u64>, Vec<usize>) {
+                let run = || build_rows(&counts, &list, pieces);
                 #[cfg(feature = "rayon")]
-                let offsets = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+                let (t, w, offsets) = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
                     Ok(pool) => pool.install(run),
                     Err(_) => run(),
                 };
                 #[cfg(not(feature = "rayon"))]
-                let offsets = { let _ = threads; run() };
+                let (t, w, offsets) = {
+                    let _ = threads;
+                    run()
+                };
                 let end = offsets.last().copied().unwrap_or(0);
-                (offsets, t[..end].to_vec(), w[..end].iter().map(|x| x.to_bits()).collect())
+                (t[..end].to_vec(), w[..end].iter().map(|x| x.to_bits()).collect(), offsets)
             };
-            let sequential = sort(1, 1);
-            prop_assert_eq!(&sort(pieces, 3), &sequential);
-            prop_assert_eq!(&sort(pieces, 1), &sequential);
-            // The naive reference: per row, a map from target to summed weight (weights are
-            // tenths of small integers, so any summation order agrees to 1e-12).
-            let (offsets, t, w) = sequential;
-            prop_assert_eq!(offsets.len(), counts.len());
-            for v in 0..counts.len() - 1 {
-                let mut row: BTreeMap<u32, f64> = BTreeMap::new();
-                for j in counts[v]..counts[v + 1] {
-                    *row.entry(targets[j]).or_insert(0.0) += weights[j];
-                }
-                let got: Vec<(u32, f64)> =
-                    (offsets[v]..offsets[v + 1]).map(|j| (t[j], f64::from_bits(w[j]))).collect();
-                prop_assert_eq!(got.len(), row.len());
-                for ((gt, gw), (rt, rw)) in got.iter().zip(&row) {
+            let sequential = build(1, 1);
+            prop_assert_eq!(&build(pieces, 3), &sequential);
+            prop_assert_eq!(&build(pieces, 1), &sequential);
+            let (t, w, offsets) = sequential;
+            prop_assert_eq!(offsets.len(), n + 1);
+            let mut naive: Vec<BTreeMap<u32, f64>> = vec![BTreeMap::new(); n];
+            for &(s, t, w) in &list {
+                *naive[s as usize].entry(t).or_insert(0.0) += w;
+                *naive[t as usize].entry(s).or_insert(0.0) += w;
+            }
+            for v in 0..n {
+                let got: Vec<(u32, f64)> = (offsets[v]..offsets[v + 1]).map(|j| (t[j], f64::from_bits(w[j]))).collect();
+                prop_assert_eq!(got.len(), naive[v].len());
+                for ((gt, gw), (rt, rw)) in got.iter().zip(&naive[v]) {
                     prop_assert_eq!(gt, rt);
                     prop_assert!((gw - rw).abs() < 1e-12);
                 }
