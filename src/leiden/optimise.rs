@@ -837,6 +837,7 @@ thread_local! {
 /// The best move of every candidate, each decided exactly as [`move_nodes`] would decide it
 /// against the current state (read only), in candidate order; candidates that stay are left
 /// out.
+#[allow(clippy::too_many_arguments)]
 fn propose_into(
     g: View<'_>,
     membership: &[u32],
