@@ -210,6 +210,25 @@ proptest! {
     }
 
     #[test]
+    fn tolerance_stopped_runs_are_never_worse_than_one_iteration(
+        (n, edges) in arb_graph(),
+        (q, gamma, seed) in arb_settings(),
+        tolerance in prop_oneof![Just(1e-6), Just(1e-4), Just(1e-2), Just(0.5), Just(1e6)],
+    ) {
+        let graph = WeightedGraph::from_edges(n, edges)?;
+        let leiden = Leiden::new().quality(q).resolution(gamma).seed(seed);
+        let one = leiden.clone().max_iterations(1).run(&graph);
+        let stopped = leiden.tolerance(tolerance).run(&graph);
+        let scale = one.quality().abs().max(1.0);
+        prop_assert!(stopped.quality() >= one.quality() - 1e-12 * scale,
+            "{} < {}", stopped.quality(), one.quality());
+        prop_assert!(communities_connected(&graph, &stopped));
+        // However early the tolerance stops the iterations, single nodes have settled.
+        let gain = best_single_move_gain(&graph, stopped.membership(), q, gamma);
+        prop_assert!(gain <= 1e-9, "a single move still gains {}", gain);
+    }
+
+    #[test]
     fn run_from_is_valid_and_not_worse_than_its_start(
         (n, edges) in arb_graph(),
         (q, gamma, seed) in arb_settings(),
@@ -499,5 +518,68 @@ fn run_from_a_good_partition_keeps_it() -> TestResult {
     let partition = Leiden::new().run_from(&graph, &initial)?;
     let expected: Vec<u32> = (0..20).map(|v| v / 5).collect();
     assert_eq!(partition.membership(), expected.as_slice());
+    Ok(())
+}
+
+#[test]
+fn tolerance_settings_are_sanitised_and_zero_iterates_until_stable() -> TestResult {
+    use sellerlink::leiden::DEFAULT_TOLERANCE;
+    for bad in [f64::NAN, -1.0, f64::INFINITY, f64::NEG_INFINITY] {
+        assert_eq!(Leiden::new().tolerance(bad).tolerance_value(), DEFAULT_TOLERANCE);
+    }
+    assert_eq!(Leiden::new().tolerance(0.25).tolerance_value(), 0.25);
+    let graph = planted(6_000, 4, 3)?;
+    // Tolerance 0 iterates until an iteration changes nothing.
+    let stable = Leiden::new().tolerance(0.0).seed(2).run(&graph);
+    assert!(best_modularity_move(&graph, stable.membership(), 1.0) <= 1e-12);
+    // The default stops earlier, at a quality within a few tolerances of it.
+    let tolerant = Leiden::new().seed(2).run(&graph);
+    assert!(tolerant.quality() >= stable.quality() - 20.0 * DEFAULT_TOLERANCE);
+    assert!(best_modularity_move(&graph, tolerant.membership(), 1.0) <= 1e-12);
+    Ok(())
+}
+
+#[test]
+fn settings_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Leiden>();
+    check::<WeightedGraph>();
+    check::<Partition>();
+}
+
+/// The same seed gives the same partition whatever the number of threads: a large component
+/// (colour-class local moving with parallel proposals, parallel refinement and aggregation)
+/// next to many small ones (solved in parallel), for modularity and CPM, with the default
+/// tolerance and until stable.
+#[cfg(feature = "rayon")]
+#[test]
+fn results_do_not_depend_on_the_thread_count() -> TestResult {
+    let big = planted(24_000, 3, 11)?;
+    let mut edges: Vec<(u32, u32, f64)> = Vec::new();
+    for v in 0..big.node_count() as u32 {
+        edges.extend(big.neighbors(v).filter(|&(u, _)| v < u).map(|(u, w)| (v, u, w)));
+    }
+    // 300 small rings of 7 nodes after the large component.
+    let base = big.node_count() as u32;
+    for r in 0..300u32 {
+        for i in 0..7u32 {
+            edges.push((base + 7 * r + i, base + 7 * r + (i + 1) % 7, 1.0 + f64::from(i % 3)));
+        }
+    }
+    let graph = WeightedGraph::from_edges(base as usize + 2_100, edges)?;
+    for leiden in [
+        Leiden::new().seed(9),
+        Leiden::new().seed(9).tolerance(0.0),
+        Leiden::new().seed(4).quality(Quality::Cpm).resolution(0.05),
+    ] {
+        let mut results = Vec::new();
+        for threads in [1, 2, 3] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+            results.push(pool.install(|| leiden.run(&graph)));
+        }
+        assert_eq!(results[0], results[1], "1 thread against 2");
+        assert_eq!(results[0], results[2], "1 thread against 3");
+        assert!(communities_connected(&graph, &results[0]));
+    }
     Ok(())
 }

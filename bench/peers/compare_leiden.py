@@ -12,14 +12,26 @@ means of: the modularity of the result recomputed by igraph (resolution 1), the 
 planted communities and the community count. It prints a table and writes
 bench/peers/results/leiden.json.
 
-sellerlink runs twice per graph: with its default (iterate until an iteration changes nothing)
-and with --max-iterations 2, the iteration budget of igraph's and leidenalg's defaults.
+sellerlink runs twice per graph: with its default (stop when an iteration gains less than the
+tolerance, 1e-4 in modularity) and with --max-iterations 2, the iteration budget of igraph's and
+leidenalg's defaults.
+
+With --whole-run it instead compares whole runs from a CSV file on large LFR graphs (NetworKit's
+LFRGenerator; 100k and 1M nodes by default, --lfr-sizes): sellerlink's `communities` example as a
+process (reading the CSV, building the graph, Leiden, writing the result), against NetworKit PLM
+reading the same CSV with its own EdgeListReader, building its graph and running (timed inside
+its process, so Python's start-up and import are not counted against it, nor is writing the
+result). It prints them side by side with the ratio sellerlink / NetworKit and the NMI of each
+against the planted communities, next to the NMI of igraph's Leiden (and leidenalg's, up to
+200k nodes) run on the same graph in memory, for the "best peer" NMI.
 
 Run from anywhere:
 
     python3 bench/peers/compare_leiden.py            # LFR set + 1M-edge graph
     python3 bench/peers/compare_leiden.py --quick    # a smaller LFR set, no large graph
     python3 bench/peers/compare_leiden.py --huge     # also a 10M-edge graph
+    python3 bench/peers/compare_leiden.py --whole-run                  # LFR 100k and 1M, from CSV
+    python3 bench/peers/compare_leiden.py --whole-run --lfr-sizes 100000 --lfr-mu 0.3,0.5
 
 The script creates its own virtual environment in bench/peers/.venv (python3 -m venv, then pip
 install -r requirements.txt) and re-runs itself inside it. A peer whose package fails to install
@@ -295,6 +307,199 @@ def bundle_for(n: int, edges) -> dict:
 
 
 # --------------------------------------------------------------------------------------------
+# Whole runs from CSV on large LFR graphs
+# --------------------------------------------------------------------------------------------
+
+LFR_AVERAGE_DEGREE = 26
+LFR_MAX_DEGREE = 200
+LFR_COMMUNITY_SIZES = (20, 1000)
+
+
+def large_lfr_csv(n: int, mu: float, seed: int, cache: Path):
+    """An LFR graph from NetworKit's LFRGenerator as a CSV (source,target; node ids shuffled,
+    edge order shuffled) and its planted labels, cached in `cache`."""
+    import numpy as np
+
+    cache.mkdir(parents=True, exist_ok=True)
+    stem = f"lfr-n{n}-mu{mu}-d{LFR_AVERAGE_DEGREE}-s{seed}"
+    csv_path, truth_path = cache / f"{stem}.csv", cache / f"{stem}.truth.npy"
+    if csv_path.exists() and truth_path.exists():
+        return csv_path, np.load(truth_path).tolist()
+    import networkit as nk
+
+    print(f"generating LFR n={n} mu={mu} (NetworKit LFRGenerator, seed {seed})", file=sys.stderr)
+    nk.setSeed(seed, False)
+    gen = nk.generators.LFRGenerator(n)
+    gen.generatePowerlawDegreeSequence(LFR_AVERAGE_DEGREE, LFR_MAX_DEGREE, -2.0)
+    gen.generatePowerlawCommunitySizeSequence(*LFR_COMMUNITY_SIZES, -1.0)
+    gen.setMu(mu)
+    gen.run()
+    graph, planted = gen.getGraph(), gen.getPartition().getVector()
+    import scipy.sparse
+
+    upper = scipy.sparse.triu(nk.algebraic.adjacencyMatrix(graph), k=1).tocoo()
+    rng = np.random.default_rng(seed)
+    perm = rng.permutation(n)
+    pairs = np.stack([perm[upper.row], perm[upper.col]], axis=1)
+    rng.shuffle(pairs)
+    labels = np.empty(n, dtype=np.int64)
+    labels[perm] = np.asarray(planted, dtype=np.int64)
+    tmp = cache / f"{stem}.tmp"
+    with tmp.open("w") as out:
+        out.write("source,target\n")
+        for lo in range(0, len(pairs), 1 << 20):
+            block = pairs[lo:lo + (1 << 20)]
+            out.write("".join(f"{a},{b}\n" for a, b in block.tolist()))
+    tmp.rename(csv_path)
+    np.save(truth_path, labels)
+    return csv_path, labels.tolist()
+
+
+NETWORKIT_WHOLE_RUN = r"""
+import json, sys, time
+t0 = time.perf_counter()
+import networkit as nk
+t1 = time.perf_counter()
+path, seed, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+nk.setSeed(seed, False)
+start = time.perf_counter()
+# The node names are the integers 0..n-1: NetworKit's fast numeric reader applies.
+reader = nk.graphio.EdgeListReader(",", 0, commentPrefix="source", continuous=True, directed=False)
+graph = reader.read(path)
+read = time.perf_counter()
+plm = nk.community.PLM(graph, refine=True)
+plm.run()
+done = time.perf_counter()
+vector = plm.getPartition().getVector()
+with open(out, "w") as handle:
+    for node, community in enumerate(vector):
+        handle.write(f"{node},{community}\n")
+print(json.dumps({"import_s": t1 - t0, "read_s": read - start, "plm_s": done - read,
+                  "whole_s": done - start, "threads": nk.getMaxNumberOfThreads()}))
+"""
+
+
+def read_membership(path: Path, n: int, header: bool) -> list[int]:
+    membership = [0] * n
+    with path.open() as handle:
+        if header:
+            next(handle)
+        for line in handle:
+            node, community = line.rstrip("\n").rsplit(",", 1)
+            membership[int(node)] = int(community)
+    return membership
+
+
+def load_average() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
+
+
+def whole_runs(args, binary: Path | None) -> int:
+    """sellerlink's `communities` against NetworKit PLM, each reading the same CSV."""
+    import igraph as ig
+    import numpy as np
+
+    cache = Path(args.lfr_cache)
+    sizes = [int(x) for x in args.lfr_sizes.split(",") if x]
+    mus = [float(x) for x in args.lfr_mu.split(",") if x]
+    rows = []
+    for n in sizes:
+        for mu in mus:
+            csv_path, labels = large_lfr_csv(n, mu, 42, cache)
+            with csv_path.open() as handle:
+                next(handle)
+                pairs = np.loadtxt(handle, delimiter=",", dtype=np.int64, ndmin=2)
+            graph = ig.Graph(n=n, edges=pairs.tolist())
+            del pairs
+            name = f"LFR n={n} mu={mu} m={graph.ecount()}"
+            results = {}
+            with tempfile.TemporaryDirectory() as tmp:
+                out = Path(tmp) / "out.csv"
+                for seed in range(args.lfr_seeds):
+                    load = load_average()
+                    if binary is not None:
+                        start = time.perf_counter()
+                        done = subprocess.run([str(binary), "--edges", str(csv_path), "--output", str(out),
+                                               "--seed", str(seed)], capture_output=True, text=True, check=True)
+                        wall = time.perf_counter() - start
+                        stats = json.loads(done.stdout)
+                        membership = read_membership(out, n, header=True)
+                        results.setdefault("sellerlink", []).append(
+                            (wall, graph.modularity(membership), nmi(membership, labels), load,
+                             f"load {stats['load_ms'] / 1000:.2f} s, leiden {stats['leiden_ms'] / 1000:.2f} s"))
+                    load = load_average()
+                    done = subprocess.run([sys.executable, "-c", NETWORKIT_WHOLE_RUN, str(csv_path), str(seed),
+                                           str(out)], capture_output=True, text=True)
+                    if done.returncode == 0:
+                        stats = json.loads(done.stdout)
+                        membership = read_membership(out, n, header=False)
+                        results.setdefault("networkit PLM", []).append(
+                            (stats["whole_s"], graph.modularity(membership), nmi(membership, labels), load,
+                             f"read {stats['read_s']:.2f} s, PLM {stats['plm_s']:.2f} s, "
+                             f"{stats['threads']} threads"))
+                    else:
+                        print(f"warning: NetworKit failed: {done.stderr.strip()[-300:]}", file=sys.stderr)
+            # NMI references, algorithm only, graph in memory.
+            for label, iterations in (("igraph Leiden n_iterations=2", 2), ("igraph Leiden until stable", -1)):
+                if iterations < 0 and n > 200_000:
+                    continue
+                random.seed(0)
+                start = time.perf_counter()
+                part = graph.community_leiden(objective_function="modularity", n_iterations=iterations)
+                results[label] = [(time.perf_counter() - start, graph.modularity(part.membership),
+                                   nmi(part.membership, labels), load_average(), "algorithm only")]
+            if n <= 200_000:
+                try:
+                    import leidenalg
+
+                    start = time.perf_counter()
+                    part = leidenalg.find_partition(graph, leidenalg.ModularityVertexPartition, n_iterations=2, seed=0)
+                    results["leidenalg n_iterations=2"] = [
+                        (time.perf_counter() - start, graph.modularity(part.membership),
+                         nmi(part.membership, labels), load_average(), "algorithm only")]
+                except ImportError:
+                    pass
+            base = statistics.median(r[0] for r in results.get("networkit PLM", [(float("nan"),)]))
+            best_peer = max((statistics.fmean(r[2] for r in runs) for tool, runs in results.items()
+                             if tool != "sellerlink"), default=float("nan"))
+            for tool, runs in results.items():
+                seconds = statistics.median(r[0] for r in runs)
+                row = {"graph": name, "nodes": n, "edges": graph.ecount(), "mu": mu, "tool": tool,
+                       "runs": len(runs), "seconds": round(seconds, 3),
+                       "seconds_all": [round(r[0], 3) for r in runs],
+                       "ratio_to_networkit": round(seconds / base, 3) if tool in ("sellerlink", "networkit PLM") else None,
+                       "modularity": statistics.fmean(r[1] for r in runs),
+                       "nmi": statistics.fmean(r[2] for r in runs), "best_peer_nmi": best_peer,
+                       "load_average": [r[3] for r in runs], "detail": runs[-1][4]}
+                rows.append(row)
+                print(f"{name:<32} {tool:<30} {seconds:8.3f}s Q={row['modularity']:.5f} NMI={row['nmi']:.4f} "
+                      f"{row['detail']} load {row['load_average']}", file=sys.stderr)
+    header = (f"{'graph':<32} {'tool':<30} {'seconds':>8} {'ratio':>6} {'modularity':>10} {'NMI':>7} "
+              f"{'load average (1/5/15 min)':<26} detail")
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        ratio = f"{r['ratio_to_networkit']:.2f}" if r["ratio_to_networkit"] is not None else "–"
+        print(f"{r['graph']:<32} {r['tool']:<30} {r['seconds']:>8.3f} {ratio:>6} {r['modularity']:>10.5f} "
+              f"{r['nmi']:>7.4f} {'; '.join(r['load_average']):<26} {r['detail']}")
+    target = RESULTS.with_name("leiden_whole_run.json")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
+        "notes": "sellerlink: wall time of the communities process (read CSV, build, Leiden, write); NetworKit: "
+                 "EdgeListReader + PLM(refine=True) inside its process (start-up, import and writing excluded); "
+                 "igraph/leidenalg: algorithm only, for NMI reference; seconds: median over seeds",
+        "rows": rows,
+    }
+    target.write_text(json.dumps(meta, indent=2) + "\n")
+    print(f"wrote {target}")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
 # Main
 # --------------------------------------------------------------------------------------------
 
@@ -309,10 +514,19 @@ def main() -> int:
     parser.add_argument("--large-seeds", type=int, default=2,
                         help="runs per tool on the large graphs (1 on the 10M-edge graph)")
     parser.add_argument("--skip-install", action="store_true", help="use the venv as it is")
+    parser.add_argument("--whole-run", action="store_true",
+                        help="whole runs from CSV on large LFR graphs: sellerlink against NetworKit PLM")
+    parser.add_argument("--lfr-sizes", default="100000,1000000", help="node counts for --whole-run")
+    parser.add_argument("--lfr-mu", default="0.4", help="mixing parameters for --whole-run (comma list)")
+    parser.add_argument("--lfr-seeds", type=int, default=2, help="runs per tool for --whole-run")
+    parser.add_argument("--lfr-cache", default=str(Path(tempfile.gettempdir()) / "sellerlink-lfr"),
+                        help="where --whole-run keeps its generated graphs")
     args = parser.parse_args()
     ensure_venv(args.skip_install)
 
     binary = build_sellerlink()
+    if args.whole_run:
+        return whole_runs(args, binary)
     graphs = []  # (name, mu, n, edges, planted)
     sizes = [1000] if args.quick else [1000, 5000]
     for n in sizes:
@@ -339,7 +553,7 @@ def main() -> int:
             graph = bundle["igraph"]
             tools = []
             if binary is not None:
-                tools.append(("sellerlink", "default (until stable)",
+                tools.append(("sellerlink", "default (tolerance 1e-4)",
                               lambda b, s: run_sellerlink(binary, csv_path, n, None, s)[:2]))
                 tools.append(("sellerlink", "--max-iterations 2",
                               lambda b, s: run_sellerlink(binary, csv_path, n, 2, s)[:2]))

@@ -16,7 +16,15 @@
 //!
 //! 1. **fast local moving**: nodes are visited from a queue (first in a random order); a node moves
 //!    to the neighbouring (or an empty) community with the largest quality gain, and its
-//!    neighbours outside that community are queued again;
+//!    neighbours outside that community are queued again. Levels of 16 384 nodes or more move
+//!    **colour class by colour class** instead: a greedy colouring (no two neighbours share a
+//!    colour) splits the nodes into classes; the active nodes of a class find their best moves
+//!    against the same state (in parallel with the `rayon` feature: as no two of them are
+//!    neighbours, each computes its gains exactly), and the moves are then applied one by one in
+//!    node order, each checked again against the community weights as they are by then (a move
+//!    that no longer improves is dropped and its node stays active). Neighbours of moved nodes
+//!    become active; sweeps over the classes end when none is. Every applied move improves the
+//!    quality, and this path is taken by level size alone, never by the thread count;
 //! 2. **refinement**: inside every community, singletons are merged into well-connected
 //!    sub-communities, each merge drawn at random among the non-negative gains with probability
 //!    ∝ `exp(gain / θ)` (θ = [`Leiden::randomness`], 0.01 by default, as in leidenalg), so every
@@ -26,24 +34,29 @@
 //!
 //! The level loop stops when every node of a level is its own community (if refinement merges
 //! nothing, the level is aggregated by its communities instead, as igraph does). Iterations repeat
-//! until one changes nothing (or [`Leiden::max_iterations`] is reached); a last check splits any
-//! community that is not connected, so **every returned community induces a connected subgraph**,
-//! and at convergence no single node can move to a neighbouring or empty community and improve the
-//! quality by more than rounding noise (a move must gain more than 1e-13 of the magnitudes
-//! involved).
+//! until one changes nothing, or gains less than the [tolerance](Leiden::tolerance) (by default
+//! [`DEFAULT_TOLERANCE`] of the component's edge weight, 10⁻⁴ in modularity), or
+//! [`Leiden::max_iterations`] is reached. A run stopped by the tolerance ends with local-moving
+//! passes on the nodes themselves until one moves nothing. A last check splits any community that
+//! is not connected, so **every returned community induces a connected subgraph**, and (unless
+//! the iteration cap cut the run short) no single node can move to a neighbouring or empty
+//! community and improve the quality by more than rounding noise (a move must gain more than
+//! 1e-13 of the magnitudes involved).
 //!
 //! Engineering: flat arrays only (compressed sparse rows, dense per-community slots with a
 //! touched list, no hashing in any loop); every component is copied in breadth-first order and,
 //! once the first iteration has found communities, relabelled community by community, so later
-//! iterations touch mostly nearby memory; with the `rayon` feature, refinement (one task per
-//! community), aggregation and a read-only "is any move still improving?" check that lets a stable
-//! large level skip its sequential local-moving pass all run in parallel.
+//! iterations touch mostly nearby memory; with the `rayon` feature, the move proposals of a colour
+//! class, refinement (one task per community), aggregation and the sorting of
+//! [`WeightedGraph::from_edges`]'s rows run in parallel.
 //!
 //! # Complexity and memory
 //!
 //! One iteration costs `O(m)` expected time over all levels (each level is at most as large as
-//! the one below and usually far smaller); iterating until stable typically takes a few to a few
-//! dozen iterations, most of them cheap. The graph stores each undirected edge twice in compressed
+//! the one below and usually far smaller); the default tolerance typically stops after a few
+//! iterations, while iterating until stable (tolerance 0) takes a few to a few dozen, most
+//! of them cheap. The colouring of a large level costs `O(m)` once per component (it is kept
+//! across iterations) and once per aggregate level of 16 384 nodes or more. The graph stores each undirected edge twice in compressed
 //! sparse rows, a `u32` target and an `f64` weight: **24 bytes per edge** plus 24 bytes per node.
 //! A run works on a copy of every component of three or more nodes (another 24 bytes per edge;
 //! briefly 48 while the copy is relabelled by community), about 80 bytes per node of working
@@ -56,7 +69,8 @@
 //! same [`Partition`] on every machine and for every thread count. Randomness comes from a
 //! hand-written SplitMix64 generator; each component's stream is derived from the seed and the
 //! component's smallest node id, and each refined community's stream from its level's seed and the
-//! community index, so scheduling never changes a result. Communities are numbered `0..k` in the
+//! community index; parallel work only computes values that are then applied in a fixed order, so
+//! scheduling never changes a result (tested on 1, 2 and 3 threads). Communities are numbered `0..k` in the
 //! order of their smallest node id.
 //!
 //! # Examples
@@ -78,7 +92,7 @@ mod optimise;
 use std::fmt;
 
 use crate::cluster::{compact_labels, renumber};
-use optimise::{Engine, HARD_ITERATION_CAP, solve_components};
+use optimise::{COLOURED_MIN_NODES, Engine, HARD_ITERATION_CAP, solve_components};
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -185,6 +199,153 @@ pub struct WeightedGraph {
     total_weight: f64,
 }
 
+/// Rows of at least this many entries in all are filled and sorted in parallel (with the
+/// `rayon` feature and more than one thread) by [`build_rows`].
+#[cfg(feature = "rayon")]
+const PARALLEL_SORT_MIN_ENTRIES: usize = 1 << 16;
+
+/// How many ranges [`build_rows`] should cut `total` entries into: one per thread (each range
+/// reads the whole edge list).
+fn sort_pieces(total: usize) -> usize {
+    #[cfg(feature = "rayon")]
+    if total >= PARALLEL_SORT_MIN_ENTRIES && rayon::current_num_threads() > 1 {
+        return rayon::current_num_threads();
+    }
+    let _ = total;
+    1
+}
+
+/// The rows of the graph: every edge `(s, t, w)` of `list` is entered in row `s` and in row `t`
+/// (rows `counts[v]..counts[v + 1]`, each in edge order), then every row is sorted by target
+/// and its duplicates merged (weights summed), compacting the rows; returns the targets, the
+/// weights and the compacted offsets.
+///
+/// Rows are filled and sorted in about `pieces` ranges of similar volume, in parallel when there
+/// are several (with the `rayon` feature): each range scans the whole list for its own rows, so
+/// every row receives its entries in edge order and is sorted exactly as a sequential pass
+/// would sort it; the result depends neither on `pieces` nor on the number of threads.
+fn build_rows(counts: &[usize], list: &[(u32, u32, f64)], pieces: usize) -> (Vec<u32>, Vec<f64>, Vec<usize>) {
+    let n = counts.len() - 1;
+    let total = counts[n];
+    let mut targets = vec![0u32; total];
+    let mut weights = vec![0.0f64; total];
+    // Row ranges of about `total / pieces` entries each.
+    let mut bounds = vec![0usize];
+    let per_piece = total.div_ceil(pieces.max(1)).max(1);
+    for v in 0..n {
+        if counts[v + 1] - counts[*bounds.last().unwrap_or(&0)] >= per_piece {
+            bounds.push(v + 1);
+        }
+    }
+    if bounds.last() != Some(&n) {
+        bounds.push(n);
+    }
+    let mut lengths = vec![0usize; n];
+    type Job<'a> = (usize, &'a [usize], &'a mut [u32], &'a mut [f64], &'a mut [usize]);
+    let mut jobs: Vec<Job<'_>> = Vec::with_capacity(bounds.len());
+    {
+        let (mut t_rest, mut w_rest, mut l_rest) = (&mut targets[..], &mut weights[..], &mut lengths[..]);
+        for pair in bounds.windows(2) {
+            let (lo, hi) = (pair[0], pair[1]);
+            let size = counts[hi] - counts[lo];
+            let (t, t_tail) = std::mem::take(&mut t_rest).split_at_mut(size);
+            let (w, w_tail) = std::mem::take(&mut w_rest).split_at_mut(size);
+            let (l, l_tail) = std::mem::take(&mut l_rest).split_at_mut(hi - lo);
+            jobs.push((lo, &counts[lo..=hi], t, w, l));
+            (t_rest, w_rest, l_rest) = (t_tail, w_tail, l_tail);
+        }
+    }
+    let fill = |(first, bounds, targets, weights, lengths): Job<'_>| {
+        fill_rows(first, bounds, list, targets, weights);
+        compact_rows(bounds, targets, weights, lengths);
+    };
+    #[cfg(feature = "rayon")]
+    if jobs.len() > 1 {
+        use rayon::prelude::*;
+        jobs.into_par_iter().for_each(fill);
+    } else {
+        jobs.into_iter().for_each(fill);
+    }
+    #[cfg(not(feature = "rayon"))]
+    jobs.into_iter().for_each(fill);
+    // Each range's rows now start at the range's start: move them down, in order.
+    let mut offsets = Vec::with_capacity(n + 1);
+    offsets.push(0usize);
+    let mut write = 0usize;
+    for pair in bounds.windows(2) {
+        let (lo, hi) = (pair[0], pair[1]);
+        let from = counts[lo];
+        let size: usize = lengths[lo..hi].iter().sum();
+        targets.copy_within(from..from + size, write);
+        weights.copy_within(from..from + size, write);
+        for &len in &lengths[lo..hi] {
+            write += len;
+            offsets.push(write);
+        }
+    }
+    (targets, weights, offsets)
+}
+
+/// Enters the edges of `list` into the rows of one range ([`build_rows`]): rows
+/// `first..first + bounds.len() - 1`, where `bounds` are their starts in the whole array
+/// (`bounds[0]` is where `targets` and `weights` begin). Every row gets its entries in edge
+/// order.
+fn fill_rows(
+    first: usize,
+    bounds: &[usize],
+    list: &[(u32, u32, f64)],
+    targets: &mut [u32],
+    weights: &mut [f64],
+) {
+    let base = bounds[0];
+    let end = first + bounds.len() - 1;
+    let mut cursor: Vec<usize> = bounds[..bounds.len() - 1].iter().map(|&b| b - base).collect();
+    for &(s, t, w) in list {
+        for (row, other) in [(s, t), (t, s)] {
+            let row = row as usize;
+            if row >= first && row < end {
+                let c = &mut cursor[row - first];
+                targets[*c] = other;
+                weights[*c] = w;
+                *c += 1;
+            }
+        }
+    }
+}
+
+/// Sorts and merges the rows of one range ([`build_rows`]): `bounds` are the rows' starts in the
+/// whole array (`bounds[0]` is where `targets` and `weights` begin), and every row is compacted
+/// towards the range's start; `lengths` receives each row's compacted length.
+fn compact_rows(bounds: &[usize], targets: &mut [u32], weights: &mut [f64], lengths: &mut [usize]) {
+    let base = bounds[0];
+    let mut scratch: Vec<(u32, f64)> = Vec::new();
+    let mut write = 0usize;
+    for (v, length) in lengths.iter_mut().enumerate() {
+        let (lo, hi) = (bounds[v] - base, bounds[v + 1] - base);
+        let row_start = write;
+        let sorted = targets[lo..hi].windows(2).all(|p| p[0] < p[1]);
+        if sorted {
+            targets.copy_within(lo..hi, write);
+            weights.copy_within(lo..hi, write);
+            write += hi - lo;
+        } else {
+            scratch.clear();
+            scratch.extend(targets[lo..hi].iter().copied().zip(weights[lo..hi].iter().copied()));
+            scratch.sort_unstable_by_key(|&(t, _)| t);
+            for &(t, w) in &scratch {
+                if write > row_start && targets[write - 1] == t {
+                    weights[write - 1] += w;
+                } else {
+                    targets[write] = t;
+                    weights[write] = w;
+                    write += 1;
+                }
+            }
+        }
+        *length = write - row_start;
+    }
+}
+
 impl WeightedGraph {
     /// Builds a graph of `node_count` nodes (ids `0..node_count`) from undirected weighted edges.
     ///
@@ -218,7 +379,8 @@ impl WeightedGraph {
         let n = node_count;
         let mut self_loops = vec![0.0f64; n];
         let mut counts = vec![0usize; n + 1];
-        let mut list: Vec<(u32, u32, f64)> = Vec::new();
+        let edges = edges.into_iter();
+        let mut list: Vec<(u32, u32, f64)> = Vec::with_capacity(edges.size_hint().0);
         for (source, target, weight) in edges {
             for node in [source, target] {
                 if node as usize >= n {
@@ -243,50 +405,9 @@ impl WeightedGraph {
             counts[i + 1] += counts[i];
         }
         let total = counts[n];
-        let mut targets = vec![0u32; total];
-        let mut weights = vec![0.0f64; total];
-        let mut cursor: Vec<usize> = counts[..n].to_vec();
-        for (s, t, w) in list {
-            let cs = &mut cursor[s as usize];
-            targets[*cs] = t;
-            weights[*cs] = w;
-            *cs += 1;
-            let ct = &mut cursor[t as usize];
-            targets[*ct] = s;
-            weights[*ct] = w;
-            *ct += 1;
-        }
-        drop(cursor);
-        // Sort every row by target and merge duplicates, compacting in place.
-        let mut offsets = vec![0usize; n + 1];
-        let mut scratch: Vec<(u32, f64)> = Vec::new();
-        let mut write = 0usize;
-        for v in 0..n {
-            let (lo, hi) = (counts[v], counts[v + 1]);
-            let row_start = write;
-            let sorted = targets[lo..hi].windows(2).all(|p| p[0] < p[1]);
-            if sorted {
-                for j in lo..hi {
-                    targets[write] = targets[j];
-                    weights[write] = weights[j];
-                    write += 1;
-                }
-            } else {
-                scratch.clear();
-                scratch.extend(targets[lo..hi].iter().copied().zip(weights[lo..hi].iter().copied()));
-                scratch.sort_unstable_by_key(|&(t, _)| t);
-                for &(t, w) in &scratch {
-                    if write > row_start && targets[write - 1] == t {
-                        weights[write - 1] += w;
-                    } else {
-                        targets[write] = t;
-                        weights[write] = w;
-                        write += 1;
-                    }
-                }
-            }
-            offsets[v + 1] = write;
-        }
+        let (mut targets, mut weights, offsets) = build_rows(&counts, &list, sort_pieces(total));
+        drop(list);
+        let write = offsets[n];
         targets.truncate(write);
         targets.shrink_to_fit();
         weights.truncate(write);
@@ -469,9 +590,22 @@ pub enum Quality {
     Cpm,
 }
 
+/// The default quality-gain tolerance of [`Leiden::tolerance`]: iterations stop once one
+/// raises a component's quality by less than this fraction of its total edge weight (in Q, for
+/// modularity on a connected graph).
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::leiden::{DEFAULT_TOLERANCE, Leiden};
+/// assert_eq!(Leiden::new().tolerance_value(), DEFAULT_TOLERANCE);
+/// ```
+pub const DEFAULT_TOLERANCE: f64 = 1e-4;
+
 /// Leiden settings (a builder); [`run`](Self::run) applies them to a graph.
 ///
-/// Unset values take their defaults: modularity, resolution 1.0, seed 0, iterate until stable,
+/// Unset values take their defaults: modularity, resolution 1.0, seed 0, iterate until an
+/// iteration gains less than the tolerance [`DEFAULT_TOLERANCE`] (at most 256 iterations),
 /// randomness θ = 0.01.
 ///
 /// # Examples
@@ -493,6 +627,10 @@ pub struct Leiden {
     seed: Option<u64>,
     max_iterations: Option<u32>,
     randomness: Option<f64>,
+    /// Not in the serialised form: snapshots store these settings with bincode, whose layout a
+    /// new field would change (see [`Leiden::tolerance`]).
+    #[serde(skip)]
+    tolerance: Option<f64>,
 }
 
 impl Leiden {
@@ -561,8 +699,8 @@ impl Leiden {
         self
     }
 
-    /// Caps the number of Leiden iterations; 0 (the default) iterates until an iteration changes
-    /// nothing, with a hard safety cap of 256.
+    /// Caps the number of Leiden iterations; 0 (the default) leaves the stop to the
+    /// [tolerance](Leiden::tolerance), with a hard safety cap of 256.
     ///
     /// # Examples
     ///
@@ -577,6 +715,54 @@ impl Leiden {
     pub fn max_iterations(mut self, n: u32) -> Self {
         self.max_iterations = Some(n);
         self
+    }
+
+    /// Sets the quality-gain tolerance (default [`DEFAULT_TOLERANCE`]): iterations stop once one
+    /// raises the quality of a component by less than `tolerance` times the component's total
+    /// edge weight. For modularity on a connected graph that is a gain below `tolerance` in Q;
+    /// for CPM it is the same fraction of the component's edge weight. 0 iterates until an
+    /// iteration changes nothing. The iteration cap ([`Leiden::max_iterations`]) still applies.
+    ///
+    /// A run stopped by the tolerance ends with one more pass of local moving on the nodes
+    /// themselves, so that, as at convergence, no single node can still improve the quality by
+    /// moving (unless the iteration cap cuts the run short). NaN, negative and infinite values
+    /// are refused: the default applies, and [`Leiden::tolerance_value`] reports it.
+    ///
+    /// Like every setting, the tolerance belongs to the settings value, but it is not (yet)
+    /// part of their serialised form: settings read back from serde (a snapshot) have the
+    /// default tolerance.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::leiden::{DEFAULT_TOLERANCE, Leiden, WeightedGraph};
+    ///
+    /// let graph = WeightedGraph::from_edges(4, [(0, 1, 1.0), (1, 2, 1.0), (2, 3, 1.0)])?;
+    /// let until_stable = Leiden::new().tolerance(0.0).run(&graph);
+    /// let tolerant = Leiden::new().tolerance(1e-3).run(&graph);
+    /// assert!(tolerant.quality() <= until_stable.quality() + 1e-3);
+    /// assert_eq!(Leiden::new().tolerance(f64::NAN).tolerance_value(), DEFAULT_TOLERANCE);
+    /// Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn tolerance(mut self, tolerance: f64) -> Self {
+        self.tolerance = Some(tolerance);
+        self
+    }
+
+    /// The quality-gain tolerance in force (see [`Leiden::tolerance`]): the value set when it
+    /// is finite and non-negative, [`DEFAULT_TOLERANCE`] otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::leiden::{DEFAULT_TOLERANCE, Leiden};
+    /// assert_eq!(Leiden::new().tolerance_value(), DEFAULT_TOLERANCE);
+    /// assert_eq!(Leiden::new().tolerance(0.0).tolerance_value(), 0.0);
+    /// assert_eq!(Leiden::new().tolerance(-1.0).tolerance_value(), DEFAULT_TOLERANCE);
+    /// assert_eq!(Leiden::new().tolerance(f64::INFINITY).tolerance_value(), DEFAULT_TOLERANCE);
+    /// ```
+    pub fn tolerance_value(&self) -> f64 {
+        self.tolerance.filter(|t| t.is_finite() && *t >= 0.0).unwrap_or(DEFAULT_TOLERANCE)
     }
 
     /// Sets the refinement randomness θ (default 0.01, as leidenalg): a merge with gain `g` is
@@ -647,10 +833,12 @@ impl Leiden {
     }
 
     /// True when every value set is in range: a finite, non-negative resolution, a finite
-    /// randomness (a snapshot or policy file could carry anything).
+    /// randomness, a finite, non-negative tolerance (a snapshot or policy file could carry
+    /// anything).
     pub(crate) fn is_valid(&self) -> bool {
         self.resolution.is_none_or(|r| r.is_finite() && r >= 0.0)
             && self.randomness.is_none_or(f64::is_finite)
+            && self.tolerance.is_none_or(|t| t.is_finite() && t >= 0.0)
     }
 
     /// The quality function in force.
@@ -696,6 +884,17 @@ impl Leiden {
     }
 
     fn solve(&self, graph: &WeightedGraph, initial: Option<&[u32]>) -> Partition {
+        self.solve_with(graph, initial, COLOURED_MIN_NODES)
+    }
+
+    /// [`solve`](Self::solve), with levels of at least `coloured_min_nodes` nodes moved colour
+    /// class by colour class (tests use 0 and `usize::MAX` to force either path).
+    fn solve_with(
+        &self,
+        graph: &WeightedGraph,
+        initial: Option<&[u32]>,
+        coloured_min_nodes: usize,
+    ) -> Partition {
         let q = self.quality_value();
         let resolution = self.resolution_value();
         let theta = match self.randomness {
@@ -718,6 +917,8 @@ impl Leiden {
                 None | Some(0) => HARD_ITERATION_CAP,
                 Some(n) => n,
             },
+            tolerance: self.tolerance_value(),
+            coloured_min_nodes,
         };
         let membership = solve_components(graph, &node_weight, initial, &engine, self.seed.unwrap_or(0));
         Partition::new(graph, membership, q, resolution)
@@ -929,4 +1130,73 @@ pub fn quality(graph: &WeightedGraph, membership: &[u32], quality: Quality, reso
 /// ```
 pub fn modularity(graph: &WeightedGraph, membership: &[u32]) -> f64 {
     quality(graph, membership, Quality::Modularity, 1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::build_rows;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    /// A node count and edges without self loops (duplicates likely), weights tenths of small
+    /// integers.
+    fn arb_list() -> impl Strategy<Value = (usize, Vec<(u32, u32, f64)>)> {
+        (2usize..30).prop_flat_map(|n| {
+            let edge = (0..n as u32, 0..n as u32, 1u32..5).prop_map(move |(s, t, w)| {
+                let t = if s == t { (t + 1) % n as u32 } else { t };
+                (s, t, f64::from(w) * 0.1)
+            });
+            (Just(n), proptest::collection::vec(edge, 0..120))
+        })
+    }
+
+    proptest! {
+        /// Building the rows in any number of ranges, on any number of threads, gives the
+        /// sequential result to the bit, and that result is the naive one (every edge in both
+        /// rows, sorted, duplicates merged).
+        #[test]
+        fn rows_do_not_depend_on_pieces_or_threads((n, list) in arb_list(), pieces in 2usize..9) {
+            let mut counts = vec![0usize; n + 1];
+            for &(s, t, _) in &list {
+                counts[s as usize + 1] += 1;
+                counts[t as usize + 1] += 1;
+            }
+            for v in 0..n {
+                counts[v + 1] += counts[v];
+            }
+            let build = |pieces: usize, threads: usize| -> (Vec<u32>, Vec<u64>, Vec<usize>) {
+                let run = || build_rows(&counts, &list, pieces);
+                #[cfg(feature = "rayon")]
+                let (t, w, offsets) = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+                    Ok(pool) => pool.install(run),
+                    Err(_) => run(),
+                };
+                #[cfg(not(feature = "rayon"))]
+                let (t, w, offsets) = {
+                    let _ = threads;
+                    run()
+                };
+                let end = offsets.last().copied().unwrap_or(0);
+                (t[..end].to_vec(), w[..end].iter().map(|x| x.to_bits()).collect(), offsets)
+            };
+            let sequential = build(1, 1);
+            prop_assert_eq!(&build(pieces, 3), &sequential);
+            prop_assert_eq!(&build(pieces, 1), &sequential);
+            let (t, w, offsets) = sequential;
+            prop_assert_eq!(offsets.len(), n + 1);
+            let mut naive: Vec<BTreeMap<u32, f64>> = vec![BTreeMap::new(); n];
+            for &(s, t, w) in &list {
+                *naive[s as usize].entry(t).or_insert(0.0) += w;
+                *naive[t as usize].entry(s).or_insert(0.0) += w;
+            }
+            for v in 0..n {
+                let got: Vec<(u32, f64)> = (offsets[v]..offsets[v + 1]).map(|j| (t[j], f64::from_bits(w[j]))).collect();
+                prop_assert_eq!(got.len(), naive[v].len());
+                for ((gt, gw), (rt, rw)) in got.iter().zip(&naive[v]) {
+                    prop_assert_eq!(gt, rt);
+                    prop_assert!((gw - rw).abs() < 1e-12);
+                }
+            }
+        }
+    }
 }

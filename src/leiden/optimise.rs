@@ -17,9 +17,17 @@ const MOVE_TOLERANCE: f64 = 1e-13;
 /// Components with at least this many nodes are relabelled by community after the first
 /// iteration, for cache locality.
 const RELABEL_MIN_NODES: usize = 16_384;
-/// Levels with at least this many nodes refine and aggregate in parallel.
+/// Levels with at least this many nodes refine and aggregate in parallel (with the `rayon`
+/// feature and more than one thread).
 #[cfg(feature = "rayon")]
 const PARALLEL_MIN_NODES: usize = 16_384;
+/// Levels with at least this many nodes move their nodes colour class by colour class (see
+/// [`move_nodes_coloured`]), whatever the thread count, so that results never depend on it.
+pub(super) const COLOURED_MIN_NODES: usize = 16_384;
+/// Local-moving passes allowed after a run stopped by the tolerance, until one moves nothing.
+const POLISH_PASSES: usize = 64;
+/// Candidates of one colour class are evaluated in parallel in chunks of this many nodes.
+const PROPOSE_CHUNK: usize = 512;
 
 // ---------------------------------------------------------------------------------------------
 // Random numbers
@@ -80,6 +88,11 @@ pub(super) struct Engine {
     pub(super) gamma: f64,
     pub(super) theta: f64,
     pub(super) max_iterations: u32,
+    /// Iterations stop once one gains less than this times the component's edge weight.
+    pub(super) tolerance: f64,
+    /// Levels with at least this many nodes move colour class by colour class
+    /// ([`COLOURED_MIN_NODES`]; tests lower it to exercise that path on small graphs).
+    pub(super) coloured_min_nodes: usize,
 }
 
 /// A borrowed level graph.
@@ -287,6 +300,9 @@ pub(super) fn solve_components(
     let solved = map_items(large.clone(), parallel, Workspace::default, |workspace, c| {
         let members = components.members(c);
         let level = component_level(graph, node_weight, &components, members);
+        // The component's total edge weight, the scale of the tolerance.
+        let edge_weight = level.weights.iter().sum::<f64>() / 2.0
+            + members.iter().map(|&v| graph.self_loops[v as usize]).sum::<f64>();
         let mut local = match initial {
             Some(init) => {
                 let mut labels: Vec<u32> = members.iter().map(|&v| init[v as usize]).collect();
@@ -297,7 +313,7 @@ pub(super) fn solve_components(
         };
         // `members[0]` is the component's smallest node.
         let mut rng = Rng::new(derive_seed(seed, u64::from(members[0])));
-        optimise(level, &mut local, engine, &mut rng, workspace);
+        optimise(level, &mut local, engine, edge_weight, &mut rng, workspace);
         local
     });
     for (c, local) in large.into_iter().zip(solved) {
@@ -348,20 +364,53 @@ fn component_level(
     }
 }
 
-/// Runs Leiden iterations on one connected graph until stable (or the cap), then guarantees
-/// connected communities. `membership` holds labels below the node count.
+/// Runs Leiden iterations on one connected graph until an iteration gains less than the
+/// tolerance (or changes nothing, or the cap is reached), then guarantees connected
+/// communities. `membership` holds labels below the node count; `edge_weight` is the graph's
+/// total edge weight, the scale of the tolerance.
+///
+/// A run stopped by the tolerance (rather than by an iteration that moved nothing) ends with
+/// one more local-moving pass on the nodes themselves, so that it too returns a partition in
+/// which no single node can improve the quality by moving.
 ///
 /// After the first iteration a large graph is relabelled so that every community's nodes are
 /// contiguous (keeping their order): later iterations then mostly touch nearby memory.
-fn optimise(mut level: Level, membership: &mut [u32], engine: &Engine, rng: &mut Rng, ws: &mut Workspace) {
+fn optimise(
+    mut level: Level,
+    membership: &mut [u32],
+    engine: &Engine,
+    edge_weight: f64,
+    rng: &mut Rng,
+    ws: &mut Workspace,
+) {
     let mut order: Option<Vec<u32>> = None; // order[new id] = original id
+    let mut colouring =
+        (level.node_count() >= engine.coloured_min_nodes).then(|| Colouring::new(level.view()));
     let mut current = membership.to_vec();
     let mut iteration = 0u32;
+    let min_gain = engine.tolerance * edge_weight;
     loop {
         iteration += 1;
-        let changed = iterate(level.view(), &mut current, engine, rng, ws);
+        let (changed, gain) = iterate(level.view(), colouring.as_ref(), &mut current, engine, rng, ws);
         let capped = iteration >= engine.max_iterations;
-        if !changed || capped {
+        let settled = changed && gain < min_gain;
+        if !changed || settled || capped {
+            if settled && !capped {
+                // The last iteration moved groups of nodes at aggregate levels; let single
+                // nodes settle too, until a pass (which visits every node) moves none.
+                let g = level.view();
+                for _ in 0..POLISH_PASSES {
+                    let (moved, _) = match &colouring {
+                        Some(colours) => {
+                            move_nodes_coloured(g, colours, &mut current, engine.gamma, &mut ws.moves)
+                        }
+                        None => move_nodes(g, &mut current, engine.gamma, rng, &mut ws.moves),
+                    };
+                    if !moved {
+                        break;
+                    }
+                }
+            }
             let split = split_disconnected(level.view(), &mut current);
             if !split || capped {
                 break;
@@ -369,6 +418,7 @@ fn optimise(mut level: Level, membership: &mut [u32], engine: &Engine, rng: &mut
         } else if order.is_none() && level.node_count() >= RELABEL_MIN_NODES {
             let (relabelled, perm) = relabel_by_community(level.view(), &current);
             current = perm.iter().map(|&old| current[old as usize]).collect();
+            colouring = colouring.map(|c| c.permuted(&perm));
             level = relabelled;
             order = Some(perm);
         }
@@ -418,9 +468,19 @@ fn relabel_by_community(g: View<'_>, membership: &[u32]) -> (Level, Vec<u32>) {
     (level, perm)
 }
 
-/// One Leiden iteration (all levels); returns whether any node moved.
-fn iterate(g0: View<'_>, membership: &mut [u32], engine: &Engine, rng: &mut Rng, ws: &mut Workspace) -> bool {
+/// One Leiden iteration (all levels); returns whether any node moved and the quality gained
+/// (in the units of [`Engine`]: edge weight). `colours0` is the colouring of `g0`, if it is
+/// large enough to be moved colour class by colour class.
+fn iterate(
+    g0: View<'_>,
+    colours0: Option<&Colouring>,
+    membership: &mut [u32],
+    engine: &Engine,
+    rng: &mut Rng,
+    ws: &mut Workspace,
+) -> (bool, f64) {
     let mut changed = false;
+    let mut gained = 0.0f64;
     let mut part: Vec<u32> = membership.to_vec();
     let mut node_map: Option<Vec<u32>> = None;
     let mut level: Option<Level> = None;
@@ -430,7 +490,21 @@ fn iterate(g0: View<'_>, membership: &mut [u32], engine: &Engine, rng: &mut Rng,
             None => g0,
         };
         let n = g.node_count();
-        changed |= move_nodes(g, &mut part, engine.gamma, rng, &mut ws.moves);
+        let (moved, gain) = if n >= engine.coloured_min_nodes {
+            let fresh;
+            let colours = match (&level, colours0) {
+                (None, Some(c)) => c,
+                _ => {
+                    fresh = Colouring::new(g);
+                    &fresh
+                }
+            };
+            move_nodes_coloured(g, colours, &mut part, engine.gamma, &mut ws.moves)
+        } else {
+            move_nodes(g, &mut part, engine.gamma, rng, &mut ws.moves)
+        };
+        changed |= moved;
+        gained += gain;
         let k = renumber(&mut part);
         if k == n {
             break;
@@ -466,7 +540,7 @@ fn iterate(g0: View<'_>, membership: &mut [u32], engine: &Engine, rng: &mut Rng,
         None => membership.copy_from_slice(&part),
     }
     renumber(membership);
-    changed
+    (changed, gained)
 }
 
 /// Per-community state of the local-moving phase, kept together so that the gather (`neigh`)
@@ -488,40 +562,56 @@ struct MoveScratch {
     queue: Vec<u32>,
     in_queue: Vec<bool>,
     touched: Vec<u32>,
+    /// Gather buffer of [`propose`] when it runs on the calling thread.
+    gather: Vec<f64>,
+    proposals: Vec<Proposal>,
+}
+
+impl MoveScratch {
+    /// Community weights and sizes of `membership`, and the empty communities (smallest id
+    /// on top).
+    fn start(&mut self, g: View<'_>, membership: &[u32]) {
+        let n = g.node_count();
+        self.slots.clear();
+        self.slots.resize(n, Slot::default());
+        self.comm_size.clear();
+        self.comm_size.resize(n, 0);
+        for (&c, &a) in membership.iter().zip(g.node_weight) {
+            self.slots[c as usize].weight += a;
+            self.comm_size[c as usize] += 1;
+        }
+        self.empty.clear();
+        self.empty.extend((0..n as u32).rev().filter(|&c| self.comm_size[c as usize] == 0));
+    }
 }
 
 /// Fast local moving: visit nodes from a queue, move each to its best community, requeue the
-/// neighbours that may now want to follow. Returns whether any node moved.
-fn move_nodes(g: View<'_>, membership: &mut [u32], gamma: f64, rng: &mut Rng, s: &mut MoveScratch) -> bool {
+/// neighbours that may now want to follow. Returns whether any node moved and the quality
+/// gained.
+fn move_nodes(
+    g: View<'_>,
+    membership: &mut [u32],
+    gamma: f64,
+    rng: &mut Rng,
+    s: &mut MoveScratch,
+) -> (bool, f64) {
     let n = g.node_count();
     if n == 0 {
-        return false;
+        return (false, 0.0);
     }
-    s.slots.clear();
-    s.slots.resize(n, Slot::default());
-    s.comm_size.clear();
-    s.comm_size.resize(n, 0);
-    for (&c, &a) in membership.iter().zip(g.node_weight) {
-        s.slots[c as usize].weight += a;
-        s.comm_size[c as usize] += 1;
-    }
-    s.empty.clear();
-    s.empty.extend((0..n as u32).rev().filter(|&c| s.comm_size[c as usize] == 0));
+    s.start(g, membership);
     s.queue.clear();
     s.queue.extend(0..n as u32);
     rng.shuffle(&mut s.queue);
     s.in_queue.clear();
     s.in_queue.resize(n, true);
     s.touched.clear();
-    if parallel_level(n) && is_stable(g, membership, &s.slots, &s.comm_size, gamma) {
-        // No node can improve, so the pass below would move nothing: skip it.
-        return false;
-    }
 
     let mut head = 0usize;
     let mut len = n;
     let mut budget = n.saturating_mul(VISITS_PER_NODE);
     let mut moved = false;
+    let mut gained = 0.0f64;
     while len > 0 && budget > 0 {
         budget -= 1;
         let v = s.queue[head] as usize;
@@ -550,7 +640,7 @@ fn move_nodes(g: View<'_>, membership: &mut [u32], gamma: f64, rng: &mut Rng, s:
         let saved_weight = own_slot.weight;
         own_slot.weight = if own_empty { 0.0 } else { own_slot.weight - a };
         let slots = &s.slots;
-        let choice =
+        let (choice, gain) =
             choose_move(own, a, gamma, own_empty, &s.touched, |c| slots[c].neigh, |c| slots[c].weight);
         let target = match choice {
             Move::Stay => own,
@@ -574,6 +664,7 @@ fn move_nodes(g: View<'_>, membership: &mut [u32], gamma: f64, rng: &mut Rng, s:
         s.touched.clear();
         if target != own {
             moved = true;
+            gained += gain;
             membership[v] = target as u32;
             for &u in targets {
                 let u = u as usize;
@@ -589,7 +680,7 @@ fn move_nodes(g: View<'_>, membership: &mut [u32], gamma: f64, rng: &mut Rng, s:
             }
         }
     }
-    moved
+    (moved, gained)
 }
 
 /// The decision of local moving for one node.
@@ -603,7 +694,8 @@ enum Move {
 /// Chooses where a node of weight `a`, taken out of community `own` (`own_empty`: it was the only
 /// member), goes: the touched community with the largest gain `neigh(c) − gamma · a · weight(c)`,
 /// or an empty community (gain 0), provided it beats staying by more than rounding noise.
-/// `neigh` and `weight` must already reflect the node's removal from `own`.
+/// `neigh` and `weight` must already reflect the node's removal from `own`. Returns the move
+/// and, for a move, the quality it gains.
 #[inline]
 #[allow(clippy::too_many_arguments)]
 fn choose_move(
@@ -614,7 +706,7 @@ fn choose_move(
     touched: &[u32],
     neigh: impl Fn(usize) -> f64,
     weight: impl Fn(usize) -> f64,
-) -> Move {
+) -> (Move, f64) {
     let (w_own, a_own) = (neigh(own), weight(own));
     let own_gain = w_own - gamma * a * a_own;
     let mut best = own;
@@ -629,68 +721,321 @@ fn choose_move(
     }
     let to_empty = !own_empty && 0.0 > best_gain;
     if !to_empty && best == own {
-        return Move::Stay;
+        return (Move::Stay, 0.0);
     }
-    let (w_best, a_best, gain) =
-        if to_empty { (0.0, 0.0, 0.0) } else { (neigh(best), weight(best), best_gain) };
-    let scale = w_own + w_best + gamma * a * (a_own.abs() + a_best.abs());
-    if gain - own_gain > MOVE_TOLERANCE * scale {
-        if to_empty { Move::ToEmpty } else { Move::To(best) }
-    } else {
-        Move::Stay
+    let (w_best, a_best) = if to_empty { (0.0, 0.0) } else { (neigh(best), weight(best)) };
+    match improvement(gamma, a, w_own, a_own, w_best, a_best) {
+        Some(gain) if to_empty => (Move::ToEmpty, gain),
+        Some(gain) => (Move::To(best), gain),
+        None => (Move::Stay, 0.0),
     }
 }
 
-/// Whether no node has an improving move (decided exactly as [`move_nodes`] would), checked in
-/// parallel: late iterations mostly find large levels already stable.
-#[cfg(feature = "rayon")]
-fn is_stable(g: View<'_>, membership: &[u32], slots: &[Slot], sizes: &[u32], gamma: f64) -> bool {
-    use rayon::prelude::*;
-    let n = g.node_count();
-    let pieces = worker_count() * 4;
-    let step = n.div_ceil(pieces).max(1);
-    (0..n.div_ceil(step)).into_par_iter().all(|piece| {
-        let mut neigh = vec![0.0f64; n];
-        let mut touched: Vec<u32> = Vec::new();
-        for v in piece * step..((piece + 1) * step).min(n) {
-            let (targets, weights) = g.row(v);
-            for (&u, &w) in targets.iter().zip(weights) {
-                let c = membership[u as usize];
-                if neigh[c as usize] == 0.0 {
-                    touched.push(c);
+/// The quality gained by moving a node of weight `a` from its community (`w_own`: its edge
+/// weight to the other members, `a_own`: their weight) to another (`w_to`, `a_to`), when that
+/// beats staying by more than rounding noise.
+#[inline]
+fn improvement(gamma: f64, a: f64, w_own: f64, a_own: f64, w_to: f64, a_to: f64) -> Option<f64> {
+    let gain = (w_to - gamma * a * a_to) - (w_own - gamma * a * a_own);
+    let scale = w_own + w_to + gamma * a * (a_own.abs() + a_to.abs());
+    (gain > MOVE_TOLERANCE * scale).then_some(gain)
+}
+
+/// A proper colouring of a level graph (no edge joins two nodes of one colour), with the nodes
+/// listed class by class, for [`move_nodes_coloured`].
+struct Colouring {
+    /// The nodes, class after class; within a class in increasing id order.
+    nodes: Vec<u32>,
+    /// Class boundaries in `nodes`, `classes + 1` entries.
+    start: Vec<usize>,
+}
+
+impl Colouring {
+    /// Greedy colouring in node order: every node takes the smallest colour that none of its
+    /// earlier neighbours has (at most its degree + 1 colours; `O(m)`).
+    fn new(g: View<'_>) -> Self {
+        let n = g.node_count();
+        let mut colour = vec![0u32; n];
+        // used[c] == v + 1: colour c is taken by a neighbour of v.
+        let mut used: Vec<usize> = Vec::new();
+        let mut classes = 0usize;
+        for v in 0..n {
+            let (targets, _) = g.row(v);
+            for &u in targets {
+                let u = u as usize;
+                if u < v {
+                    used[colour[u] as usize] = v + 1;
                 }
-                neigh[c as usize] += w;
             }
-            let own = membership[v] as usize;
-            let a = g.node_weight[v];
-            let own_empty = sizes[own] == 1;
-            let own_weight = if own_empty { 0.0 } else { slots[own].weight - a };
-            let choice = choose_move(
-                own,
-                a,
-                gamma,
-                own_empty,
-                &touched,
-                |c| neigh[c],
-                |c| {
-                    if c == own { own_weight } else { slots[c].weight }
-                },
-            );
-            for &c in &touched {
-                neigh[c as usize] = 0.0;
+            let c = used.iter().position(|&stamp| stamp != v + 1).unwrap_or(used.len());
+            if c == used.len() {
+                used.push(0);
             }
-            touched.clear();
-            if choice != Move::Stay {
-                return false;
+            colour[v] = c as u32;
+            classes = classes.max(c + 1);
+        }
+        Self::from_colours(&colour, classes)
+    }
+
+    fn from_colours(colour: &[u32], classes: usize) -> Self {
+        let mut start = vec![0usize; classes + 1];
+        for &c in colour {
+            start[c as usize + 1] += 1;
+        }
+        for c in 0..classes {
+            start[c + 1] += start[c];
+        }
+        let mut cursor = start.clone();
+        let mut nodes = vec![0u32; colour.len()];
+        for (v, &c) in colour.iter().enumerate() {
+            nodes[cursor[c as usize]] = v as u32;
+            cursor[c as usize] += 1;
+        }
+        Self { nodes, start }
+    }
+
+    /// The same colouring after the nodes were renumbered (`perm[new] = old`).
+    fn permuted(self, perm: &[u32]) -> Self {
+        let mut colour = vec![0u32; perm.len()];
+        for c in 0..self.classes() {
+            for &old in self.class(c) {
+                colour[old as usize] = c as u32;
             }
         }
-        true
-    })
+        let renumbered: Vec<u32> = perm.iter().map(|&old| colour[old as usize]).collect();
+        Self::from_colours(&renumbered, self.classes())
+    }
+
+    fn classes(&self) -> usize {
+        self.start.len() - 1
+    }
+
+    fn class(&self, c: usize) -> &[u32] {
+        &self.nodes[self.start[c]..self.start[c + 1]]
+    }
 }
 
-#[cfg(not(feature = "rayon"))]
-fn is_stable(_: View<'_>, _: &[u32], _: &[Slot], _: &[u32], _: f64) -> bool {
-    false
+/// A node's best move found against the state at the start of its colour class.
+#[derive(Clone, Copy)]
+struct Proposal {
+    node: u32,
+    /// The target community, or `u32::MAX` for an empty one.
+    target: u32,
+    /// Edge weight from the node to the other members of its own community.
+    w_own: f64,
+    /// Edge weight from the node to the target community.
+    w_target: f64,
+}
+
+#[cfg(feature = "rayon")]
+thread_local! {
+    /// Each worker's gather buffers for [`propose`]: edge weight per community (zero when
+    /// untouched) and the touched communities.
+    static GATHER: std::cell::RefCell<(Vec<f64>, Vec<u32>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// The best move of every candidate, each decided exactly as [`move_nodes`] would decide it
+/// against the current state (read only), in candidate order; candidates that stay are left
+/// out.
+#[allow(clippy::too_many_arguments)]
+fn propose_into(
+    g: View<'_>,
+    membership: &[u32],
+    slots: &[Slot],
+    sizes: &[u32],
+    gamma: f64,
+    candidates: &[u32],
+    (neigh, touched): &mut (Vec<f64>, Vec<u32>),
+    out: &mut Vec<Proposal>,
+) {
+    if neigh.len() < g.node_count() {
+        neigh.resize(g.node_count(), 0.0);
+    }
+    for &v in candidates {
+        let v = v as usize;
+        let (targets, weights) = g.row(v);
+        for (&u, &w) in targets.iter().zip(weights) {
+            let c = membership[u as usize];
+            if neigh[c as usize] == 0.0 {
+                touched.push(c);
+            }
+            neigh[c as usize] += w;
+        }
+        let own = membership[v] as usize;
+        let a = g.node_weight[v];
+        let own_empty = sizes[own] == 1;
+        let own_weight = if own_empty { 0.0 } else { slots[own].weight - a };
+        let weight = |c: usize| if c == own { own_weight } else { slots[c].weight };
+        let (choice, _) = choose_move(own, a, gamma, own_empty, touched, |c| neigh[c], weight);
+        let target = match choice {
+            Move::Stay => None,
+            Move::To(c) => Some((c as u32, neigh[c])),
+            Move::ToEmpty => Some((u32::MAX, 0.0)),
+        };
+        if let Some((target, w_target)) = target {
+            out.push(Proposal { node: v as u32, target, w_own: neigh[own], w_target });
+        }
+        for &c in touched.iter() {
+            neigh[c as usize] = 0.0;
+        }
+        touched.clear();
+    }
+}
+
+/// [`propose_into`] over all `candidates`, in parallel chunks of `chunk` candidates where the
+/// `rayon` feature, the thread count and the number of candidates (at least two chunks) allow;
+/// the result does not depend on the thread count or the chunk size.
+fn propose(
+    g: View<'_>,
+    membership: &[u32],
+    s: &mut MoveScratch,
+    gamma: f64,
+    candidates: &[u32],
+    chunk: usize,
+    out: &mut Vec<Proposal>,
+) {
+    out.clear();
+    #[cfg(feature = "rayon")]
+    if chunk > 0 && candidates.len() / 2 >= chunk && rayon::current_num_threads() > 1 {
+        use rayon::prelude::*;
+        let (slots, sizes) = (&s.slots[..], &s.comm_size[..]);
+        let parts: Vec<Vec<Proposal>> = candidates
+            .par_chunks(chunk)
+            .map(|chunk| {
+                let mut part = Vec::new();
+                GATHER.with(|cell| {
+                    let mut buffers = cell.borrow_mut();
+                    propose_into(g, membership, slots, sizes, gamma, chunk, &mut buffers, &mut part);
+                });
+                part
+            })
+            .collect();
+        out.extend(parts.into_iter().flatten());
+        return;
+    }
+    let _ = chunk; // only the parallel path uses it
+    let mut buffers = (std::mem::take(&mut s.gather), std::mem::take(&mut s.touched));
+    propose_into(g, membership, &s.slots, &s.comm_size, gamma, candidates, &mut buffers, out);
+    (s.gather, s.touched) = buffers;
+}
+
+/// Local moving colour class by colour class, the parallel counterpart of [`move_nodes`] for
+/// large levels. Returns whether any node moved and the quality gained.
+///
+/// Sweeps go over the classes in order. In a class, every active node (all of them in the first
+/// sweep) finds its best move against the state at the start of the class; as no two nodes of
+/// a class are adjacent, none of them changes the edge weights another sees, so these proposals
+/// can be computed in parallel, each exactly. They are then applied one by one in node order,
+/// each checked again against the community weights as they are by then (a node of the same
+/// class may have joined or left the same community): a move that no longer improves the
+/// quality is dropped and its node stays active. The neighbours of every node that moved
+/// become active (those outside its new community, as in [`move_nodes`]); sweeps end when no
+/// node is active. Every applied move raises the quality, and nothing depends on the number of
+/// threads: the proposals are a function of the state, and everything that changes the state
+/// runs in a fixed order.
+fn move_nodes_coloured(
+    g: View<'_>,
+    colours: &Colouring,
+    membership: &mut [u32],
+    gamma: f64,
+    s: &mut MoveScratch,
+) -> (bool, f64) {
+    move_nodes_coloured_in_chunks(g, colours, membership, gamma, s, PROPOSE_CHUNK)
+}
+
+/// [`move_nodes_coloured`] with proposals evaluated in parallel chunks of `chunk` candidates
+/// (tests vary it to check that the result never depends on it).
+fn move_nodes_coloured_in_chunks(
+    g: View<'_>,
+    colours: &Colouring,
+    membership: &mut [u32],
+    gamma: f64,
+    s: &mut MoveScratch,
+    chunk: usize,
+) -> (bool, f64) {
+    let n = g.node_count();
+    if n == 0 {
+        return (false, 0.0);
+    }
+    s.start(g, membership);
+    s.in_queue.clear();
+    s.in_queue.resize(n, true); // "active"
+    let mut candidates = std::mem::take(&mut s.queue);
+    let mut proposals = std::mem::take(&mut s.proposals);
+    let mut budget = n.saturating_mul(VISITS_PER_NODE);
+    let mut moved = false;
+    let mut gained = 0.0f64;
+    let mut any = true;
+    while any && budget > 0 {
+        any = false;
+        for class in 0..colours.classes() {
+            candidates.clear();
+            for &v in colours.class(class) {
+                if std::mem::replace(&mut s.in_queue[v as usize], false) {
+                    candidates.push(v);
+                }
+            }
+            if candidates.is_empty() {
+                continue;
+            }
+            any = true;
+            budget = budget.saturating_sub(candidates.len());
+            propose(g, membership, s, gamma, &candidates, chunk, &mut proposals);
+            // Reuse the candidate list for the nodes that move.
+            candidates.clear();
+            for p in &proposals {
+                let v = p.node as usize;
+                let own = membership[v] as usize;
+                let a = g.node_weight[v];
+                let own_empty = s.comm_size[own] == 1;
+                let a_own = if own_empty { 0.0 } else { s.slots[own].weight - a };
+                let (a_to, w_to) = if p.target == u32::MAX {
+                    if own_empty {
+                        continue; // alone already: an empty community is no change
+                    }
+                    (0.0, 0.0)
+                } else {
+                    (s.slots[p.target as usize].weight, p.w_target)
+                };
+                let Some(gain) = improvement(gamma, a, p.w_own, a_own, w_to, a_to) else {
+                    s.in_queue[v] = true; // stale: look again in the next sweep
+                    continue;
+                };
+                let target = if p.target == u32::MAX {
+                    match s.empty.pop() {
+                        Some(c) => c as usize,
+                        None => continue,
+                    }
+                } else {
+                    p.target as usize
+                };
+                s.comm_size[own] -= 1;
+                s.slots[own].weight = a_own;
+                if s.comm_size[own] == 0 {
+                    s.empty.push(own as u32);
+                }
+                s.comm_size[target] += 1;
+                s.slots[target].weight += a;
+                membership[v] = target as u32;
+                moved = true;
+                gained += gain;
+                candidates.push(v as u32);
+            }
+            // Wake the neighbours of the nodes that moved.
+            for &v in &candidates {
+                let target = membership[v as usize];
+                let (targets, _) = g.row(v as usize);
+                for &u in targets {
+                    if membership[u as usize] != target {
+                        s.in_queue[u as usize] = true;
+                    }
+                }
+            }
+        }
+    }
+    s.queue = candidates;
+    s.proposals = proposals;
+    (moved, gained)
 }
 
 /// Reusable buffers of the refinement of one community.
@@ -1120,6 +1465,219 @@ mod tests {
         let four = rayon::ThreadPoolBuilder::new().num_threads(4).build()?.install(|| leiden.run(&graph));
         assert_eq!(one, four);
         assert!(one.quality() > 0.5);
+        Ok(())
+    }
+
+    /// The whole graph as a level with modularity node weights; returns the level and
+    /// `gamma` for resolution 1.
+    fn whole_level(graph: &WeightedGraph) -> (Level, f64) {
+        let level = Level {
+            offsets: graph.offsets.clone(),
+            targets: graph.targets.clone(),
+            weights: graph.weights.clone(),
+            node_weight: graph.strengths.clone(),
+        };
+        let m = graph.total_weight();
+        (level, if m > 0.0 { 1.0 / (2.0 * m) } else { 0.0 })
+    }
+
+    /// The engine's objective `Σ_c [e_c − gamma/2 · A_c²]` (self loops left out: constant).
+    fn objective(g: View<'_>, membership: &[u32], gamma: f64) -> f64 {
+        let n = g.node_count();
+        let mut internal = vec![0.0; n];
+        let mut weight = vec![0.0; n];
+        for v in 0..n {
+            let c = membership[v] as usize;
+            weight[c] += g.node_weight[v];
+            let (targets, weights) = g.row(v);
+            for (&u, &w) in targets.iter().zip(weights) {
+                if membership[u as usize] as usize == c {
+                    internal[c] += w / 2.0;
+                }
+            }
+        }
+        internal.iter().zip(&weight).map(|(e, a)| e - gamma / 2.0 * a * a).sum()
+    }
+
+    /// The largest objective gain of moving one node to a neighbour's community or an empty
+    /// one.
+    fn best_single_move(g: View<'_>, membership: &[u32], gamma: f64) -> f64 {
+        let base = objective(g, membership, gamma);
+        let n = g.node_count();
+        let mut best = f64::NEG_INFINITY;
+        let mut trial = membership.to_vec();
+        let used: std::collections::BTreeSet<u32> = membership.iter().copied().collect();
+        let fresh = (0..n as u32).find(|c| !used.contains(c));
+        for v in 0..n {
+            let (targets, _) = g.row(v);
+            let mut options: Vec<u32> = targets.iter().map(|&u| membership[u as usize]).collect();
+            options.extend(fresh);
+            for c in options {
+                if c != membership[v] {
+                    trial[v] = c;
+                    best = best.max(objective(g, &trial, gamma) - base);
+                    trial[v] = membership[v];
+                }
+            }
+        }
+        best
+    }
+
+    fn arb_graph() -> impl Strategy<Value = (usize, Vec<(u32, u32, f64)>, Vec<u32>)> {
+        (2usize..=48).prop_flat_map(|n| {
+            let edge = (0..n as u32, 0..n as u32, prop_oneof![Just(1.0), 0.05f64..5.0]);
+            (Just(n), proptest::collection::vec(edge, 0..=(4 * n)), proptest::collection::vec(0..n as u32, n))
+        })
+    }
+
+    use proptest::prelude::{
+        Just, ProptestConfig, Strategy, any, prop_assert, prop_assert_eq, prop_oneof, proptest,
+    };
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Colour-class moving against the queue: both report exactly the quality they gain,
+        /// never lose quality, and the colouring is proper.
+        #[test]
+        fn coloured_moving_is_exact_and_monotone_like_queue_moving(
+            (n, edges, start) in arb_graph(),
+            resolution in prop_oneof![Just(0.5), Just(1.0), Just(2.0)],
+            seed in any::<u64>(),
+        ) {
+            let graph = WeightedGraph::from_edges(n, edges)?;
+            let (level, gamma) = whole_level(&graph);
+            let gamma = gamma * resolution;
+            let g = level.view();
+            let colours = Colouring::new(g);
+            prop_assert_eq!(colours.nodes.len(), n);
+            let mut colour = vec![usize::MAX; n];
+            for c in 0..colours.classes() {
+                for &v in colours.class(c) {
+                    prop_assert_eq!(colour[v as usize], usize::MAX);
+                    colour[v as usize] = c;
+                }
+            }
+            for v in 0..n {
+                let (targets, _) = g.row(v);
+                prop_assert!(targets.iter().all(|&u| colour[u as usize] != colour[v]));
+            }
+            let before = objective(g, &start, gamma);
+            let scale = graph.total_weight().max(1.0);
+            let mut scratch = MoveScratch::default();
+            let mut coloured = start.clone();
+            let (moved_c, gain_c) = move_nodes_coloured(g, &colours, &mut coloured, gamma, &mut scratch);
+            let mut queued = start.clone();
+            let (moved_q, gain_q) = move_nodes(g, &mut queued, gamma, &mut Rng::new(seed), &mut scratch);
+            for (membership, moved, gain) in [(&coloured, moved_c, gain_c), (&queued, moved_q, gain_q)] {
+                prop_assert!(membership.iter().all(|&c| (c as usize) < n));
+                let after = objective(g, membership, gamma);
+                prop_assert!((after - before - gain).abs() <= 1e-9 * scale, "{} vs {}", after - before, gain);
+                prop_assert!(gain >= 0.0);
+                prop_assert_eq!(moved, membership != &start);
+            }
+            // A pass that moves nothing leaves no improving single move.
+            let mut again = coloured.clone();
+            let (moved, _) = move_nodes_coloured(g, &colours, &mut again, gamma, &mut scratch);
+            if !moved {
+                prop_assert!(best_single_move(g, &coloured, gamma) <= 1e-9 * scale);
+            }
+        }
+
+        /// The parallel evaluation of proposals against the sequential one (the naive reference):
+        /// whatever the chunk size and the thread count, colour-class moving gives the same
+        /// membership and the same gain, to the bit.
+        #[cfg(feature = "rayon")]
+        #[test]
+        fn coloured_moving_in_parallel_equals_sequential(
+            (n, edges, start) in arb_graph(),
+            resolution in prop_oneof![Just(0.5), Just(1.0), Just(2.0)],
+            chunk in 1usize..=4,
+        ) {
+            let graph = WeightedGraph::from_edges(n, edges)?;
+            let (level, gamma) = whole_level(&graph);
+            let gamma = gamma * resolution;
+            let g = level.view();
+            let colours = Colouring::new(g);
+            let run = |threads: usize, chunk: usize| -> Result<(Vec<u32>, bool, u64), proptest::test_runner::TestCaseError> {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+                let mut membership = start.clone();
+                let mut scratch = MoveScratch::default();
+                let (moved, gain) = pool.install(|| {
+                    move_nodes_coloured_in_chunks(g, &colours, &mut membership, gamma, &mut scratch, chunk)
+                });
+                Ok((membership, moved, gain.to_bits()))
+            };
+            let sequential = run(1, usize::MAX)?;
+            prop_assert_eq!(&run(3, chunk)?, &sequential);
+            prop_assert_eq!(&run(2, chunk)?, &sequential);
+            prop_assert_eq!(&run(1, chunk)?, &sequential);
+        }
+
+        /// Whole runs with every level moved colour class by colour class and with none: both
+        /// give connected, node-optimal partitions, never below their first iteration.
+        #[test]
+        fn coloured_and_queue_runs_are_both_valid(
+            (n, edges, _) in arb_graph(),
+            quality in prop_oneof![Just(crate::leiden::Quality::Modularity), Just(crate::leiden::Quality::Cpm)],
+            resolution in prop_oneof![Just(0.05), Just(0.5), Just(1.0)],
+            seed in any::<u64>(),
+        ) {
+            let graph = WeightedGraph::from_edges(n, edges)?;
+            let leiden = Leiden::new().quality(quality).resolution(resolution).seed(seed);
+            for coloured_min in [0, usize::MAX] {
+                let full = leiden.solve_with(&graph, None, coloured_min);
+                let first = leiden.clone().max_iterations(1).solve_with(&graph, None, coloured_min);
+                let scale = full.quality().abs().max(1.0);
+                prop_assert!(full.quality() >= first.quality() - 1e-12 * scale);
+                let mut labels = full.membership().to_vec();
+                let level = Level {
+                    offsets: graph.offsets.clone(),
+                    targets: graph.targets.clone(),
+                    weights: graph.weights.clone(),
+                    node_weight: vec![0.0; n],
+                };
+                prop_assert!(!split_disconnected(level.view(), &mut labels), "a community is disconnected");
+                let membership = full.membership();
+                let here = crate::leiden::quality(&graph, membership, quality, resolution);
+                let mut trial = membership.to_vec();
+                for v in 0..n {
+                    let options: Vec<u32> =
+                        graph.neighbors(v as u32).map(|(u, _)| membership[u as usize]).chain([n as u32]).collect();
+                    for c in options {
+                        trial[v] = c;
+                        let gain = crate::leiden::quality(&graph, &trial, quality, resolution) - here;
+                        prop_assert!(gain <= 1e-9 * scale, "moving {} to {} gains {}", v, c, gain);
+                    }
+                    trial[v] = membership[v];
+                }
+            }
+        }
+    }
+
+    /// A ring of cliques: both ways of moving find the cliques.
+    #[test]
+    fn coloured_and_queue_runs_find_a_ring_of_cliques() -> Result<(), GraphError> {
+        let (count, size) = (30u32, 6u32);
+        let mut edges = Vec::new();
+        for c in 0..count {
+            let base = c * size;
+            for i in 0..size {
+                for j in i + 1..size {
+                    edges.push((base + i, base + j, 1.0));
+                }
+            }
+            edges.push((base + size - 1, ((c + 1) % count) * size, 1.0));
+        }
+        let graph = WeightedGraph::from_edges((count * size) as usize, edges)?;
+        let expected: Vec<u32> = (0..count * size).map(|v| v / size).collect();
+        for coloured_min in [0, usize::MAX] {
+            let partition = Leiden::new().seed(3).solve_with(&graph, None, coloured_min);
+            assert_eq!(partition.membership(), &expected[..]);
+        }
         Ok(())
     }
 
