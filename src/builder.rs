@@ -290,31 +290,12 @@ impl IndexBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn build_with(self, progress: &mut dyn Progress) -> Result<Index, crate::Error> {
-        if let Some(why) =
-            self.collected.operators.as_ref().and_then(|s| bad_resolution(&s.effective_leiden()))
-        {
-            return Err(crate::Error::Settings(format!(
-                "operator settings: resolution {why}: expected a finite number of at least 0"
-            )));
+        if let Some(settings) = &self.collected.operators {
+            settings.effective_leiden().check().map_err(|e| match e {
+                crate::Error::Settings(why) => crate::Error::Settings(format!("operator settings: {why}")),
+                e => e,
+            })?;
         }
         Ok(crate::pipeline::run(self.collected, progress, None)?.0)
     }
-}
-
-/// What is wrong with a Leiden resolution (`NaN`, `negative`, `infinite`), if anything, read
-/// through Leiden's public settings: with the randomness set aside, the resolution is its one
-/// float, and NaN is the one value not equal to itself.
-#[allow(clippy::eq_op)]
-fn bad_resolution(leiden: &crate::leiden::Leiden) -> Option<&'static str> {
-    let l = leiden.clone().randomness(0.0);
-    if l != l {
-        return Some("NaN");
-    }
-    if l == l.clone().resolution(f64::INFINITY) {
-        return Some("infinite");
-    }
-    if l.resolution_value() == 0.0 && l != l.clone().resolution(0.0) {
-        return Some("negative");
-    }
-    None
 }

@@ -665,6 +665,12 @@ impl Normalizer {
     /// characters, not a common placeholder); it sees the raw Unicode, unfolded. Its output is
     /// checked against the common placeholders too.
     ///
+    /// It should return an error, not panic, on a value it cannot read. Should it panic, the
+    /// CSV reader catches the panic and fails with
+    /// [`IngestError::NormalizerPanic`](crate::error::IngestError::NormalizerPanic) naming the
+    /// line (in either mode); other callers (`IndexBuilder::add`, the Arrow reader) see the
+    /// panic itself.
+    ///
     /// # Examples
     ///
     /// ```

@@ -58,7 +58,7 @@ pub fn at_least_one(s: &str) -> Result<usize, String> {
 
 /// The largest sum of edge weights the `communities` example accepts: the quality functions
 /// multiply node strengths (each at most twice the sum), which must stay finite.
-pub const MAX_TOTAL_WEIGHT: f64 = 1e150;
+pub use sellerlink::leiden::MAX_TOTAL_WEIGHT;
 
 /// Adds an edge weight to the running total, or says why the total is out of range.
 pub fn add_weight(total: &mut f64, weight: f64) -> Result<(), String> {

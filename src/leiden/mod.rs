@@ -98,6 +98,18 @@ use optimise::{COLOURED_MIN_NODES, Engine, HARD_ITERATION_CAP, solve_components}
 // Errors
 // ---------------------------------------------------------------------------------------------
 
+/// The largest total edge weight a [`WeightedGraph`] accepts: the quality functions sum
+/// squared node strengths, which overflow to infinity not far above this.
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::leiden::{GraphError, MAX_TOTAL_WEIGHT, WeightedGraph};
+/// let err = WeightedGraph::from_edges(3, [(0, 1, MAX_TOTAL_WEIGHT), (1, 2, MAX_TOTAL_WEIGHT)]).err();
+/// assert_eq!(err, Some(GraphError::TotalWeightTooLarge));
+/// ```
+pub const MAX_TOTAL_WEIGHT: f64 = 1e150;
+
 /// Why a graph or an initial membership was rejected.
 ///
 /// # Examples
@@ -130,6 +142,9 @@ pub enum GraphError {
     },
     /// The node count does not fit `u32` node ids.
     TooManyNodes,
+    /// The edge weights sum past [`MAX_TOTAL_WEIGHT`], where the quality's sums of squared
+    /// strengths would overflow to infinity.
+    TotalWeightTooLarge,
     /// An initial membership does not have one entry per node.
     MembershipLength {
         /// The graph's node count.
@@ -144,6 +159,9 @@ impl fmt::Display for GraphError {
         match self {
             Self::NodeOutOfRange { node, node_count } => {
                 write!(f, "node {node} is out of range for a graph of {node_count} nodes")
+            }
+            Self::TotalWeightTooLarge => {
+                write!(f, "the edge weights sum past {MAX_TOTAL_WEIGHT:e}; scale them down")
             }
             Self::BadWeight { source, target, weight } => write!(
                 f,
@@ -381,6 +399,7 @@ impl WeightedGraph {
         let mut counts = vec![0usize; n + 1];
         let edges = edges.into_iter();
         let mut list: Vec<(u32, u32, f64)> = Vec::with_capacity(edges.size_hint().0);
+        let mut total_weight = 0.0f64;
         for (source, target, weight) in edges {
             for node in [source, target] {
                 if node as usize >= n {
@@ -389,6 +408,10 @@ impl WeightedGraph {
             }
             if !weight.is_finite() || weight < 0.0 {
                 return Err(GraphError::BadWeight { source, target, weight });
+            }
+            total_weight += weight;
+            if total_weight > MAX_TOTAL_WEIGHT {
+                return Err(GraphError::TotalWeightTooLarge);
             }
             if weight == 0.0 {
                 continue;
@@ -862,6 +885,32 @@ impl Leiden {
     /// ```
     pub fn seed_value(&self) -> u64 {
         self.seed.unwrap_or(0)
+    }
+
+    /// Checks the settings a run would otherwise repair silently: a resolution that is NaN,
+    /// negative or infinite (`resolution` maps them to 1.0, 0.0 and `f64::MAX`) is an error
+    /// here, for callers that take settings from users.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::Settings`] naming the setting and what is wrong with it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::leiden::Leiden;
+    /// assert!(Leiden::new().resolution(0.5).check().is_ok());
+    /// let err = Leiden::new().resolution(f64::NAN).check().unwrap_err();
+    /// assert!(err.to_string().contains("resolution NaN"));
+    /// ```
+    pub fn check(&self) -> Result<(), crate::Error> {
+        let why = match self.resolution {
+            Some(r) if r.is_nan() => "NaN",
+            Some(r) if r < 0.0 => "negative",
+            Some(r) if r.is_infinite() => "infinite",
+            _ => return Ok(()),
+        };
+        Err(crate::Error::Settings(format!("resolution {why}: expected a finite number of at least 0")))
     }
 
     /// The resolution in force (see [`Leiden::resolution`] for how NaN, negative and infinite
