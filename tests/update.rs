@@ -75,18 +75,18 @@ proptest! {
 #[test]
 fn change_set_reports_merge_split_and_join() {
     let mut b = IndexBuilder::new();
-    for s in ["a1", "a2", "a3"] {
-        b.add(s, "payment", "mule-a", None).unwrap();
-    }
-    for s in ["b1", "b2", "b3"] {
-        b.add(s, "payment", "mule-b", None).unwrap();
+    for i in 1..=7 {
+        b.add(&format!("a{i}"), "payment", "mule-a", None).unwrap();
+        b.add(&format!("b{i}"), "payment", "mule-b", None).unwrap();
     }
     let index = b.build().unwrap();
-    // One thin bridge: linked, but community detection keeps the rings apart; the bridge
-    // store joins one of them.
+    // One thin bridge: a store paying into mule-a that shares a laptop with one b-store. Linked,
+    // but community detection keeps the rings apart (one tie against 8 × 7 pairs); the bridge
+    // store joins ring a.
     let mut u = index.updater();
     u.add("bridge", "payment", "mule-a", None).unwrap();
-    u.add("bridge", "payment", "mule-b", None).unwrap();
+    u.add("bridge", "device", "laptop-x", None).unwrap();
+    u.add("b1", "device", "laptop-x", None).unwrap();
     let (bridged, changes) = u.finish().unwrap();
     assert_eq!(bridged.components().len(), 1);
     assert!(changes.merged.is_empty(), "{changes:?}");
@@ -94,8 +94,8 @@ fn change_set_reports_merge_split_and_join() {
     assert_eq!(changes.joined[0].account, "bridge");
     // Every b-store paying into mule-a too (timed, so expiry can take it back): one operator.
     let mut u = index.updater();
-    for s in ["b1", "b2", "b3"] {
-        u.add(s, "payment", "mule-a", Some(100)).unwrap();
+    for i in 1..=7 {
+        u.add(&format!("b{i}"), "payment", "mule-a", Some(100)).unwrap();
     }
     let (merged, changes) = u.finish().unwrap();
     assert_eq!(merged.clustering().len(), 1);

@@ -33,7 +33,7 @@
 mod coherence;
 mod learn;
 
-pub(crate) use coherence::ACCOUNT_LIMIT;
+pub(crate) use coherence::{ACCOUNT_LIMIT, UNVERIFIED_MAX};
 pub mod policy;
 
 use roaring::RoaringBitmap;

@@ -529,18 +529,26 @@ pub(crate) fn component_edges(
             // here either: one account sharing an artifact with each of N others would cost N².
             let mut uf = UnionFind::new(inside.len());
             first_on.clear();
+            // Accounts with other shared evidence at all (as coherence counts them): when fewer
+            // than two have any, nothing can say whether they are related, and a small artifact
+            // is taken on trust here as it was when judged.
+            let mut informative = 0usize;
             for (i, &l) in inside.iter().enumerate() {
                 let arts = g.artifacts_of(members[l as usize]);
                 if arts.len() > crate::evidence::ACCOUNT_LIMIT {
+                    informative += 1;
                     continue;
                 }
+                let mut has_other = false;
                 for &other in arts {
                     if other == f || ev.is_suppressed(other) || g.degree(other) < 2 {
                         continue;
                     }
+                    has_other = true;
                     let first = *first_on.entry(other).or_insert(i as u32);
                     uf.union(first, i as u32);
                 }
+                informative += usize::from(has_other);
             }
             let labels = Clustering::from_labels(uf.roots()).labels().to_vec();
             let mut sizes = vec![0u32; inside.len()];
@@ -550,7 +558,9 @@ pub(crate) fn component_edges(
             let related = labels.iter().filter(|&&l| sizes[l as usize] >= 2).count();
             let cross = if hub {
                 0.0
-            } else if inside.len() == 2 {
+            } else if inside.len() == 2
+                || (informative < 2 && inside.len() <= crate::evidence::UNVERIFIED_MAX)
+            {
                 1.0
             } else {
                 (related as f64 / inside.len() as f64).max(cross_floor)
