@@ -26,7 +26,7 @@
 //! 64Ki rows: memory grows with the graph, not with the input.
 //!
 //! Every error names the place: the input, the row (0-based, counted over the whole input) and,
-//! for Parquet ([`crate::parquet`]), the row group and the row within it. In an
+//! for Parquet (the `parquet` module), the row group and the row within it. In an
 //! [`IngestReport`] read from Arrow, `examples` carry that 0-based input row where CSV carries a
 //! line number.
 //!
@@ -181,121 +181,7 @@ impl ArrowOptions {
     }
 }
 
-/// Where a row stands in an Arrow or Parquet input.
-///
-/// Displayed as `obs.parquet: row group 3, row 1207 (input row 30017)` for Parquet, where row
-/// group and row are what `pyarrow.parquet.ParquetFile(...).read_row_group(3)[1207]` reads, or
-/// `table: row 30017` for a stream of batches. All numbers are 0-based.
-///
-/// # Examples
-///
-/// ```
-/// use sellerlink::arrow::RowPlace;
-/// let at = RowPlace { path: "obs.parquet".into(), row: 30017, row_group: Some((3, 1207)) };
-/// assert_eq!(at.to_string(), "obs.parquet: row group 3, row 1207 (input row 30017)");
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RowPlace {
-    /// The input (a file, or the name the caller gave a stream).
-    pub path: PathBuf,
-    /// The row, counted over the whole input from 0.
-    pub row: u64,
-    /// For Parquet: the row group and the row within it, from 0.
-    pub row_group: Option<(u64, u64)>,
-}
-
-impl core::fmt::Display for RowPlace {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self.row_group {
-            Some((g, r)) => {
-                write!(f, "{}: row group {g}, row {r} (input row {})", self.path.display(), self.row)
-            }
-            None => write!(f, "{}: row {}", self.path.display(), self.row),
-        }
-    }
-}
-
-/// Why reading observations from Arrow or Parquet, or writing clusters to Parquet, failed.
-///
-/// # Examples
-///
-/// ```
-/// use std::sync::Arc;
-/// use sellerlink::IndexBuilder;
-/// use sellerlink::arrow::{ArrowOptions, read_batches};
-/// use sellerlink::arrow::arrow_array::{ArrayRef, RecordBatch, StringArray};
-/// let col = |v: &[&str]| Arc::new(StringArray::from(v.to_vec())) as ArrayRef;
-/// let batch = RecordBatch::try_from_iter([
-///     ("account", col(&["s1", "s2"])),
-///     ("kind", col(&["ip", "ip"])),
-///     ("value", col(&["1.2.3.4", "300.1.1.1"])),
-/// ])?;
-/// let mut b = IndexBuilder::new();
-/// let err = read_batches([Ok(batch)], "table", &ArrowOptions::strict(), &mut b).unwrap_err();
-/// assert_eq!(err.to_string(), "table: row 1: field value: invalid ip: not an IPv4 or IPv6 address");
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum TableError {
-    /// The file could not be opened, read or written.
-    #[error("{path}: {cause}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        cause: std::io::Error,
-    },
-    /// The input is not readable as a table (not a Parquet file, say).
-    #[error("{path}: {reason}")]
-    Format {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        reason: String,
-    },
-    /// The columns do not hold observations: a required one is missing, appears twice or has a
-    /// type this reader does not take.
-    #[error("{path}: columns: {reason}")]
-    Schema {
-        /// The input.
-        path: PathBuf,
-        /// Why.
-        reason: String,
-    },
-    /// Decoding the input failed at this row (a damaged page, say).
-    #[error("{at}: {reason}")]
-    Decode {
-        /// Where reading stopped.
-        at: RowPlace,
-        /// Why.
-        reason: String,
-    },
-    /// A row is not an observation (a null field).
-    #[error("{at}: {reason}")]
-    Record {
-        /// Where.
-        at: RowPlace,
-        /// Why.
-        reason: String,
-    },
-    /// A row's field is invalid.
-    #[error("{at}: {cause}")]
-    Observation {
-        /// Where.
-        at: RowPlace,
-        /// Why.
-        cause: ObservationError,
-    },
-    /// Lenient mode gave up: more rejections than the configured limit.
-    #[error("{at}: more than {limit} rejected rows; the input is probably not observations")]
-    TooManyRejections {
-        /// Where it gave up.
-        at: RowPlace,
-        /// The limit.
-        limit: u64,
-    },
-}
+pub use crate::error::{RowPlace, TableError};
 
 /// Reads observations from Arrow record batches into `builder`; `path` names the input in
 /// errors. See the [module docs](self) for the columns and types.

@@ -193,7 +193,7 @@ impl IndexBuilder {
     ///
     /// When a custom normaliser ([`Normalizer::custom`]) panics, the panic goes on to the
     /// caller, as any callback's does; nothing is added, and the builder stays usable (a new
-    /// kind name stays registered). Reading CSV ([`crate::ingest`]) turns such a panic into an
+    /// kind name stays registered). Reading CSV (the `ingest` module) turns such a panic into an
     /// error naming the line instead.
     ///
     /// # Examples
@@ -291,10 +291,10 @@ impl IndexBuilder {
     /// ```
     pub fn build_with(self, progress: &mut dyn Progress) -> Result<Index, crate::Error> {
         if let Some(settings) = &self.collected.operators {
-            settings.effective_leiden().check().map_err(|e| match e {
-                crate::Error::Settings(why) => crate::Error::Settings(format!("operator settings: {why}")),
-                e => e,
-            })?;
+            settings
+                .effective_leiden()
+                .check()
+                .map_err(|why| crate::Error::Settings(format!("operator settings: {why}")))?;
         }
         Ok(crate::pipeline::run(self.collected, progress, None)?.0)
     }

@@ -4,7 +4,7 @@
 //! target only once everything is written and synced, so that a failed write neither destroys
 //! the previous file nor leaves a partial one: the temporary file is removed on failure (and on
 //! a panic). [`TempPath`] is the same guard for writers that want a path of their own (such as
-//! [`crate::snapshot::save_path`]).
+//! `snapshot::save_path`).
 //!
 //! The temporary file is named `.NAME.PID.N.tmp` beside the target, so the rename stays within
 //! one file system and is atomic where the platform's rename is (POSIX).

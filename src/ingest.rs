@@ -871,7 +871,7 @@ pub(crate) enum Refusal {
 
 /// New kind names: registered (and listed) or refused (when kinds are declared), and counted
 /// at the start of the read for the column mix-up check. Shared by the CSV reader and the Arrow
-/// one ([`crate::arrow`]), so that both treat kinds alike.
+/// one (the `arrow` module), so that both treat kinds alike.
 pub(crate) struct KindGate {
     declared: Option<Vec<String>>,
     /// A column mix-up is an error (else a warning).

@@ -121,7 +121,7 @@ pub enum KindError {
     #[error("more than 256 distinct kinds")]
     TooMany,
     /// A custom kind that the reader was told to refuse unless declared (see
-    /// [`CsvOptions::declare_kinds`](crate::ingest::CsvOptions::declare_kinds)); with the
+    /// `CsvOptions::declare_kinds` in the `ingest` module); with the
     /// built-in kind it is probably a misspelling of, if any (see [`suggest`]).
     #[error("{}", undeclared(name, *suggestion))]
     Undeclared {

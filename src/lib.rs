@@ -145,6 +145,7 @@ pub mod score;
 pub mod set;
 pub mod snapshot;
 pub mod time;
+mod unionfind;
 pub mod update;
 
 pub use builder::IndexBuilder;

@@ -666,8 +666,7 @@ impl Normalizer {
     /// checked against the common placeholders too.
     ///
     /// It should return an error, not panic, on a value it cannot read. Should it panic, the
-    /// CSV reader catches the panic and fails with
-    /// [`IngestError::NormalizerPanic`](crate::error::IngestError::NormalizerPanic) naming the
+    /// CSV reader catches the panic and fails with `IngestError::NormalizerPanic` naming the
     /// line (in either mode); other callers (`IndexBuilder::add`, the Arrow reader) see the
     /// panic itself.
     ///

@@ -52,7 +52,7 @@ use roaring::RoaringBitmap;
 use crate::graph::Graph;
 use crate::id::{AccountId, ArtifactId};
 use crate::intern::NameOrder;
-use crate::link::UnionFind;
+use crate::unionfind::UnionFind;
 
 /// The most accounts of one artifact that its judgement reads.
 pub(crate) const SAMPLE: usize = 64;

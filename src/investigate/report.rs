@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use crate::graph::NO_TIME;
 use crate::id::{AccountId, ArtifactId, ClusterId};
 use crate::index::{Index, Level};
-use crate::link::UnionFind;
 use crate::policy::Strength;
+use crate::unionfind::UnionFind;
 
 /// Rings larger than this get no exact density or weakest joint (their cost is quadratic).
 ///

@@ -142,6 +142,11 @@ pub enum GraphError {
     },
     /// The node count does not fit `u32` node ids.
     TooManyNodes,
+    /// A resolution that is NaN, negative or infinite (see [`Leiden::check`]).
+    BadResolution {
+        /// The resolution given.
+        resolution: f64,
+    },
     /// The edge weights sum past [`MAX_TOTAL_WEIGHT`], where the quality's sums of squared
     /// strengths would overflow to infinity.
     TotalWeightTooLarge,
@@ -159,6 +164,16 @@ impl fmt::Display for GraphError {
         match self {
             Self::NodeOutOfRange { node, node_count } => {
                 write!(f, "node {node} is out of range for a graph of {node_count} nodes")
+            }
+            Self::BadResolution { resolution } => {
+                let why = if resolution.is_nan() {
+                    "NaN"
+                } else if *resolution < 0.0 {
+                    "negative"
+                } else {
+                    "infinite"
+                };
+                write!(f, "resolution {why}: expected a finite number of at least 0")
             }
             Self::TotalWeightTooLarge => {
                 write!(f, "the edge weights sum past {MAX_TOTAL_WEIGHT:e}; scale them down")
@@ -893,7 +908,7 @@ impl Leiden {
     ///
     /// # Errors
     ///
-    /// [`crate::Error::Settings`] naming the setting and what is wrong with it.
+    /// [`GraphError::BadResolution`].
     ///
     /// # Examples
     ///
@@ -903,14 +918,13 @@ impl Leiden {
     /// let err = Leiden::new().resolution(f64::NAN).check().unwrap_err();
     /// assert!(err.to_string().contains("resolution NaN"));
     /// ```
-    pub fn check(&self) -> Result<(), crate::Error> {
-        let why = match self.resolution {
-            Some(r) if r.is_nan() => "NaN",
-            Some(r) if r < 0.0 => "negative",
-            Some(r) if r.is_infinite() => "infinite",
-            _ => return Ok(()),
-        };
-        Err(crate::Error::Settings(format!("resolution {why}: expected a finite number of at least 0")))
+    pub fn check(&self) -> Result<(), GraphError> {
+        match self.resolution {
+            Some(r) if r.is_nan() || r < 0.0 || r.is_infinite() => {
+                Err(GraphError::BadResolution { resolution: r })
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The resolution in force (see [`Leiden::resolution`] for how NaN, negative and infinite

@@ -25,10 +25,9 @@
 //! bounds; memory: the union-find (5 bytes per account) plus 8 bytes per emitted weak pair.
 
 mod relink;
-mod unionfind;
 
+pub(crate) use crate::unionfind::UnionFind;
 pub(crate) use relink::{Prior, relink};
-pub(crate) use unionfind::UnionFind;
 
 use crate::cluster::Clustering;
 use crate::evidence::{Evidence, artifact_pairs, for_each_time_group, group_key, unpair};

@@ -52,7 +52,7 @@ use crate::graph::{Graph, NO_TIME};
 use crate::id::{AccountId, ArtifactId, ClusterId};
 use crate::intern::NameOrder;
 use crate::leiden::{Leiden, Quality, WeightedGraph};
-use crate::link::UnionFind;
+use crate::unionfind::UnionFind;
 
 /// Artifacts with at most this many accounts in a component contribute every pair explicitly.
 ///

@@ -1,4 +1,5 @@
-//! The union-find (disjoint-set forest) that linking runs on.
+//! The union-find (disjoint-set forest) that linking runs on, and that coherence, operators
+//! and reports use for their own small groupings.
 
 /// A union-find over `u32` elements: a thin wrapper over petgraph's `UnionFind` (union by rank,
 /// path splitting, unchecked indexing behind its own bounds assertion), which measured faster
