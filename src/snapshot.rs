@@ -496,7 +496,15 @@ fn rebuild(
         return Err(invalid("placeholders"));
     }
     for (i, &(name, norm)) in p.kinds.iter().enumerate() {
-        let mut normalizer = Normalizer::builtin(norm).unwrap_or(Normalizer::Text);
+        // A custom normaliser comes back under its own name, normalising with the text rule
+        // until its closure is registered again; keeping the name means a save writes what was
+        // loaded, and its values stay unchecked (they were made by the closure) on every load.
+        let mut normalizer = Normalizer::builtin(norm).unwrap_or_else(|| {
+            Normalizer::custom(norm, |raw| {
+                let mut out = String::new();
+                Normalizer::Text.normalize(raw, &mut out).map(|()| out)
+            })
+        });
         if let Some(extra) = placeholders.get(i).filter(|v| !v.is_empty()) {
             let set = crate::normalize::Placeholders::new().values(extra.iter().copied());
             normalizer = normalizer.with_placeholders(set).map_err(|_| invalid("placeholders"))?;
