@@ -163,6 +163,14 @@ fn check_snapshot_bytes(bytes: &[u8]) {
     assert_eq!(back.artifact_count(), index.artifact_count(), "artifacts changed by save and load");
     assert_eq!(snapshot::save(&back).expect("a reloaded index saves"), saved, "saving is canonical");
 
+    // A kind with a custom normaliser (its closure is not in the file) holds values only that
+    // closure makes: no build here can make them again.
+    let kinds = index.kinds();
+    if (0..kinds.len()).any(|k| {
+        matches!(kinds.normalizer(sellerlink::KindId::must(k)), sellerlink::normalize::Normalizer::Custom(..))
+    }) {
+        return;
+    }
     let mut b =
         IndexBuilder::new().policy(index.policy().clone()).operators(index.operator_settings().cloned());
     for f in (0..index.artifact_count() as u32).map(sellerlink::ArtifactId::from_u32) {
