@@ -537,6 +537,7 @@ fn rebuild(
         if p.ev_time.len() != p.ev_acc.len() {
             return Err(invalid("use times"));
         }
+        let mut seen: Vec<AccountId> = Vec::new();
         for f in 0..n_art {
             let r = p.ev_off[f] as usize..p.ev_off[f + 1] as usize;
             let (acc, time) = (&p.ev_acc[r.clone()], &p.ev_time[r]);
@@ -545,11 +546,16 @@ fn rebuild(
             let in_range = time
                 .iter()
                 .all(|&t| t == NO_TIME || (crate::time::MIN_TIME..=crate::time::MAX_TIME).contains(&t));
-            if !sorted
-                || !in_range
-                || !acc.iter().all(|a| distinct.binary_search(a).is_ok())
-                || acc.len() < distinct.len()
-            {
+            // The uses name exactly the artifact's accounts: each use one of them, each of
+            // them in a use (a build records every account's uses).
+            let covers = acc == distinct || {
+                seen.clear();
+                seen.extend_from_slice(acc);
+                seen.sort_unstable();
+                seen.dedup();
+                seen.as_slice() == distinct
+            };
+            if !sorted || !in_range || !covers {
                 return Err(invalid("artifact uses"));
             }
         }
