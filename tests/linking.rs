@@ -207,6 +207,36 @@ fn naive_judgement(
             }
         }
     }
+    // Artifacts of two accounts: detached (the later account) when both belong to other
+    // entities, each related outside f by two or more accepted artifacts and nothing related to
+    // the first leading back to the second.
+    let accepted = |g: &Key| !by_degree(g) && !rejected.contains(g);
+    for f in arts.keys().filter(|k| arts[*k].len() == 2 && !by_degree(k)) {
+        let (accounts, label, _, _, lone_out) = groups(f, &rejected);
+        if label[0] == label[1] || lone_out.iter().any(|&c| c < 2) {
+            continue;
+        }
+        let (x, y) = (accounts[0], accounts[1]);
+        let y_arts: BTreeSet<&Key> = arts
+            .iter()
+            .filter(|(g, users)| *g != f && accepted(g) && users.contains_key(y))
+            .map(|(g, _)| g)
+            .collect();
+        let leads_back = arts.iter().any(|(g, users)| {
+            g != f
+                && users.contains_key(x)
+                && users.len() >= 2
+                && users.len() <= 32
+                && accepted(g)
+                && (y_arts.contains(g)
+                    || users.keys().filter(|z| z.as_str() != x).any(|z| {
+                        arts.iter().any(|(h, hu)| h != g && hu.contains_key(z) && y_arts.contains(h))
+                    }))
+        });
+        if !leads_back {
+            detached.insert((f.clone(), y.to_string()));
+        }
+    }
     suppressed.extend(rejected);
     (suppressed, detached)
 }

@@ -45,7 +45,13 @@
 //!   artifact costs `O(Σ_f min(d_f, SAMPLE) · ACCOUNT_LIMIT)` at worst, and about
 //!   `Σ_f min(d_f, SAMPLE) · 6` on marketplace data.
 //!
-//! Artifacts of two accounts are not judged: there is no third account to relate.
+//! Artifacts of two accounts are not judged for coherence (there is no third account to
+//! relate), but the lone-account rule applies to them: when both accounts belong to other
+//! entities (each related elsewhere by two or more accepted artifacts, and nothing related to
+//! one leads back to the other), the artifact links nobody. A document sold to two rings and
+//! used once by each no longer joins them (hostile 40k market with brokers twice as common:
+//! component F1 0.50 -> 0.59), and people who moved (pseudopeople_w2) lose nothing by it
+//! (components 0.739 -> 0.798).
 
 use roaring::RoaringBitmap;
 
@@ -240,6 +246,33 @@ pub(crate) fn judge(
     };
     #[cfg(not(feature = "rayon"))]
     let mut detached: Vec<(ArtifactId, AccountId)> = candidates.iter().flat_map(detach).collect();
+    // Artifacts of two accounts have no third to relate, so they are not judged above; but two
+    // accounts that each belong to another entity (related elsewhere by two or more accepted
+    // artifacts, and nothing they are related to leads back to the other) are two entities
+    // that happen to share it: a document sold to two rings, used once by each.
+    {
+        let pair = |&f: &ArtifactId| -> Option<(ArtifactId, AccountId)> {
+            let accounts = graph.accounts_of(f);
+            let groups = Groups::new(graph, &first, f, accounts, &usable, |g| !rejected.contains(g.as_u32()));
+            groups.strangers(graph, f, |g| usable(g) && !rejected.contains(g.as_u32())).then(|| {
+                // Detach the account later in name order: the artifact then links nobody.
+                let later =
+                    if order.rank(accounts[0]) < order.rank(accounts[1]) { accounts[1] } else { accounts[0] };
+                (f, later)
+            })
+        };
+        let pairs: Vec<ArtifactId> = (0..graph.artifact_count() as u32)
+            .map(ArtifactId::from_u32)
+            .filter(|&f| graph.degree(f) == 2 && candidate(f))
+            .collect();
+        #[cfg(feature = "rayon")]
+        {
+            use rayon::prelude::*;
+            detached.extend(pairs.par_iter().with_min_len(256).filter_map(pair).collect::<Vec<_>>());
+        }
+        #[cfg(not(feature = "rayon"))]
+        detached.extend(pairs.iter().filter_map(pair));
+    }
     detached.extend(
         secondary
             .into_iter()
@@ -439,6 +472,26 @@ impl<'a> Groups<'a> {
             }
         }
         out
+    }
+
+    /// For an artifact of two accounts: true when both belong to other entities (each related
+    /// outside `f` by at least [`LONE_MIN`] accepted artifacts, and nothing related to the
+    /// first leads back to the second).
+    fn strangers(&self, graph: &Graph, f: ArtifactId, accepted: impl Fn(ArtifactId) -> bool) -> bool {
+        if self.accounts.len() != 2 || self.root[0] == self.root[1] {
+            return false;
+        }
+        if self.related_outside.iter().any(|&c| c < LONE_MIN) {
+            return false;
+        }
+        let other = self.accounts[1];
+        let arts = graph.artifacts_of(other);
+        if arts.len() > ACCOUNT_LIMIT {
+            return false;
+        }
+        let other_arts: ahash::AHashSet<ArtifactId> =
+            arts.iter().copied().filter(|&g| g != f && accepted(g)).collect();
+        !self.leads_back(graph, f, self.accounts[0], &other_arts, &accepted)
     }
 
     /// True when an account related to `x` outside `f` (through an accepted artifact of
