@@ -254,12 +254,14 @@ pub(crate) fn judge(
         let pair = |&f: &ArtifactId| -> Option<(ArtifactId, AccountId)> {
             let accounts = graph.accounts_of(f);
             let groups = Groups::new(graph, &first, f, accounts, &usable, |g| !rejected.contains(g.as_u32()));
-            groups.strangers(graph, f, |g| usable(g) && !rejected.contains(g.as_u32())).then(|| {
-                // Detach the account later in name order: the artifact then links nobody.
-                let later =
-                    if order.rank(accounts[0]) < order.rank(accounts[1]) { accounts[1] } else { accounts[0] };
-                (f, later)
-            })
+            // The two in name order (ids are not, after an update), so that the judgement does
+            // not depend on how ids were assigned.
+            let (first, later) =
+                if order.rank(accounts[0]) < order.rank(accounts[1]) { (0, 1) } else { (1, 0) };
+            groups
+                .strangers(graph, f, (first, later), |g| usable(g) && !rejected.contains(g.as_u32()))
+                // Detach the later one: the artifact then links nobody.
+                .then(|| (f, accounts[later]))
         };
         let pairs: Vec<ArtifactId> = (0..graph.artifact_count() as u32)
             .map(ArtifactId::from_u32)
@@ -308,8 +310,8 @@ struct Groups<'a> {
     /// Per account: true when evidence relating it to others of `f` also reaches accounts that
     /// do not use `f` (its group is part of something larger than `f`).
     reaches_out: Vec<bool>,
-    /// Per account: true when accepted evidence relates it to accounts outside `f` (and, if
-    /// it is alone in its group, to none of `f`'s).
+    /// Per account: how many accepted artifacts relate it to accounts outside `f` and to none
+    /// of `f`'s other accounts (saturating).
     related_outside: Vec<u8>,
 }
 
@@ -474,24 +476,31 @@ impl<'a> Groups<'a> {
         out
     }
 
-    /// For an artifact of two accounts: true when both belong to other entities (each related
-    /// outside `f` by at least [`LONE_MIN`] accepted artifacts, and nothing related to the
-    /// first leads back to the second).
-    fn strangers(&self, graph: &Graph, f: ArtifactId, accepted: impl Fn(ArtifactId) -> bool) -> bool {
+    /// For an artifact of two accounts (`first` and `later` their positions, in name order):
+    /// true when both belong to other entities (each related outside `f` by at least
+    /// [`LONE_MIN`] accepted artifacts, and nothing related to the first leads back to the
+    /// later one).
+    fn strangers(
+        &self,
+        graph: &Graph,
+        f: ArtifactId,
+        (first, later): (usize, usize),
+        accepted: impl Fn(ArtifactId) -> bool,
+    ) -> bool {
         if self.accounts.len() != 2 || self.root[0] == self.root[1] {
             return false;
         }
         if self.related_outside.iter().any(|&c| c < LONE_MIN) {
             return false;
         }
-        let other = self.accounts[1];
+        let other = self.accounts[later];
         let arts = graph.artifacts_of(other);
         if arts.len() > ACCOUNT_LIMIT {
             return false;
         }
         let other_arts: ahash::AHashSet<ArtifactId> =
             arts.iter().copied().filter(|&g| g != f && accepted(g)).collect();
-        !self.leads_back(graph, f, self.accounts[0], &other_arts, &accepted)
+        !self.leads_back(graph, f, self.accounts[first], &other_arts, &accepted)
     }
 
     /// True when an account related to `x` outside `f` (through an accepted artifact of
