@@ -110,36 +110,26 @@ fn main() {
             spinner.0.finish_and_clear();
             index
         }
-        (Some(base), Some(input)) if common::is_parquet(input) => {
-            let t = Instant::now();
-            let mut updater = base.updater();
-            // The snapshot's kinds are known; others must be declared as for a build.
-            let declared = common::declared(&args.read, &[]);
-            let options = common::arrow_options(args.read.strict, declared.as_deref());
-            report = updater.read_parquet_path(input, &options).unwrap_or_else(|e| common::fail(e));
-            common::print_report(input, &report);
-            timings.push(("load".into(), t.elapsed()));
-            let t = Instant::now();
-            let (next, c) = updater.finish().unwrap_or_else(|e| common::fail(e));
-            timings.push(("update".into(), t.elapsed()));
-            changes = Some(c);
-            next
-        }
         (Some(base), Some(input)) => {
             let t = Instant::now();
             let mut updater = base.updater();
             // The snapshot's kinds are known; others must be declared as for a build.
             let declared = common::declared(&args.read, &[]);
-            let options = common::options(args.read.strict, declared.as_deref());
-            let file = std::fs::File::open(input)
-                .unwrap_or_else(|e| common::fail(format!("{}: {e}", input.display())));
-            let options = match file.metadata() {
-                Ok(m) => options.size_hint(m.len()),
-                Err(_) => options,
+            report = if common::is_parquet(input) {
+                let options = common::arrow_options(args.read.strict, declared.as_deref());
+                updater.read_parquet_path(input, &options).unwrap_or_else(|e| common::fail(e))
+            } else {
+                let options = common::options(args.read.strict, declared.as_deref());
+                let file = std::fs::File::open(input)
+                    .unwrap_or_else(|e| common::fail(format!("{}: {e}", input.display())));
+                let options = match file.metadata() {
+                    Ok(m) => options.size_hint(m.len()),
+                    Err(_) => options,
+                };
+                updater
+                    .read_csv(std::io::BufReader::new(file), input, &options)
+                    .unwrap_or_else(|e| common::fail(e))
             };
-            report = updater
-                .read_csv(std::io::BufReader::new(file), input, &options)
-                .unwrap_or_else(|e| common::fail(e));
             common::print_report(input, &report);
             timings.push(("load".into(), t.elapsed()));
             let t = Instant::now();
