@@ -16,6 +16,11 @@ use sellerlink::arrow::ArrowOptions;
 use sellerlink::ingest::{CsvOptions, IngestReport, read_csv};
 use sellerlink::policy::LinkPolicy;
 
+/// Large blocks on transparent huge pages: at 100M observations a build spends more on TLB
+/// misses than on work without them (see the `sellerlink-hugepages` crate docs).
+#[global_allocator]
+static ALLOC: sellerlink_hugepages::HugePages = sellerlink_hugepages::HugePages;
+
 /// How observations are read: the flags every example that reads observations takes, with the
 /// same meaning everywhere. Flattened into an example's arguments (`#[command(flatten)]`), with
 /// its own `--input` where that is optional or has a default, or as part of [`InputArgs`].
