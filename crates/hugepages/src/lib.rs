@@ -120,7 +120,7 @@ mod tests {
     #[test]
     fn blocks_round_trip_through_the_system_allocator() {
         let a = HugePages;
-        for size in [1usize, 4095, THRESHOLD - 1, THRESHOLD, 3 * THRESHOLD + 17] {
+        for size in [2usize, 4095, THRESHOLD - 1, THRESHOLD, 3 * THRESHOLD + 17] {
             let layout = Layout::from_size_align(size, 8).expect("valid layout");
             // SAFETY: a non-zero layout; the block is written within bounds, read back, grown
             // with its layout and freed with the grown one.
