@@ -229,6 +229,30 @@ impl IndexBuilder {
         raw: &str,
         time: i64,
     ) -> Result<(), ObservationError> {
+        let artifact = self.add_artifact(kind, value, raw)?;
+        let c = &mut self.collected;
+        let account = c.accounts.intern(0, account).ok_or(ObservationError::Capacity(Field::Account))?;
+        c.edges.push(Edge { artifact, time, account });
+        Ok(())
+    }
+
+    /// Adds an observation whose account the caller numbered in this builder's account
+    /// interner (the CSV reader numbers accounts in a stage of their own).
+    pub(crate) fn add_numbered(
+        &mut self,
+        account: u32,
+        kind: KindId,
+        value: &str,
+        raw: &str,
+        time: i64,
+    ) -> Result<(), ObservationError> {
+        let artifact = self.add_artifact(kind, value, raw)?;
+        self.collected.edges.push(Edge { artifact, time, account });
+        Ok(())
+    }
+
+    /// Interns a canonical `value` of `kind`, recording its first raw spelling when new.
+    fn add_artifact(&mut self, kind: KindId, value: &str, raw: &str) -> Result<u32, ObservationError> {
         let c = &mut self.collected;
         let artifact =
             c.artifacts.intern(kind.as_u32(), value).ok_or(ObservationError::Capacity(Field::Value))?;
@@ -236,9 +260,7 @@ impl IndexBuilder {
             let raw = raw.trim();
             c.first_written.push(if raw == value { "" } else { raw });
         }
-        let account = c.accounts.intern(0, account).ok_or(ObservationError::Capacity(Field::Account))?;
-        c.edges.push(Edge { artifact, time, account });
-        Ok(())
+        Ok(artifact)
     }
 
     /// The numbers of distinct accounts and artifacts collected so far (for sizing tables).

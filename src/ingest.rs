@@ -42,7 +42,7 @@ use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use crate::builder::IndexBuilder;
-use crate::error::{IngestError, Location, ObservationError};
+use crate::error::{Field, IngestError, Location, ObservationError};
 use crate::kind::{KindError, Kinds};
 use crate::normalize::Normalizer;
 use crate::time::parse_timestamp;
@@ -386,7 +386,13 @@ pub fn read_csv<R: Read + Send>(
     // The producer borrows the kinds registry, so that the builder gets it back whatever
     // happens to the producer.
     let mut kinds = std::mem::take(&mut builder.collected.kinds);
+    // Three stages, each a thread, in order: the producer reads, parses, checks and
+    // normalises; the second numbers the accounts; this thread interns the artifacts and adds
+    // the observations. Accounts are numbered in the order they first appear, exactly as one
+    // thread would number them, so the ids do not depend on the threads.
+    let mut accounts = std::mem::take(&mut builder.collected.accounts);
     let (tx, rx) = std::sync::mpsc::sync_channel::<Msg>(4);
+    let (tx_numbered, rx_numbered) = std::sync::mpsc::sync_channel::<Msg>(4);
     let setup = Setup {
         path: path.clone(),
         strict: !options.lenient,
@@ -395,19 +401,23 @@ pub fn read_csv<R: Read + Send>(
     };
     let result = std::thread::scope(|scope| {
         let kinds = &mut kinds;
+        let accounts = &mut accounts;
+        let size = options.size;
         let producer = scope.spawn(move || produce(reader, setup, kinds, tx));
-        let result = consume(rx, &path, options, builder);
-        match producer.join() {
-            Ok(()) => result,
-            // The producer cannot panic on input (every fault is a value, and a custom
-            // normaliser's panic is caught); should it ever, say so.
-            Err(_) => Err(IngestError::Record {
+        let numberer = scope.spawn(move || number_accounts(rx, tx_numbered, accounts, size));
+        let result = consume(rx_numbered, &path, options, builder);
+        match (producer.join(), numberer.join()) {
+            (Ok(()), Ok(())) => result,
+            // Neither stage can panic on input (every fault is a value, and a custom
+            // normaliser's panic is caught); should one ever, say so.
+            _ => Err(IngestError::Record {
                 at: Location { path: path.clone(), line: 0 },
                 reason: "internal error in the CSV reader".into(),
             }),
         }
     });
     builder.collected.kinds = kinds;
+    builder.collected.accounts = accounts;
     result
 }
 
@@ -431,8 +441,81 @@ struct Batch {
 }
 
 enum Entry {
-    Obs { line: u64, account: (u32, u32), value: (u32, u32), raw: (u32, u32), kind: crate::KindId, time: i64 },
-    Reject { line: u64, reason: String, message: String },
+    /// An observation; `id` is its account's id once the second stage has numbered it.
+    Obs {
+        line: u64,
+        account: (u32, u32),
+        id: u32,
+        value: (u32, u32),
+        raw: (u32, u32),
+        kind: crate::KindId,
+        time: i64,
+    },
+    Reject {
+        line: u64,
+        reason: String,
+        message: String,
+    },
+    /// An observation the account stage could not add (too many accounts).
+    Refused {
+        line: u64,
+        cause: ObservationError,
+    },
+}
+
+/// The second stage: numbers each observation's account, in order, and passes the batch on.
+fn number_accounts(
+    rx: std::sync::mpsc::Receiver<Msg>,
+    tx: std::sync::mpsc::SyncSender<Msg>,
+    accounts: &mut crate::intern::Interner,
+    mut size: Option<u64>,
+) {
+    for msg in rx {
+        let mut batch = match msg {
+            Msg::Batch(b) => b,
+            fail => {
+                let _ = tx.send(fail);
+                return;
+            }
+        };
+        let before = accounts.len();
+        let text = &batch.text;
+        for entry in &mut batch.entries {
+            let full = match entry {
+                Entry::Obs { line, account: (a, b), id, .. } => {
+                    match accounts.intern(0, &text[*a as usize..*b as usize]) {
+                        Some(new) => {
+                            *id = new;
+                            None
+                        }
+                        None => Some(*line),
+                    }
+                }
+                _ => None,
+            };
+            if let Some(line) = full {
+                *entry = Entry::Refused { line, cause: ObservationError::Capacity(Field::Account) };
+            }
+        }
+        if let Some(rows) = size.take().and_then(|total| rows_left(total, batch.bytes, batch.records)) {
+            accounts.reserve((rows * (accounts.len() - before) as f64 / batch.records as f64) as usize);
+        }
+        if tx.send(Msg::Batch(batch)).is_err() {
+            return; // the consumer stopped
+        }
+    }
+}
+
+/// After the first full chunk of a file: about how many rows are left, to size the tables
+/// for the rest at the rates of new accounts and artifacts per row seen so far (an upper
+/// bound: later rows repeat more). Bounded by one row per 16 bytes left, so the room is
+/// proportional to the file. `None` for any other batch.
+fn rows_left(total: u64, bytes: usize, records: u64) -> Option<f64> {
+    if bytes < CHUNK / 2 || records == 0 {
+        return None;
+    }
+    let left = total.saturating_sub(bytes as u64);
+    Some((left as f64 * records as f64 / bytes as f64).min(left as f64 / 16.0))
 }
 
 fn consume(
@@ -452,42 +535,40 @@ fn consume(
         report.records += batch.records;
         report.lines_read += batch.records;
         report.absorb_kinds(batch.new_kinds, batch.warnings);
-        let before = builder.distinct_counts();
+        let (bytes, records) = (batch.bytes, batch.records);
+        let before = builder.distinct_counts().1;
         let text = &batch.text;
         let slice = |(a, b): (u32, u32)| &text[a as usize..b as usize];
         for entry in batch.entries {
-            match entry {
-                Entry::Obs { line, account, value, raw, kind, time } => {
-                    match builder.add_checked(slice(account), kind, slice(value), slice(raw), time) {
-                        Ok(()) => report.accepted += 1,
-                        Err(e) if options.lenient => {
-                            let message =
-                                IngestError::Observation { at: at(line), cause: e.clone() }.to_string();
-                            report.reject(line, e.reason(), message);
-                            check_limit(&report, options, &at, line)?;
+            let refused = match entry {
+                Entry::Obs { line, id, value, raw, kind, time, .. } => {
+                    match builder.add_numbered(id, kind, slice(value), slice(raw), time) {
+                        Ok(()) => {
+                            report.accepted += 1;
+                            continue;
                         }
-                        Err(e) => return Err(IngestError::Observation { at: at(line), cause: e }),
+                        Err(cause) => (line, cause),
                     }
                 }
+                Entry::Refused { line, cause } => (line, cause),
                 Entry::Reject { line, reason, message } => {
                     report.reject(line, reason, message);
                     check_limit(&report, options, &at, line)?;
+                    continue;
                 }
+            };
+            let (line, cause) = refused;
+            if !options.lenient {
+                return Err(IngestError::Observation { at: at(line), cause });
             }
+            let message = IngestError::Observation { at: at(line), cause: cause.clone() }.to_string();
+            report.reject(line, cause.reason(), message);
+            check_limit(&report, options, &at, line)?;
         }
-        // After the first full chunk of a file: size the tables for the rest, at the rates of
-        // new accounts and artifacts per row seen so far (an upper bound: later rows repeat
-        // more). Bounded by one row per 16 bytes left, so the room is proportional to the file.
-        if let Some(total) = size.take().filter(|_| batch.bytes >= CHUNK / 2 && batch.records > 0) {
-            let left = total.saturating_sub(batch.bytes as u64);
-            let rows = (left as f64 * batch.records as f64 / batch.bytes as f64).min(left as f64 / 16.0);
-            let rate = |after: usize, before: usize| (after - before) as f64 / batch.records as f64;
-            let after = builder.distinct_counts();
-            builder.reserve(
-                rows as usize,
-                (rows * rate(after.0, before.0)) as usize,
-                (rows * rate(after.1, before.1)) as usize,
-            );
+        // After the first full chunk: room for the rest (the account stage sizes its own).
+        if let Some(rows) = size.take().and_then(|total| rows_left(total, bytes, records)) {
+            let new = (builder.distinct_counts().1 - before) as f64 / records as f64;
+            builder.reserve(rows as usize, 0, (rows * new) as usize);
         }
     }
     Ok(report)
@@ -793,7 +874,7 @@ impl Reading<'_> {
         self.gate.lines += 1;
         match c.prepare(record, line, self.kinds, &mut self.gate, &mut self.scratch, &mut batch.text) {
             Ok((account, value, raw, kind, time)) => {
-                batch.entries.push(Entry::Obs { line, account, value, raw, kind, time })
+                batch.entries.push(Entry::Obs { line, account, id: u32::MAX, value, raw, kind, time })
             }
             Err(fault) => {
                 let at = self.at(line);
