@@ -229,38 +229,36 @@ impl IndexBuilder {
         raw: &str,
         time: i64,
     ) -> Result<(), ObservationError> {
-        let artifact = self.add_artifact(kind, value, raw)?;
+        let c = &mut self.collected;
+        let artifact = intern_artifact(&mut c.artifacts, &mut c.first_written, kind, value, raw)?;
+        self.add_use(account, artifact, time)
+    }
+
+    /// Adds a use of an artifact already interned in this builder (by [`intern_artifact`] on
+    /// its artifact interner: the CSV reader interns artifacts in a stage of their own).
+    pub(crate) fn add_use(
+        &mut self,
+        account: &str,
+        artifact: u32,
+        time: i64,
+    ) -> Result<(), ObservationError> {
         let c = &mut self.collected;
         let account = c.accounts.intern(0, account).ok_or(ObservationError::Capacity(Field::Account))?;
         c.edges.push(Edge { artifact, time, account });
         Ok(())
     }
 
-    /// Adds an observation whose account the caller numbered in this builder's account
-    /// interner (the CSV reader numbers accounts in a stage of their own).
-    pub(crate) fn add_numbered(
-        &mut self,
-        account: u32,
-        kind: KindId,
-        value: &str,
-        raw: &str,
-        time: i64,
-    ) -> Result<(), ObservationError> {
-        let artifact = self.add_artifact(kind, value, raw)?;
-        self.collected.edges.push(Edge { artifact, time, account });
-        Ok(())
+    /// The artifact interner and first spellings, taken out for a stage of their own; given
+    /// back with [`IndexBuilder::put_artifacts`].
+    pub(crate) fn take_artifacts(&mut self) -> (Interner, StrList) {
+        let c = &mut self.collected;
+        (core::mem::take(&mut c.artifacts), core::mem::take(&mut c.first_written))
     }
 
-    /// Interns a canonical `value` of `kind`, recording its first raw spelling when new.
-    fn add_artifact(&mut self, kind: KindId, value: &str, raw: &str) -> Result<u32, ObservationError> {
-        let c = &mut self.collected;
-        let artifact =
-            c.artifacts.intern(kind.as_u32(), value).ok_or(ObservationError::Capacity(Field::Value))?;
-        if artifact as usize == c.first_written.len() {
-            let raw = raw.trim();
-            c.first_written.push(if raw == value { "" } else { raw });
-        }
-        Ok(artifact)
+    /// Gives back what [`IndexBuilder::take_artifacts`] took.
+    pub(crate) fn put_artifacts(&mut self, (artifacts, first_written): (Interner, StrList)) {
+        self.collected.artifacts = artifacts;
+        self.collected.first_written = first_written;
     }
 
     /// The numbers of distinct accounts and artifacts collected so far (for sizing tables).
@@ -320,4 +318,21 @@ impl IndexBuilder {
         }
         Ok(crate::pipeline::run(self.collected, progress, None)?.0)
     }
+}
+
+/// Interns a canonical `value` of `kind` (`raw` as written), recording its first raw spelling
+/// when it is new; its id.
+pub(crate) fn intern_artifact(
+    artifacts: &mut Interner,
+    first_written: &mut StrList,
+    kind: KindId,
+    value: &str,
+    raw: &str,
+) -> Result<u32, ObservationError> {
+    let artifact = artifacts.intern(kind.as_u32(), value).ok_or(ObservationError::Capacity(Field::Value))?;
+    if artifact as usize == first_written.len() {
+        let raw = raw.trim();
+        first_written.push(if raw == value { "" } else { raw });
+    }
+    Ok(artifact)
 }

@@ -42,7 +42,7 @@ use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use crate::builder::IndexBuilder;
-use crate::error::{Field, IngestError, Location, ObservationError};
+use crate::error::{IngestError, Location, ObservationError};
 use crate::kind::{KindError, Kinds};
 use crate::normalize::Normalizer;
 use crate::time::parse_timestamp;
@@ -387,12 +387,12 @@ pub fn read_csv<R: Read + Send>(
     // happens to the producer.
     let mut kinds = std::mem::take(&mut builder.collected.kinds);
     // Three stages, each a thread, in order: the producer reads, parses, checks and
-    // normalises; the second numbers the accounts; this thread interns the artifacts and adds
-    // the observations. Accounts are numbered in the order they first appear, exactly as one
-    // thread would number them, so the ids do not depend on the threads.
-    let mut accounts = std::mem::take(&mut builder.collected.accounts);
+    // normalises; the second interns the artifacts; this thread numbers the accounts and adds
+    // the uses. Each interner sees the rows in file order, as one thread would, so the ids do
+    // not depend on the threads.
+    let mut artifacts = builder.take_artifacts();
     let (tx, rx) = std::sync::mpsc::sync_channel::<Msg>(4);
-    let (tx_numbered, rx_numbered) = std::sync::mpsc::sync_channel::<Msg>(4);
+    let (tx_interned, rx_interned) = std::sync::mpsc::sync_channel::<Msg>(4);
     let setup = Setup {
         path: path.clone(),
         strict: !options.lenient,
@@ -401,12 +401,12 @@ pub fn read_csv<R: Read + Send>(
     };
     let result = std::thread::scope(|scope| {
         let kinds = &mut kinds;
-        let accounts = &mut accounts;
+        let artifacts = &mut artifacts;
         let size = options.size;
         let producer = scope.spawn(move || produce(reader, setup, kinds, tx));
-        let numberer = scope.spawn(move || number_accounts(rx, tx_numbered, accounts, size));
-        let result = consume(rx_numbered, &path, options, builder);
-        match (producer.join(), numberer.join()) {
+        let interner = scope.spawn(move || intern_artifacts(rx, tx_interned, artifacts, size));
+        let result = consume(rx_interned, &path, options, builder);
+        match (producer.join(), interner.join()) {
             (Ok(()), Ok(())) => result,
             // Neither stage can panic on input (every fault is a value, and a custom
             // normaliser's panic is caught); should one ever, say so.
@@ -417,7 +417,7 @@ pub fn read_csv<R: Read + Send>(
         }
     });
     builder.collected.kinds = kinds;
-    builder.collected.accounts = accounts;
+    builder.put_artifacts(artifacts);
     result
 }
 
@@ -441,7 +441,7 @@ struct Batch {
 }
 
 enum Entry {
-    /// An observation; `id` is its account's id once the second stage has numbered it.
+    /// An observation; `id` is its artifact's id once the second stage has interned it.
     Obs {
         line: u64,
         account: (u32, u32),
@@ -456,18 +456,18 @@ enum Entry {
         reason: String,
         message: String,
     },
-    /// An observation the account stage could not add (too many accounts).
+    /// An observation the artifact stage could not add (too many artifacts).
     Refused {
         line: u64,
         cause: ObservationError,
     },
 }
 
-/// The second stage: numbers each observation's account, in order, and passes the batch on.
-fn number_accounts(
+/// The second stage: interns each observation's artifact, in order, and passes the batch on.
+fn intern_artifacts(
     rx: std::sync::mpsc::Receiver<Msg>,
     tx: std::sync::mpsc::SyncSender<Msg>,
-    accounts: &mut crate::intern::Interner,
+    (artifacts, first_written): &mut (crate::intern::Interner, crate::intern::StrList),
     mut size: Option<u64>,
 ) {
     for msg in rx {
@@ -478,27 +478,34 @@ fn number_accounts(
                 return;
             }
         };
-        let before = accounts.len();
+        let before = artifacts.len();
         let text = &batch.text;
+        let slice = |(a, b): (u32, u32)| &text[a as usize..b as usize];
         for entry in &mut batch.entries {
-            let full = match entry {
-                Entry::Obs { line, account: (a, b), id, .. } => {
-                    match accounts.intern(0, &text[*a as usize..*b as usize]) {
-                        Some(new) => {
+            let refused = match entry {
+                Entry::Obs { line, value, raw, kind, id, .. } => {
+                    match crate::builder::intern_artifact(
+                        artifacts,
+                        first_written,
+                        *kind,
+                        slice(*value),
+                        slice(*raw),
+                    ) {
+                        Ok(new) => {
                             *id = new;
                             None
                         }
-                        None => Some(*line),
+                        Err(cause) => Some((*line, cause)),
                     }
                 }
                 _ => None,
             };
-            if let Some(line) = full {
-                *entry = Entry::Refused { line, cause: ObservationError::Capacity(Field::Account) };
+            if let Some((line, cause)) = refused {
+                *entry = Entry::Refused { line, cause };
             }
         }
         if let Some(rows) = size.take().and_then(|total| rows_left(total, batch.bytes, batch.records)) {
-            accounts.reserve((rows * (accounts.len() - before) as f64 / batch.records as f64) as usize);
+            artifacts.reserve((rows * (artifacts.len() - before) as f64 / batch.records as f64) as usize);
         }
         if tx.send(Msg::Batch(batch)).is_err() {
             return; // the consumer stopped
@@ -536,20 +543,19 @@ fn consume(
         report.lines_read += batch.records;
         report.absorb_kinds(batch.new_kinds, batch.warnings);
         let (bytes, records) = (batch.bytes, batch.records);
-        let before = builder.distinct_counts().1;
+        let before = builder.distinct_counts().0;
         let text = &batch.text;
         let slice = |(a, b): (u32, u32)| &text[a as usize..b as usize];
         for entry in batch.entries {
             let refused = match entry {
-                Entry::Obs { line, id, value, raw, kind, time, .. } => {
-                    match builder.add_numbered(id, kind, slice(value), slice(raw), time) {
-                        Ok(()) => {
-                            report.accepted += 1;
-                            continue;
-                        }
-                        Err(cause) => (line, cause),
+                Entry::Obs { line, account, id, time, .. } => match builder.add_use(slice(account), id, time)
+                {
+                    Ok(()) => {
+                        report.accepted += 1;
+                        continue;
                     }
-                }
+                    Err(cause) => (line, cause),
+                },
                 Entry::Refused { line, cause } => (line, cause),
                 Entry::Reject { line, reason, message } => {
                     report.reject(line, reason, message);
@@ -565,10 +571,10 @@ fn consume(
             report.reject(line, cause.reason(), message);
             check_limit(&report, options, &at, line)?;
         }
-        // After the first full chunk: room for the rest (the account stage sizes its own).
+        // After the first full chunk: room for the rest (the artifact stage sizes its own).
         if let Some(rows) = size.take().and_then(|total| rows_left(total, bytes, records)) {
-            let new = (builder.distinct_counts().1 - before) as f64 / records as f64;
-            builder.reserve(rows as usize, 0, (rows * new) as usize);
+            let new = (builder.distinct_counts().0 - before) as f64 / records as f64;
+            builder.reserve(rows as usize, (rows * new) as usize, 0);
         }
     }
     Ok(report)
