@@ -216,22 +216,36 @@ pub(crate) fn detect(input: &Input<'_>, settings: &OperatorSettings, reuse: Reus
         let s = solve_component(input, &members, &leiden, settings.cross_floor_value());
         (members, s)
     };
+    // Solved in runs of components, each run's results packed into three flat arrays: one
+    // small allocation per component would cost more than the results (14M components at
+    // 100M observations, most of them single accounts).
+    let run = |chunk: &[ClusterId]| -> Packed {
+        let mut out = Packed::default();
+        for c in chunk {
+            let (members, s) = solve(c);
+            let base = out.confidence.len() as u32;
+            out.members.extend_from_slice(&members);
+            out.labels.extend(s.labels.iter().map(|&l| base + l));
+            out.confidence.extend_from_slice(&s.confidence);
+        }
+        out
+    };
     #[cfg(feature = "rayon")]
-    let solved: Vec<(Cow<'_, [AccountId]>, Solved)> = {
+    let solved: Vec<Packed> = {
         use rayon::prelude::*;
-        ids.par_iter().with_min_len(64).map(solve).collect()
+        ids.par_chunks(RUN).map(run).collect()
     };
     #[cfg(not(feature = "rayon"))]
-    let solved: Vec<(Cow<'_, [AccountId]>, Solved)> = ids.iter().map(solve).collect();
+    let solved: Vec<Packed> = ids.chunks(RUN).map(run).collect();
 
     let mut labels = vec![crate::cluster::NO_CLUSTER; input.graph.account_count()];
     let mut confidence_of_label = Vec::new();
-    for (members, s) in &solved {
+    for packed in solved {
         let base = confidence_of_label.len() as u32;
-        for (&a, &l) in members.iter().zip(&s.labels) {
+        for (&a, &l) in packed.members.iter().zip(&packed.labels) {
             labels[a.as_usize()] = base + l;
         }
-        confidence_of_label.extend_from_slice(&s.confidence);
+        confidence_of_label.extend_from_slice(&packed.confidence);
     }
     // Canonical renumbering keeps operator ids independent of component numbering; carry
     // each operator's confidence across it.
@@ -243,6 +257,18 @@ pub(crate) fn detect(input: &Input<'_>, settings: &OperatorSettings, reuse: Reus
         }
     }
     OperatorClustering { clustering, confidence }
+}
+
+/// Components solved per parallel task.
+const RUN: usize = 256;
+
+/// The operators of a run of components, packed: every member, its label (numbered across
+/// the run) and each label's confidence.
+#[derive(Default)]
+struct Packed {
+    members: Vec<AccountId>,
+    labels: Vec<u32>,
+    confidence: Vec<f32>,
 }
 
 /// A component's members in name order (its members come sorted by id, which is name order
