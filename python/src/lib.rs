@@ -10,6 +10,11 @@ mod ffi;
 
 use std::sync::Arc;
 
+/// Large blocks on transparent huge pages (see the `sellerlink-hugepages` crate): Rust's own
+/// allocations in this module only; Python's are its own.
+#[global_allocator]
+static ALLOC: sellerlink_hugepages::HugePages = sellerlink_hugepages::HugePages;
+
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyType};
