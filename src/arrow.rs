@@ -56,15 +56,28 @@ use arrow_schema::{ArrowError, DataType, Field as ArrowField, Schema, SchemaRef,
 
 use crate::builder::IndexBuilder;
 use crate::error::ObservationError;
-use crate::ingest::{IngestReport, KindGate, MAX_EXAMPLES, NewKind, Refusal};
+use crate::ingest::{IngestReport, KindGate, MAX_EXAMPLES, NewKind, ReadOptions, Refusal};
 use crate::update::Updater;
 use crate::{Index, Level};
 
 /// Rows checked per slice: the unit handed from the checking thread to the interning one.
 const SLICE_ROWS: usize = 1 << 16;
 
-/// Options for reading Arrow and Parquet input: strict or lenient and declared custom kinds as
-/// for CSV ([`crate::ingest::CsvOptions`]), and a size hint.
+/// Arrow's and Parquet's own read settings; see [`ArrowOptions`].
+///
+/// # Examples
+///
+/// ```
+/// let o = sellerlink::arrow::ArrowOptions::strict().rows_hint(1_000_000);
+/// # let _ = o;
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tables {
+    pub(crate) rows: Option<u64>,
+}
+
+/// Options for reading Arrow and Parquet input: strict or lenient, a rejection limit and
+/// declared custom kinds as for CSV (one [`ReadOptions`] struct serves both), and a size hint.
 ///
 /// # Examples
 ///
@@ -74,86 +87,33 @@ const SLICE_ROWS: usize = 1 << 16;
 /// assert!(opts.is_lenient());
 /// assert!(!ArrowOptions::default().is_lenient());
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ArrowOptions {
-    lenient: bool,
-    max_rejections: Option<u64>,
-    pub(crate) rows: Option<u64>,
-    declared: Option<Vec<String>>,
-}
+///
+/// Declared kinds refuse every other new kind, in a table as in CSV:
+///
+/// ```
+/// use std::sync::Arc;
+/// use sellerlink::IndexBuilder;
+/// use sellerlink::arrow::{ArrowOptions, read_batches};
+/// use sellerlink::arrow::arrow_array::{ArrayRef, RecordBatch, StringArray};
+/// let col = |v: &[&str]| Arc::new(StringArray::from(v.to_vec())) as ArrayRef;
+/// let batch = RecordBatch::try_from_iter([
+///     ("account", col(&["s1", "s2"])),
+///     ("kind", col(&["tax_id", "devcie"])),
+///     ("value", col(&["DE-1", "fp-1"])),
+/// ])?;
+/// let options = ArrowOptions::strict().declare_kinds(["tax_id"]);
+/// let err = read_batches([Ok(batch.clone())], "table", &options, &mut IndexBuilder::new()).unwrap_err();
+/// assert_eq!(err.to_string(), "table: row 1: field kind: undeclared kind \"devcie\" (did you mean device?)");
+/// // lenient: the row is rejected and counted
+/// let options = ArrowOptions::lenient().declare_kinds(["tax_id"]);
+/// let report = read_batches([Ok(batch)], "table", &options, &mut IndexBuilder::new())?;
+/// assert_eq!((report.accepted, report.rejected), (1, 1));
+/// assert_eq!(report.by_reason.get("undeclared kind"), Some(&1));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub type ArrowOptions = ReadOptions<Tables>;
 
-impl ArrowOptions {
-    /// Strict: the first bad row is an error.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// assert!(!sellerlink::arrow::ArrowOptions::strict().is_lenient());
-    /// ```
-    pub fn strict() -> Self {
-        Self { lenient: false, ..Self::default() }
-    }
-
-    /// Lenient: bad rows are skipped, counted and reported.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// assert!(sellerlink::arrow::ArrowOptions::lenient().is_lenient());
-    /// ```
-    pub fn lenient() -> Self {
-        Self { lenient: true, ..Self::default() }
-    }
-
-    /// In lenient mode, give up after this many rejections.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let o = sellerlink::arrow::ArrowOptions::lenient().max_rejections(5);
-    /// # let _ = o;
-    /// ```
-    pub fn max_rejections(mut self, n: u64) -> Self {
-        self.max_rejections = Some(n);
-        self
-    }
-
-    /// Declares custom kinds, and refuses every other new one, as
-    /// [`CsvOptions::declare_kinds`](crate::ingest::CsvOptions::declare_kinds) does: a kind name
-    /// that is not built in, not registered with the builder (or known to the index an update
-    /// starts from) and not among the declared names is an error in strict mode, and a rejected
-    /// row in lenient mode ([`KindError::Undeclared`](crate::kind::KindError::Undeclared), with
-    /// a suggestion when it looks like a misspelt built-in kind). Calls add up; declaring no
-    /// names refuses every new kind. Names are matched as kind names are (trimmed, any case).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use sellerlink::IndexBuilder;
-    /// use sellerlink::arrow::{ArrowOptions, read_batches};
-    /// use sellerlink::arrow::arrow_array::{ArrayRef, RecordBatch, StringArray};
-    /// let col = |v: &[&str]| Arc::new(StringArray::from(v.to_vec())) as ArrayRef;
-    /// let batch = RecordBatch::try_from_iter([
-    ///     ("account", col(&["s1", "s2"])),
-    ///     ("kind", col(&["tax_id", "devcie"])),
-    ///     ("value", col(&["DE-1", "fp-1"])),
-    /// ])?;
-    /// let options = ArrowOptions::strict().declare_kinds(["tax_id"]);
-    /// let err = read_batches([Ok(batch.clone())], "table", &options, &mut IndexBuilder::new()).unwrap_err();
-    /// assert_eq!(err.to_string(), "table: row 1: field kind: undeclared kind \"devcie\" (did you mean device?)");
-    /// // lenient: the row is rejected and counted
-    /// let options = ArrowOptions::lenient().declare_kinds(["tax_id"]);
-    /// let report = read_batches([Ok(batch)], "table", &options, &mut IndexBuilder::new())?;
-    /// assert_eq!((report.accepted, report.rejected), (1, 1));
-    /// assert_eq!(report.by_reason.get("undeclared kind"), Some(&1));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn declare_kinds<S: AsRef<str>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
-        crate::ingest::declare(&mut self.declared, names);
-        self
-    }
-
+impl ReadOptions<Tables> {
     /// The number of rows the input has, when known (a Parquet file's metadata says it): the
     /// first slice's new accounts and artifacts per row then size the builder's tables for the
     /// whole input, so that they do not grow and rehash on the way. Only a hint.
@@ -165,19 +125,8 @@ impl ArrowOptions {
     /// # let _ = o;
     /// ```
     pub fn rows_hint(mut self, rows: u64) -> Self {
-        self.rows = Some(rows);
+        self.format.rows = Some(rows);
         self
-    }
-
-    /// True in lenient mode.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// assert!(sellerlink::arrow::ArrowOptions::lenient().is_lenient());
-    /// ```
-    pub fn is_lenient(&self) -> bool {
-        self.lenient
     }
 }
 
@@ -371,7 +320,7 @@ fn produce(
     let mut row0 = 0u64;
     let mut scratch = String::new();
     let mut cols: Option<(SchemaRef, Columns)> = None;
-    let mut gate = KindGate::new(options.declared.clone(), !options.lenient);
+    let mut gate = KindGate::new(options.declared.clone(), !options.is_lenient());
     for batch in batches {
         let batch = match batch {
             Ok(b) => b,
@@ -403,7 +352,7 @@ fn produce(
                 c,
                 source,
                 row0,
-                options.lenient,
+                options.is_lenient(),
                 (kinds, &mut gate),
                 &mut scratch,
                 &mut slice,
@@ -535,7 +484,7 @@ fn consume(
     builder: &mut IndexBuilder,
 ) -> Result<IngestReport, TableError> {
     let mut report = IngestReport::default();
-    let mut rows_hint = options.rows;
+    let mut rows_hint = options.format.rows;
     for msg in rx {
         let slice = match msg {
             Msg::Slice(s) => s,
@@ -552,7 +501,7 @@ fn consume(
                 Entry::Obs { row, account, value, raw, kind, time } => {
                     match builder.add_checked(span(account), kind, span(value), span(raw), time) {
                         Ok(()) => report.accepted += 1,
-                        Err(e) if options.lenient => {
+                        Err(e) if options.is_lenient() => {
                             let message =
                                 TableError::Observation { at: source.at(row), cause: e.clone() }.to_string();
                             reject(&mut report, row, e.reason(), message);
@@ -597,11 +546,9 @@ fn check_limit(
     source: &Source,
     row: u64,
 ) -> Result<(), TableError> {
-    match options.max_rejections {
-        Some(limit) if report.rejected > limit => {
-            Err(TableError::TooManyRejections { at: source.at(row), limit })
-        }
-        _ => Ok(()),
+    match options.over_limit(report.rejected) {
+        Some(limit) => Err(TableError::TooManyRejections { at: source.at(row), limit }),
+        None => Ok(()),
     }
 }
 

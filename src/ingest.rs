@@ -91,7 +91,10 @@ pub const MIXUP_LINES: u64 = 1000;
 /// ```
 pub const MIXUP_KINDS: usize = 16;
 
-/// Ingest options.
+/// How a reader treats bad input, one struct for every input format: strict or lenient, a
+/// rejection limit, declared custom kinds, and the format's own settings `F` ([`Csv`] for
+/// CSV, `arrow::Tables` for Arrow and Parquet, with the `arrow` feature). Use it by its
+/// format's name, [`CsvOptions`] or `arrow::ArrowOptions`.
 ///
 /// # Examples
 ///
@@ -101,16 +104,40 @@ pub const MIXUP_KINDS: usize = 16;
 /// assert!(opts.is_lenient());
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct CsvOptions {
+pub struct ReadOptions<F> {
     lenient: bool,
-    max_rejections: Option<u64>,
-    chunk: Option<usize>,
-    size: Option<u64>,
-    declared: Option<Vec<String>>,
+    pub(crate) max_rejections: Option<u64>,
+    pub(crate) declared: Option<Vec<String>>,
+    pub(crate) format: F,
 }
 
-impl CsvOptions {
-    /// Strict: the first bad line is an error.
+/// CSV's own read settings; see [`CsvOptions`].
+///
+/// # Examples
+///
+/// ```
+/// let o = sellerlink::ingest::CsvOptions::strict().chunk_size(1 << 20).size_hint(1 << 30);
+/// # let _ = o;
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Csv {
+    chunk: Option<usize>,
+    size: Option<u64>,
+}
+
+/// Options for reading CSV.
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::ingest::CsvOptions;
+/// let opts = CsvOptions::lenient().max_rejections(1000).size_hint(1 << 30);
+/// assert!(opts.is_lenient());
+/// ```
+pub type CsvOptions = ReadOptions<Csv>;
+
+impl<F: Default> ReadOptions<F> {
+    /// Strict: the first bad line (or row) is an error.
     ///
     /// # Examples
     ///
@@ -121,7 +148,7 @@ impl CsvOptions {
         Self { lenient: false, ..Self::default() }
     }
 
-    /// Lenient: bad lines are skipped, counted and reported.
+    /// Lenient: bad lines (or rows) are skipped, counted and reported.
     ///
     /// # Examples
     ///
@@ -131,7 +158,9 @@ impl CsvOptions {
     pub fn lenient() -> Self {
         Self { lenient: true, ..Self::default() }
     }
+}
 
+impl<F> ReadOptions<F> {
     /// In lenient mode, give up after this many rejections.
     ///
     /// # Examples
@@ -147,10 +176,11 @@ impl CsvOptions {
 
     /// Declares custom kinds, and refuses every other new one: a kind name that is not built
     /// in, not registered with the builder (or known to the index an update starts from) and
-    /// not among the declared names is an error in strict mode, and a rejected line in lenient
-    /// mode ([`KindError::Undeclared`], with a suggestion when it looks like a misspelt built-in
-    /// kind). Calls add up; declaring no names refuses every new kind. Names are matched as
-    /// kind names are (trimmed, any case); a name that is not a valid kind name never matches.
+    /// not among the declared names is an error in strict mode, and a rejected line (or row)
+    /// in lenient mode ([`KindError::Undeclared`], with a suggestion when it looks like a
+    /// misspelt built-in kind). Calls add up; declaring no names refuses every new kind. Names
+    /// are matched as kind names are (trimmed, any case); a name that is not a valid kind name
+    /// never matches.
     ///
     /// # Examples
     ///
@@ -169,6 +199,24 @@ impl CsvOptions {
         self
     }
 
+    /// True in lenient mode.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(!sellerlink::ingest::CsvOptions::default().is_lenient());
+    /// ```
+    pub fn is_lenient(&self) -> bool {
+        self.lenient
+    }
+
+    /// The rejection limit of a lenient read, as an error once `rejected` passes it.
+    pub(crate) fn over_limit(&self, rejected: u64) -> Option<u64> {
+        self.max_rejections.filter(|&limit| rejected > limit)
+    }
+}
+
+impl ReadOptions<Csv> {
     /// Sets the bytes read per chunk (default 4 MiB, at least 1). Results do not depend on it;
     /// small chunks exist for tests of the chunking itself.
     ///
@@ -179,7 +227,7 @@ impl CsvOptions {
     /// # let _ = o;
     /// ```
     pub fn chunk_size(mut self, bytes: usize) -> Self {
-        self.chunk = Some(bytes.max(1));
+        self.format.chunk = Some(bytes.max(1));
         self
     }
 
@@ -195,19 +243,8 @@ impl CsvOptions {
     /// # let _ = o;
     /// ```
     pub fn size_hint(mut self, bytes: u64) -> Self {
-        self.size = Some(bytes);
+        self.format.size = Some(bytes);
         self
-    }
-
-    /// True in lenient mode.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// assert!(!sellerlink::ingest::CsvOptions::default().is_lenient());
-    /// ```
-    pub fn is_lenient(&self) -> bool {
-        self.lenient
     }
 }
 
@@ -352,8 +389,8 @@ pub fn read_csv_path(
     let path = path.as_ref();
     let file = File::open(path).map_err(|cause| IngestError::Io { path: path.to_path_buf(), cause })?;
     let mut options = options.clone();
-    if options.size.is_none() {
-        options.size = file.metadata().ok().map(|m| m.len());
+    if options.format.size.is_none() {
+        options.format.size = file.metadata().ok().map(|m| m.len());
     }
     read_csv(BufReader::with_capacity(1 << 20, file), path, &options, builder)
 }
@@ -396,13 +433,13 @@ pub fn read_csv<R: Read + Send>(
     let setup = Setup {
         path: path.clone(),
         strict: !options.lenient,
-        chunk: options.chunk.unwrap_or(CHUNK),
+        chunk: options.format.chunk.unwrap_or(CHUNK),
         declared: options.declared.clone(),
     };
     let result = std::thread::scope(|scope| {
         let kinds = &mut kinds;
         let artifacts = &mut artifacts;
-        let size = options.size;
+        let size = options.format.size;
         let producer = scope.spawn(move || produce(reader, setup, kinds, tx));
         let interner = scope.spawn(move || intern_artifacts(rx, tx_interned, artifacts, size));
         let result = consume(rx_interned, &path, options, builder);
@@ -533,7 +570,7 @@ fn consume(
 ) -> Result<IngestReport, IngestError> {
     let at = |line: u64| Location { path: path.to_path_buf(), line };
     let mut report = IngestReport::default();
-    let mut size = options.size;
+    let mut size = options.format.size;
     for msg in rx {
         let batch = match msg {
             Msg::Batch(b) => b,
@@ -912,9 +949,9 @@ fn check_limit(
     at: &dyn Fn(u64) -> Location,
     line: u64,
 ) -> Result<(), IngestError> {
-    match options.max_rejections {
-        Some(limit) if report.rejected > limit => Err(IngestError::TooManyRejections { at: at(line), limit }),
-        _ => Ok(()),
+    match options.over_limit(report.rejected) {
+        Some(limit) => Err(IngestError::TooManyRejections { at: at(line), limit }),
+        None => Ok(()),
     }
 }
 

@@ -93,7 +93,7 @@ pub fn read_parquet_path(
         rows += u64::try_from(g.num_rows()).unwrap_or(0);
     }
     let mut options = options.clone();
-    if options.rows.is_none() {
+    if options.format.rows.is_none() {
         options = options.rows_hint(rows);
     }
     let batches = reader.with_projection(mask).with_batch_size(BATCH_ROWS).build().map_err(|e| format(&e))?;
