@@ -197,7 +197,7 @@ fn main() {
         }
         json["update"] = update;
     }
-    json["policy"] = policy_json(&index);
+    json["policy"] = sellerlink::report::judged_policy(&index);
     if let Some(path) = &args.save_policy {
         let text = serde_json::to_string_pretty(index.policy()).unwrap_or_else(|e| common::fail(e));
         sellerlink::fs::write_atomic(path, |out| std::io::Write::write_all(out, (text + "\n").as_bytes()))
@@ -233,37 +233,5 @@ fn save_snapshot(index: &Index, path: &Path) -> Result<(), String> {
     sellerlink::snapshot::save_path(index, path).map_err(|e| match e {
         sellerlink::snapshot::SnapshotError::Io { cause, .. } => format!("{}: {cause}", path.display()),
         e => format!("{}: {e}", path.display()),
-    })
-}
-
-/// The policy as judged on this data: per kind its strength, weight, degree cap, evidence
-/// group, how many shared artifacts it set aside and why, and what the build learned of it.
-fn policy_json(index: &Index) -> serde_json::Value {
-    let mut kinds = serde_json::Map::new();
-    for k in sellerlink::report::KindEvidence::all(index) {
-        let mut entry = serde_json::json!({
-            "strength": format!("{:?}", k.strength).to_lowercase(),
-            "weight": k.weight,
-            "cap": k.cap,
-            "group": k.group,
-            "artifacts": k.artifacts,
-            "shared": k.shared,
-            "set_aside": {"degree": k.set_aside_degree, "incoherent": k.set_aside_incoherent, "legitimate": k.set_aside_legitimate},
-        });
-        if let Some(l) = &k.learned {
-            entry["learned"] = serde_json::json!({
-                "m": l.m, "u": l.u, "posterior": l.posterior, "corroborated": l.corroborated, "derived_from": l.derived_from, "applied": l.applied,
-            });
-        }
-        kinds.insert(k.kind, entry);
-    }
-    let p = index.policy();
-    serde_json::json!({
-        "coherence": p.coherence_needed(),
-        "ceiling": p.ceiling_accounts(),
-        "corroboration": p.corroboration_needed(),
-        "match_share": p.learned().map(|l| l.match_share),
-        "pairs_read": p.learned().map(|l| l.pairs),
-        "kinds": kinds,
     })
 }

@@ -461,20 +461,9 @@ fn prepare_row(
     };
     let checked = crate::observation::check_value(kinds, account, kind_id, value, time, scratch)
         .map_err(Fault::Observation)?;
-    let (account, kind_id, time) = (checked.account, checked.kind, checked.time);
-    if text.len() + account.len() + scratch.len() + value.len() >= u32::MAX as usize {
-        return Err(Fault::Record("slice too large"));
-    }
-    let mut put = |s: &str| {
-        let a = text.len() as u32;
-        text.push_str(s);
-        (a, text.len() as u32)
-    };
-    let account = put(account);
-    let normalized = put(scratch);
-    let raw = value.trim();
-    let raw = if raw == scratch.as_str() { normalized } else { put(raw) };
-    Ok((account, normalized, raw, kind_id, time))
+    let (account, normalized, raw) =
+        crate::ingest::pack(text, checked.account, scratch, value).ok_or(Fault::Record("slice too large"))?;
+    Ok((account, normalized, raw, checked.kind, checked.time))
 }
 
 fn consume(

@@ -1150,19 +1150,35 @@ impl Columns {
             crate::observation::check_value(kinds, account, kind_id, value, time, scratch)
         }
         .map_err(Fault::Observation)?;
-        let (account, kind_id, time) = (checked.account, checked.kind, checked.time);
-        if text.len() + account.len() + scratch.len() + value.len() >= u32::MAX as usize {
-            return Err(Fault::Record("batch too large"));
-        }
-        let mut put = |s: &str| {
-            let a = text.len() as u32;
-            text.push_str(s);
-            (a, text.len() as u32)
-        };
-        let account = put(account);
-        let normalized = put(scratch);
-        let raw = value.trim();
-        let raw = if raw == scratch.as_str() { normalized } else { put(raw) };
-        Ok((account, normalized, raw, kind_id, time))
+        let (account, normalized, raw) =
+            pack(text, checked.account, scratch, value).ok_or(Fault::Record("batch too large"))?;
+        Ok((account, normalized, raw, checked.kind, checked.time))
     }
+}
+
+/// Byte ranges of a text buffer: `(start, end)`.
+pub(crate) type Span = (u32, u32);
+
+/// Appends a checked observation's account, canonical value and raw value (trimmed; shared with
+/// the canonical one when equal) to `text`, a batch's buffer; their ranges there, or `None`
+/// when the buffer would pass 4 GiB.
+pub(crate) fn pack(
+    text: &mut String,
+    account: &str,
+    canonical: &str,
+    raw: &str,
+) -> Option<(Span, Span, Span)> {
+    if text.len() + account.len() + canonical.len() + raw.len() >= u32::MAX as usize {
+        return None;
+    }
+    let mut put = |s: &str| {
+        let a = text.len() as u32;
+        text.push_str(s);
+        (a, text.len() as u32)
+    };
+    let account = put(account);
+    let normalized = put(canonical);
+    let raw = raw.trim();
+    let raw = if raw == canonical { normalized } else { put(raw) };
+    Some((account, normalized, raw))
 }

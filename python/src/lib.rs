@@ -467,38 +467,7 @@ impl PyIndex {
     /// The evidence per kind as judged on this data, as JSON (the `cluster` example's policy
     /// object).
     fn evidence(&self) -> PyResult<String> {
-        let mut kinds = serde_json::Map::new();
-        for k in sellerlink::report::KindEvidence::all(&self.inner) {
-            let learned = k.learned.as_ref().map(|l| {
-                serde_json::json!({
-                    "m": l.m, "u": l.u, "posterior": l.posterior, "corroborated": l.corroborated,
-                    "derived_from": l.derived_from, "applied": l.applied,
-                })
-            });
-            kinds.insert(
-                k.kind.clone(),
-                serde_json::json!({
-                    "strength": format!("{:?}", k.strength).to_lowercase(),
-                    "weight": k.weight,
-                    "cap": k.cap,
-                    "group": k.group,
-                    "artifacts": k.artifacts,
-                    "shared": k.shared,
-                    "set_aside": {"degree": k.set_aside_degree, "incoherent": k.set_aside_incoherent, "legitimate": k.set_aside_legitimate},
-                    "learned": learned,
-                }),
-            );
-        }
-        let p = self.inner.policy();
-        serde_json::to_string(&serde_json::json!({
-            "coherence": p.coherence_needed(),
-            "ceiling": p.ceiling_accounts(),
-            "corroboration": p.corroboration_needed(),
-            "match_share": p.learned().map(|l| l.match_share),
-            "pairs_read": p.learned().map(|l| l.pairs),
-            "kinds": kinds,
-        }))
-        .map_err(json_err)
+        serde_json::to_string(&sellerlink::report::judged_policy(&self.inner)).map_err(json_err)
     }
 
     /// Build statistics as JSON: observations and stage timings.

@@ -290,6 +290,65 @@ pub struct KindEvidence {
     pub learned: Option<crate::policy::LearnedKind>,
 }
 
+/// The policy as judged on an index's data, as the JSON object the `cluster` example prints
+/// under `policy` (and the Python package's `Index.evidence()` returns): the policy's
+/// settings, what the build learned overall, and per kind its strength, weight, degree cap,
+/// evidence group, artifacts, shared artifacts, the shared ones set aside and why
+/// (`set_aside`: `degree`, `incoherent`, `legitimate`) and the estimate (`learned`: `m`, `u`,
+/// `posterior`, `corroborated`, `derived_from`, `applied`; `null` when nothing was learned).
+///
+/// # Examples
+///
+/// ```
+/// let mut b = sellerlink::IndexBuilder::new();
+/// for i in 0..15 {
+///     b.add(&format!("s{i}"), "device", "cafe-pc", None)?;
+/// }
+/// let json = sellerlink::report::judged_policy(&b.build()?);
+/// assert_eq!(json["kinds"]["device"]["set_aside"]["incoherent"], 1);
+/// assert_eq!(json["kinds"]["device"]["strength"], "strong");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn judged_policy(index: &Index) -> serde_json::Value {
+    let mut kinds = serde_json::Map::new();
+    for k in KindEvidence::all(index) {
+        let learned = k.learned.as_ref().map(|l| {
+            serde_json::json!({
+                "m": l.m,
+                "u": l.u,
+                "posterior": l.posterior,
+                "corroborated": l.corroborated,
+                "derived_from": l.derived_from,
+                "applied": l.applied,
+            })
+        });
+        let entry = serde_json::json!({
+            "strength": format!("{:?}", k.strength).to_lowercase(),
+            "weight": k.weight,
+            "cap": k.cap,
+            "group": k.group,
+            "artifacts": k.artifacts,
+            "shared": k.shared,
+            "set_aside": {
+                "degree": k.set_aside_degree,
+                "incoherent": k.set_aside_incoherent,
+                "legitimate": k.set_aside_legitimate,
+            },
+            "learned": learned,
+        });
+        kinds.insert(k.kind, entry);
+    }
+    let p = index.policy();
+    serde_json::json!({
+        "coherence": p.coherence_needed(),
+        "ceiling": p.ceiling_accounts(),
+        "corroboration": p.corroboration_needed(),
+        "match_share": p.learned().map(|l| l.match_share),
+        "pairs_read": p.learned().map(|l| l.pairs),
+        "kinds": kinds,
+    })
+}
+
 impl KindEvidence {
     /// One entry per kind of the index, in kind id order.
     ///
