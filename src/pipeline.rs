@@ -23,7 +23,6 @@ use roaring::RoaringBitmap;
 
 use crate::evidence::Evidence;
 use crate::graph::{Edge, Graph};
-use crate::id::KindId;
 use crate::index::{BuildStats, Index, Parts, Progress};
 use crate::intern::{Interner, NameOrder, StrList, sort_by_name};
 use crate::kind::Kinds;
@@ -73,7 +72,7 @@ pub(crate) fn run(
     lap("canonicalize", &mut timings);
 
     progress.stage("freeze");
-    let art_kind = (0..c.artifacts.len() as u32).map(|f| KindId::from_u32(c.artifacts.tag(f))).collect();
+    let art_kind = c.artifacts.raw_parts().2.to_vec();
     let graph = Graph::from_edges(c.accounts.len(), art_kind, &mut core::mem::take(&mut c.edges))
         .map_err(|_| crate::Error::Capacity("more than 4294967295 distinct observations"))?;
     lap("freeze", &mut timings);

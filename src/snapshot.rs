@@ -226,17 +226,17 @@ fn write_snapshot<W: Write + Seek>(
     let policy = bincode::serde::encode_to_vec(&index.policy, policy_config()).map_err(encode_err)?;
     let (acc_arena, acc_ends, _) = index.accounts.raw_parts();
     let (art_arena, art_ends, art_tags) = index.artifacts.raw_parts();
+    // Stored with an offset per artifact, as the format has always had them.
+    let (fw_arena, fw_ends) = index.first_written.dense();
     let body = Payload {
         kinds: index.kinds.iter().map(|(k, n)| (n, index.kinds.normalizer(k).name())).collect(),
         policy: &policy,
         operators: index.operator_settings.clone(),
         accounts: Strings { arena: acc_arena, ends: Cow::Borrowed(acc_ends) },
         artifacts: Strings { arena: art_arena, ends: Cow::Borrowed(art_ends) },
-        first_written: Strings {
-            arena: &index.first_written.arena,
-            ends: Cow::Borrowed(&index.first_written.ends),
-        },
-        art_tags: Cow::Borrowed(art_tags),
+        first_written: Strings { arena: fw_arena, ends: Cow::Owned(fw_ends) },
+        // Stored as `u32`s, as the format has always had them (kind ids are bytes in memory).
+        art_tags: Cow::Owned(art_tags.iter().map(|&t| u32::from(t)).collect()),
         art_off: Cow::Borrowed(&g.art_off),
         art_acc: Cow::Borrowed(&g.art_acc),
         ev_off: Cow::Borrowed(&g.ev_off),
@@ -564,7 +564,8 @@ fn rebuild(
     }
     // Account side, rebuilt (ids were checked against n_acc above).
     let (acc_off, acc_art) = crate::graph::transpose(&p.art_off, &p.art_acc, n_acc);
-    let art_kind: Vec<KindId> = p.art_tags.iter().map(|&t| KindId::from_u32(t)).collect();
+    // Every tag was checked against the kind count (at most 256) when the interner was made.
+    let art_kind: Vec<u8> = p.art_tags.iter().map(|&t| t as u8).collect();
     let graph = Graph {
         acc_off,
         acc_art,
@@ -767,10 +768,7 @@ fn str_list(s: Strings<'_>, n: usize) -> Result<StrList, SnapshotError> {
     if s.ends.len() != n {
         return Err(invalid("first-written values"));
     }
-    if !crate::intern::ends_fit(s.arena, &s.ends) {
-        return Err(invalid("first-written offsets"));
-    }
-    Ok(StrList { arena: s.arena.to_string(), ends: s.ends.into_owned() })
+    StrList::from_dense(s.arena, &s.ends).ok_or(invalid("first-written offsets"))
 }
 
 fn interner(s: Strings<'_>, tags: Option<(&[u32], usize)>) -> Result<Interner, SnapshotError> {
@@ -779,7 +777,8 @@ fn interner(s: Strings<'_>, tags: Option<(&[u32], usize)>) -> Result<Interner, S
             if t.len() != s.ends.len() || t.iter().any(|&k| k as usize >= kinds) {
                 return Err(invalid("artifact kinds"));
             }
-            Some(t.to_vec())
+            // Below the kind count, which is at most 256: every tag fits a byte.
+            Some(t.iter().map(|&k| k as u8).collect())
         }
         None => None,
     };

@@ -273,7 +273,7 @@ impl Resolved {
         }
         if degrees_by_kind.iter().any(Option::is_some) {
             for f in 0..graph.artifact_count() {
-                let k = graph.art_kind[f].as_usize();
+                let k = usize::from(graph.art_kind[f]);
                 if let Some(Some(v)) = degrees_by_kind.get_mut(k) {
                     v.push(graph.art_off[f + 1] - graph.art_off[f]);
                 }

@@ -183,7 +183,7 @@ pub(crate) fn relink(
             if art_local[f.as_usize()] == u32::MAX {
                 art_local[f.as_usize()] = art_global.len() as u32;
                 art_global.push(f);
-                kinds_local.push(graph.kind(f));
+                kinds_local.push(graph.art_kind[f.as_usize()]);
             }
         }
     }
