@@ -2,9 +2,14 @@
 //!
 //! An [`Interner`] keeps all strings back to back in one arena (`String`) with an end offset per
 //! id, and a hash table of ids (hashbrown's `HashTable`, hashed with ahash) that looks strings
-//! up in the arena. A string therefore costs its bytes, 8 bytes of offset and about
+//! up in the arena. The table is only for lookups by text: a finished build drops it
+//! ([`Interner::release_table`]) and the first lookup or insert after that builds it again from
+//! the arena, once (at 100M observations the two tables are 0.8 GB that the rest of a build
+//! does not read). A string therefore costs its bytes, 8 bytes of offset and about
 //! 5 bytes of table, with no allocation per string. Artifacts are interned under a tag (their kind)
 //! so that the same text under two kinds is two artifacts.
+
+use std::sync::OnceLock;
 
 use ahash::RandomState;
 use hashbrown::HashTable;
@@ -28,7 +33,8 @@ pub struct Interner {
     ends: Vec<u64>,
     tags: Vec<u8>,
     tagged: bool,
-    table: HashTable<u32>,
+    /// The lookup table; empty until needed after [`Interner::release_table`].
+    table: OnceLock<HashTable<u32>>,
     hasher: RandomState,
 }
 
@@ -55,7 +61,7 @@ impl Interner {
             ends: Vec::new(),
             tags: Vec::new(),
             tagged,
-            table: HashTable::new(),
+            table: OnceLock::new(),
             hasher: random_keys(),
         }
     }
@@ -88,7 +94,8 @@ impl Interner {
     /// The id of `s` under `tag`, if interned.
     pub fn find(&self, tag: u32, s: &str) -> Option<u32> {
         let h = self.hash(tag, s);
-        self.table.find(h, |&id| self.tag(id) == tag && self.get(id) == s).copied()
+        let table = self.table.get_or_init(|| self.build_table());
+        table.find(h, |&id| self.tag(id) == tag && self.get(id) == s).copied()
     }
 
     /// Interns `s` under `tag` (ignored by an untagged interner), returning its id.
@@ -98,20 +105,45 @@ impl Interner {
     pub fn intern(&mut self, tag: u32, s: &str) -> Option<u32> {
         let byte = if self.tagged { u8::try_from(tag).ok()? } else { 0 };
         let h = self.hash(tag, s);
-        if let Some(&id) = self.table.find(h, |&id| self.tag(id) == tag && self.get(id) == s) {
-            return Some(id);
-        }
-        let id = u32::try_from(self.ends.len()).ok().filter(|&i| i < u32::MAX - 1)?;
-        self.arena.push_str(s);
-        self.ends.push(self.arena.len() as u64);
-        if self.tagged {
-            self.tags.push(byte);
+        if self.table.get().is_none() {
+            let built = self.build_table();
+            self.table = OnceLock::from(built);
         }
         // Split borrows: the hasher closure must read the arena while the table grows.
         let Self { arena, ends, tags, tagged, table, hasher } = self;
+        let table = table.get_mut()?; // built just above
         let view = View { arena, ends, tags, tagged: *tagged, hasher };
+        if let Some(&id) = table.find(h, |&id| view.string(id) == (tag, s)) {
+            return Some(id);
+        }
+        let id = u32::try_from(ends.len()).ok().filter(|&i| i < u32::MAX - 1)?;
         table.insert_unique(h, id, |&other| view.rehash(other));
+        arena.push_str(s);
+        ends.push(arena.len() as u64);
+        if *tagged {
+            tags.push(byte);
+        }
         Some(id)
+    }
+
+    /// Drops the lookup table, keeping the strings: the next lookup or insert builds it again
+    /// from the arena. A build calls it once the observations are in (nothing later looks a
+    /// string up unless the policy names accounts or values), so that the table does not add
+    /// to the peak of the stages after.
+    pub(crate) fn release_table(&mut self) {
+        self.table = OnceLock::new();
+    }
+
+    /// The lookup table of the strings as they are (each string is unique by construction).
+    fn build_table(&self) -> HashTable<u32> {
+        let view = View {
+            arena: &self.arena,
+            ends: &self.ends,
+            tags: &self.tags,
+            tagged: self.tagged,
+            hasher: &self.hasher,
+        };
+        bulk_table(&view, self.len()).0
     }
 
     /// Rebuilds the interner with ids in the order given by `order` (distinct ids; `order[new]
@@ -138,14 +170,17 @@ impl Interner {
                 out.tags.push(self.tags[old as usize]);
             }
         }
-        // The table is kept, so its hasher must be too.
-        out.table = self.table.clone();
+        // The table (if built) is kept, so its hasher must be too.
         out.hasher = self.hasher.clone();
-        if order.len() < self.len() {
-            out.table.retain(|id| new_of_old[*id as usize] != u32::MAX);
-        }
-        for id in out.table.iter_mut() {
-            *id = new_of_old[*id as usize];
+        if let Some(table) = self.table.get() {
+            let mut table = table.clone();
+            if order.len() < self.len() {
+                table.retain(|id| new_of_old[*id as usize] != u32::MAX);
+            }
+            for id in table.iter_mut() {
+                *id = new_of_old[*id as usize];
+            }
+            out.table = OnceLock::from(table);
         }
         out
     }
@@ -157,18 +192,21 @@ impl Interner {
         if self.tagged {
             self.tags.reserve(additional);
         }
+        if self.table.get().is_none() {
+            let built = self.build_table();
+            self.table = OnceLock::from(built);
+        }
         let Self { arena, ends, tags, tagged, table, hasher } = self;
         let view = View { arena, ends, tags, tagged: *tagged, hasher };
-        table.reserve(additional, |&other| view.rehash(other));
+        if let Some(table) = table.get_mut() {
+            table.reserve(additional, |&other| view.rehash(other));
+        }
     }
 
     /// An interner over strings given as an arena and end offsets (and, when `tags` is `Some`,
     /// a tag per string), ids in that order; `None` when an offset is out of order, out of
     /// range or not on a character boundary, or when two strings (with their tags) are equal.
-    ///
-    /// Faster than interning one by one: every string is hashed in arena order, the hashes are
-    /// sorted by table bucket (so the table fills front to back instead of at random) and
-    /// equal strings are found as neighbours in that order, so no insert has to look first.
+    /// Its table is built in bulk (see `bulk_table`).
     pub(crate) fn from_parts(arena: String, ends: Vec<u64>, tags: Option<Vec<u8>>) -> Option<Interner> {
         let n = ends.len();
         if u32::try_from(n).ok().is_none_or(|n| n >= u32::MAX - 1)
@@ -181,27 +219,13 @@ impl Interner {
         }
         let tagged = tags.is_some();
         let mut out = Self::with_tags(tagged);
-        out.table.reserve(n, |_| 0);
         let (arena, ends, tags) = (arena, ends, tags.unwrap_or_default());
-        let mask = (out.table.capacity() as u64 * 8 / 7).next_power_of_two().saturating_sub(1);
         let view = View { arena: &arena, ends: &ends, tags: &tags, tagged, hasher: &out.hasher };
-        let mut hashed: Vec<(u64, u64, u32)> = (0..n as u32)
-            .map(|id| {
-                let h = view.rehash(id);
-                (h & mask, h, id)
-            })
-            .collect();
-        crate::graph::sort_unstable(&mut hashed);
-        let string = |id: u32| view.string(id);
-        for w in hashed.windows(2) {
-            if w[0].1 == w[1].1 && string(w[0].2) == string(w[1].2) {
-                return None;
-            }
+        let (table, unique) = bulk_table(&view, n);
+        if !unique {
+            return None;
         }
-        for &(_, h, id) in &hashed {
-            out.table.insert_unique(h, id, |&other| view.rehash(other));
-        }
-        drop(hashed);
+        out.table = OnceLock::from(table);
         out.arena = arena;
         out.ends = ends;
         out.tags = tags;
@@ -215,7 +239,10 @@ impl Interner {
 
     /// Bytes held (arena, offsets, tags and table), for memory accounting.
     pub fn heap_bytes(&self) -> usize {
-        self.arena.capacity() + self.ends.capacity() * 8 + self.tags.capacity() + self.table.capacity() * 5
+        self.arena.capacity()
+            + self.ends.capacity() * 8
+            + self.tags.capacity()
+            + self.table.get().map_or(0, |t| t.capacity() * 5)
     }
 }
 
@@ -223,6 +250,29 @@ impl Default for Interner {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// The lookup table of the first `n` strings of `view`, and whether they are all distinct.
+///
+/// Faster than interning one by one: every string is hashed in arena order, the hashes are
+/// sorted by table bucket (so the table fills front to back instead of at random) and equal
+/// strings are found as neighbours in that order, so no insert has to look first.
+fn bulk_table(view: &View<'_>, n: usize) -> (HashTable<u32>, bool) {
+    let mut table = HashTable::new();
+    table.reserve(n, |_| 0);
+    let mask = (table.capacity() as u64 * 8 / 7).next_power_of_two().saturating_sub(1);
+    let mut hashed: Vec<(u64, u64, u32)> = (0..n as u32)
+        .map(|id| {
+            let h = view.rehash(id);
+            (h & mask, h, id)
+        })
+        .collect();
+    crate::graph::sort_unstable(&mut hashed);
+    let unique = hashed.windows(2).all(|w| w[0].1 != w[1].1 || view.string(w[0].2) != view.string(w[1].2));
+    for &(_, h, id) in &hashed {
+        table.insert_unique(h, id, |&other| view.rehash(other));
+    }
+    (table, unique)
 }
 
 /// True when `ends` cut `arena` into strings: offsets in order, on character boundaries, the
