@@ -25,12 +25,7 @@
 //! measurably: only blocks of 2 MiB and more are advised, and a huge page is at most 2 MiB of
 //! such a block's unused tail.
 
-#![no_std]
-
-use core::alloc::{GlobalAlloc, Layout};
-
-extern crate std;
-use std::alloc::System;
+use std::alloc::{GlobalAlloc, Layout, System};
 
 /// Blocks of at least this many bytes are advised to use huge pages (2 MiB, one huge page).
 ///
