@@ -230,13 +230,16 @@ pub(crate) fn detect(input: &Input<'_>, settings: &OperatorSettings, reuse: Reus
         }
         out
     };
+    // Runs of up to RUN components, and at least 64 runs when there are enough components, so
+    // that a market of a few large components still spreads over the threads.
+    let run_len = (ids.len() / 64).clamp(1, RUN);
     #[cfg(feature = "rayon")]
     let solved: Vec<Packed> = {
         use rayon::prelude::*;
-        ids.par_chunks(RUN).map(run).collect()
+        ids.par_chunks(run_len).map(run).collect()
     };
     #[cfg(not(feature = "rayon"))]
-    let solved: Vec<Packed> = ids.chunks(RUN).map(run).collect();
+    let solved: Vec<Packed> = ids.chunks(run_len).map(run).collect();
 
     let mut labels = vec![crate::cluster::NO_CLUSTER; input.graph.account_count()];
     let mut confidence_of_label = Vec::new();
@@ -259,7 +262,7 @@ pub(crate) fn detect(input: &Input<'_>, settings: &OperatorSettings, reuse: Reus
     OperatorClustering { clustering, confidence }
 }
 
-/// Components solved per parallel task.
+/// The most components solved per parallel task.
 const RUN: usize = 256;
 
 /// The operators of a run of components, packed: every member, its label (numbered across
