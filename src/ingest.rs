@@ -106,7 +106,7 @@ pub const MIXUP_KINDS: usize = 16;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReadOptions<F> {
     lenient: bool,
-    pub(crate) max_rejections: Option<u64>,
+    max_rejections: Option<u64>,
     pub(crate) declared: Option<Vec<String>>,
     pub(crate) format: F,
 }

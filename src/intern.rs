@@ -105,10 +105,7 @@ impl Interner {
     pub fn intern(&mut self, tag: u32, s: &str) -> Option<u32> {
         let byte = if self.tagged { u8::try_from(tag).ok()? } else { 0 };
         let h = self.hash(tag, s);
-        if self.table.get().is_none() {
-            let built = self.build_table();
-            self.table = OnceLock::from(built);
-        }
+        self.ensure_table();
         // Split borrows: the hasher closure must read the arena while the table grows.
         let Self { arena, ends, tags, tagged, table, hasher } = self;
         let table = table.get_mut()?; // built just above
@@ -132,6 +129,14 @@ impl Interner {
     /// to the peak of the stages after.
     pub(crate) fn release_table(&mut self) {
         self.table = OnceLock::new();
+    }
+
+    /// Builds the lookup table if it was released.
+    fn ensure_table(&mut self) {
+        if self.table.get().is_none() {
+            let built = self.build_table();
+            self.table = OnceLock::from(built);
+        }
     }
 
     /// The lookup table of the strings as they are (each string is unique by construction).
@@ -192,10 +197,7 @@ impl Interner {
         if self.tagged {
             self.tags.reserve(additional);
         }
-        if self.table.get().is_none() {
-            let built = self.build_table();
-            self.table = OnceLock::from(built);
-        }
+        self.ensure_table();
         let Self { arena, ends, tags, tagged, table, hasher } = self;
         let view = View { arena, ends, tags, tagged: *tagged, hasher };
         if let Some(table) = table.get_mut() {

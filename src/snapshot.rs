@@ -564,8 +564,8 @@ fn rebuild(
     }
     // Account side, rebuilt (ids were checked against n_acc above).
     let (acc_off, acc_art) = crate::graph::transpose(&p.art_off, &p.art_acc, n_acc);
-    // Every tag was checked against the kind count (at most 256) when the interner was made.
-    let art_kind: Vec<u8> = p.art_tags.iter().map(|&t| t as u8).collect();
+    // The interner's tags, checked against the kind count when it was made.
+    let art_kind = artifacts.raw_parts().2.to_vec();
     let graph = Graph {
         acc_off,
         acc_art,
