@@ -458,6 +458,112 @@ pub fn read_csv<R: Read + Send>(
     result
 }
 
+/// One observation as the CSV reader checked and normalised it, handed to the caller of
+/// [`read_csv_rows`] instead of a builder.
+///
+/// # Examples
+///
+/// See [`read_csv_rows`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Row<'a> {
+    /// The line the row is on.
+    pub line: u64,
+    /// The account, as written (checked).
+    pub account: &'a str,
+    /// The kind, in the registry the reader was given.
+    pub kind: crate::KindId,
+    /// The value, canonical.
+    pub value: &'a str,
+    /// The value as written.
+    pub raw: &'a str,
+    /// The timestamp, if the row has one.
+    pub time: Option<i64>,
+}
+
+/// Reads observations as [`read_csv`] does (the same parsing, checks, normalisers, lenient
+/// counting and kind registration into `kinds`) and hands each accepted one to `each`, in file
+/// order, instead of building: for a caller that routes observations elsewhere first (the
+/// distributed backend sends each to the worker that owns it).
+///
+/// # Errors
+///
+/// As [`read_csv_path`].
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::{ingest::{CsvOptions, read_csv_rows}, kind::Kinds};
+/// let data = "kind,account,value\ndevice,s1,Laptop-7\nphone,s2,call me\n";
+/// let mut kinds = Kinds::new();
+/// let mut seen = Vec::new();
+/// let report = read_csv_rows(data.as_bytes(), "inline.csv", &CsvOptions::lenient(), &mut kinds, |row| {
+///     seen.push((row.line, row.account.to_string(), row.value.to_string()));
+/// })?;
+/// assert_eq!(seen, [(2, "s1".to_string(), "laptop-7".to_string())]);
+/// assert_eq!(report.rejected, 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn read_csv_rows<R: Read + Send>(
+    reader: R,
+    path: impl AsRef<Path>,
+    options: &CsvOptions,
+    kinds: &mut Kinds,
+    mut each: impl FnMut(Row<'_>),
+) -> Result<IngestReport, IngestError> {
+    let path: PathBuf = path.as_ref().to_path_buf();
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Msg>(4);
+    let setup = Setup {
+        path: path.clone(),
+        strict: !options.lenient,
+        chunk: options.format.chunk.unwrap_or(CHUNK),
+        declared: options.declared.clone(),
+    };
+    std::thread::scope(|scope| {
+        let producer = scope.spawn(move || produce(reader, setup, kinds, tx));
+        let at = |line: u64| Location { path: path.clone(), line };
+        let result = (|| {
+            let mut report = IngestReport::default();
+            for msg in rx {
+                let batch = match msg {
+                    Msg::Batch(b) => b,
+                    Msg::Fail(e) => return Err(e),
+                };
+                report.records += batch.records;
+                report.lines_read += batch.records;
+                report.absorb_kinds(batch.new_kinds, batch.warnings);
+                let text = &batch.text;
+                let slice = |(a, b): (u32, u32)| &text[a as usize..b as usize];
+                for entry in batch.entries {
+                    match entry {
+                        Entry::Obs { line, account, value, raw, kind, time, .. } => {
+                            let time = (time != crate::graph::NO_TIME).then_some(time);
+                            each(Row { line, account: slice(account), kind, value: slice(value), raw: slice(raw), time });
+                            report.accepted += 1;
+                        }
+                        Entry::Reject { line, reason, message } => {
+                            report.reject(line, reason, message);
+                            check_limit(&report, options, &at, line)?;
+                        }
+                        Entry::Refused { line, cause } => {
+                            if !options.lenient {
+                                return Err(IngestError::Observation { at: at(line), cause });
+                            }
+                            let message = IngestError::Observation { at: at(line), cause: cause.clone() }.to_string();
+                            report.reject(line, cause.reason(), message);
+                            check_limit(&report, options, &at, line)?;
+                        }
+                    }
+                }
+            }
+            Ok(report)
+        })();
+        match producer.join() {
+            Ok(()) => result,
+            Err(_) => Err(IngestError::Record { at: at(0), reason: "internal error in the CSV reader".into() }),
+        }
+    })
+}
+
 /// Bytes read per chunk by the producer.
 const CHUNK: usize = 4 << 20;
 

@@ -143,6 +143,7 @@ pub mod parquet;
 mod pipeline;
 pub mod score;
 pub mod set;
+pub mod shard;
 pub mod snapshot;
 pub mod time;
 mod unionfind;

@@ -149,6 +149,27 @@ pub(crate) fn run(
     Ok((index, linked))
 }
 
+/// What stages 1–3 of a fresh build make, without learning: for [`crate::shard`], which sums
+/// what each piece of a market would teach before anything is learned.
+pub(crate) struct Judged {
+    pub(crate) kinds: Kinds,
+    pub(crate) accounts: Interner,
+    pub(crate) order: NameOrder,
+    pub(crate) graph: Graph,
+    pub(crate) evidence: Evidence,
+}
+
+/// Runs stages 1–3 of a fresh build (canonicalize, freeze, judge) with learning off.
+pub(crate) fn judge_only(mut c: Collected) -> Result<Judged, crate::Error> {
+    let order = canonicalize(&mut c.accounts, &mut c.edges, None);
+    let art_kind = c.artifacts.raw_parts().2.to_vec();
+    let graph = Graph::from_edges(c.accounts.len(), art_kind, &mut core::mem::take(&mut c.edges))
+        .map_err(|_| crate::Error::Capacity("more than 4294967295 distinct observations"))?;
+    let policy = c.policy.clone().learn(false);
+    let (evidence, _) = Evidence::judge(&graph, &c.kinds, &policy, &c.accounts, &c.artifacts, &order);
+    Ok(Judged { kinds: c.kinds, accounts: c.accounts, order, graph, evidence })
+}
+
 /// Stage 1: numbers the accounts and returns their name order.
 ///
 /// A fresh build (`old_slots` is `None`) numbers accounts in name order, so that ids, and every

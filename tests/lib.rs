@@ -19,6 +19,7 @@ mod overrides;
 mod score;
 #[cfg(feature = "serde")]
 mod serde_types;
+mod shard;
 mod snapshot;
 #[cfg(feature = "parquet")]
 mod tables;

@@ -110,18 +110,20 @@ impl Estimate {
     }
 }
 
-/// Which kinds are derived from which: kind `k2` from `k1` when most of `k2`'s shared artifacts
-/// lie inside one artifact of `k1`.
-fn derived(
+/// A set of kind ids, one bit each (an index holds at most [`crate::kind::MAX_KINDS`] kinds).
+pub(crate) type KindSet = [u64; 4];
+
+/// Per (k2, k1), flattened `k2 · n + k1`: the shared artifacts of kind `k2` that lie inside one
+/// artifact of kind `k1`; and per `k2`: its shared artifacts read. Sums over disjoint pieces of
+/// a graph add up to the whole graph's counts.
+pub(crate) fn derivation(
     graph: &Graph,
-    kinds: &Kinds,
+    n: usize,
     usable: &(impl Fn(ArtifactId) -> bool + Sync),
-) -> Vec<Option<KindId>> {
-    let n = kinds.len();
-    // Per (k2, k1): artifacts of k2 inside one of k1; per k2: its shared artifacts.
-    let (inside, shared) = by_chunks(
+) -> (Vec<u64>, Vec<u64>) {
+    by_chunks(
         graph.artifact_count(),
-        || (vec![0usize; n * n], vec![0usize; n]),
+        || (vec![0u64; n * n], vec![0u64; n]),
         |(mut inside, mut shared), ids| {
             let mut seen = vec![false; n];
             for f in ids.map(ArtifactId::from_u32) {
@@ -155,74 +157,31 @@ fn derived(
             s1.iter_mut().zip(s2).for_each(|(x, y)| *x += y);
             (i1, s1)
         },
-    );
+    )
+}
+
+/// Which kinds are derived from which, from the [`derivation`] counts: kind `k2` from `k1`
+/// when most of `k2`'s shared artifacts lie inside one artifact of `k1`.
+fn derived(n: usize, inside: &[u64], shared: &[u64]) -> Vec<Option<KindId>> {
     (0..n)
         .map(|k2| {
-            if shared[k2] < DERIVED_MIN {
+            let shared = shared.get(k2).copied().unwrap_or(0);
+            if shared < DERIVED_MIN as u64 {
                 return None;
             }
+            let inside = |k1: usize| inside.get(k2 * n + k1).copied().unwrap_or(0);
             (0..n)
-                .filter(|&k1| k1 != k2 && inside[k2 * n + k1] as f64 >= DERIVED * shared[k2] as f64)
-                .max_by_key(|&k1| (inside[k2 * n + k1], std::cmp::Reverse(k1)))
+                .filter(|&k1| k1 != k2 && inside(k1) as f64 >= DERIVED * shared as f64)
+                .max_by_key(|&k1| (inside(k1), std::cmp::Reverse(k1)))
                 .map(KindId::must)
         })
         .collect()
 }
 
-/// Estimates the fields of `evidence` on `graph` (see the [module docs](self)). `custom` says
-/// which kinds are custom (only they may be derived from another kind).
-pub(crate) fn estimate(
-    graph: &Graph,
-    kinds: &Kinds,
-    evidence: &Evidence,
-    accounts: &Interner,
-    order: &NameOrder,
-    custom: impl Fn(usize) -> bool,
-) -> Estimate {
-    let n = kinds.len();
+/// The candidate pairs of `graph` under `evidence`: consecutive accounts in name order within
+/// each linking artifact (at most [`PAIRS_PER_ARTIFACT`] per artifact), sorted, distinct.
+pub(crate) fn candidate_pairs(graph: &Graph, evidence: &Evidence, order: &NameOrder) -> Vec<(AccountId, AccountId)> {
     let usable = |f: ArtifactId| !evidence.is_suppressed(f);
-    // Fields: the policy's evidence groups, then kinds derived from another join its field.
-    let mut derived_from = derived(graph, kinds, &usable);
-    for (k, d) in derived_from.iter_mut().enumerate() {
-        if !custom(k) {
-            *d = None;
-        }
-    }
-    let mut field_of = vec![usize::MAX; n];
-    let mut fields_by_group: BTreeMap<u32, usize> = BTreeMap::new();
-    let mut next = 0usize;
-    let root = |mut k: usize| {
-        let mut steps = 0;
-        while let Some(p) = derived_from[k] {
-            k = p.as_usize();
-            steps += 1;
-            if steps > n {
-                break; // a cycle of derivations: stop anywhere, deterministically
-            }
-        }
-        k
-    };
-    for k in 0..n {
-        let r = root(k);
-        let slot = match evidence.resolved.group[r] {
-            Some(g) => *fields_by_group.entry(g).or_insert_with(|| {
-                next += 1;
-                next - 1
-            }),
-            None => {
-                if field_of[r] == usize::MAX {
-                    field_of[r] = next;
-                    next += 1;
-                }
-                field_of[r]
-            }
-        };
-        field_of[k] = slot;
-    }
-    let n_fields = next.min(64);
-    let field = |k: usize| field_of[k].min(63);
-
-    // Candidate pairs: consecutive accounts in name order within each linking artifact.
     let mut pairs: Vec<(AccountId, AccountId)> = by_chunks(
         graph.artifact_count(),
         Vec::new,
@@ -252,22 +211,41 @@ pub(crate) fn estimate(
     );
     crate::graph::sort_unstable(&mut pairs);
     pairs.dedup();
-    if pairs.len() > MAX_PAIRS {
-        // A subsample by a hash of the pair's names: the same pairs whatever the ids.
-        let keep = pairs.len().div_ceil(MAX_PAIRS) as u64;
+    pairs
+}
+
+/// One in how many candidate pairs the estimate reads, when there are `total` in all: 1 up to
+/// [`MAX_PAIRS`], then enough to read about that many.
+pub(crate) fn keep_one_in(total: u64) -> u64 {
+    if total > MAX_PAIRS as u64 { total.div_ceil(MAX_PAIRS as u64) } else { 1 }
+}
+
+/// Keeps the pairs whose names hash to 0 modulo `keep`: the same pairs whatever the ids, and
+/// whatever piece of the observations holds them.
+pub(crate) fn subsample(pairs: &mut Vec<(AccountId, AccountId)>, keep: u64, accounts: &Interner) {
+    if keep > 1 {
         pairs.retain(|&(a, b)| {
             let h = fnv(accounts.get(a.as_u32())) ^ fnv(accounts.get(b.as_u32())).rotate_left(17);
             h % keep == 0
         });
     }
+}
 
-    // Comparison patterns, counted. The shared artifacts of a pair: the shorter list looked up
-    // in the longer (by a forward-only binary search), so a hub paired with many small
-    // accounts costs each pair the small one's length times a logarithm, not the hub's length.
-    let compare = |(x, y): (AccountId, AccountId)| -> u64 {
+/// The comparison pattern of each pair, as the set of kinds whose linking artifacts the two
+/// share, counted.
+pub(crate) fn kind_patterns(
+    graph: &Graph,
+    evidence: &Evidence,
+    pairs: &[(AccountId, AccountId)],
+) -> BTreeMap<KindSet, u64> {
+    let usable = |f: ArtifactId| !evidence.is_suppressed(f);
+    // The shared artifacts of a pair: the shorter list looked up in the longer (by a
+    // forward-only binary search), so a hub paired with many small accounts costs each pair
+    // the small one's length times a logarithm, not the hub's length.
+    let compare = |(x, y): (AccountId, AccountId)| -> KindSet {
         let (ax, ay) = (graph.artifacts_of(x), graph.artifacts_of(y));
         let (short, long) = if ax.len() <= ay.len() { (ax, ay) } else { (ay, ax) };
-        let (mut rest, mut bits) = (long, 0u64);
+        let (mut rest, mut set) = (long, KindSet::default());
         for &f in short {
             let at = rest.partition_point(|&g| g < f);
             rest = &rest[at..];
@@ -275,35 +253,126 @@ pub(crate) fn estimate(
                 None => break,
                 Some(&g) if g == f => {
                     if usable(f) && !evidence.is_detached(f, x) && !evidence.is_detached(f, y) {
-                        bits |= 1 << field(graph.kind(f).as_usize());
+                        let k = graph.kind(f).as_usize();
+                        set[k / 64] |= 1 << (k % 64);
                     }
                     rest = &rest[1..];
                 }
                 Some(_) => {}
             }
         }
-        bits
+        set
     };
-    let patterns: BTreeMap<u64, u64> = by_chunks(
+    by_chunks(
         pairs.len(),
         BTreeMap::new,
-        |mut counts: BTreeMap<u64, u64>, at| {
+        |mut counts: BTreeMap<KindSet, u64>, at| {
             for i in at {
                 *counts.entry(compare(pairs[i as usize])).or_default() += 1;
             }
             counts
         },
         |mut a, b| {
-            for (bits, count) in b {
-                *a.entry(bits).or_default() += count;
+            for (set, count) in b {
+                *a.entry(set).or_default() += count;
             }
             a
         },
-    );
+    )
+}
+
+/// What the estimate reads, summed over the graph (or over disjoint pieces of it): the
+/// [`derivation`] counts, the comparison patterns of the subsampled candidate pairs and how
+/// many pairs those are.
+pub(crate) struct Sums<'s> {
+    pub(crate) inside: &'s [u64],
+    pub(crate) shared: &'s [u64],
+    pub(crate) patterns: &'s BTreeMap<KindSet, u64>,
+    pub(crate) pairs: u64,
+}
+
+/// Estimates the fields of `evidence` on `graph` (see the [module docs](self)). `custom` says
+/// which kinds are custom (only they may be derived from another kind).
+pub(crate) fn estimate(
+    graph: &Graph,
+    kinds: &Kinds,
+    evidence: &Evidence,
+    accounts: &Interner,
+    order: &NameOrder,
+    custom: impl Fn(usize) -> bool,
+) -> Estimate {
+    let usable = |f: ArtifactId| !evidence.is_suppressed(f);
+    let (inside, shared) = derivation(graph, kinds.len(), &usable);
+    let mut pairs = candidate_pairs(graph, evidence, order);
+    let keep = keep_one_in(pairs.len() as u64);
+    subsample(&mut pairs, keep, accounts);
+    let patterns = kind_patterns(graph, evidence, &pairs);
+    let sums = Sums { inside: &inside, shared: &shared, patterns: &patterns, pairs: pairs.len() as u64 };
+    fit(kinds.len(), &evidence.resolved, custom, &sums)
+}
+
+/// The estimate from its sums, for `n` kinds resolved as `resolved` (their evidence groups
+/// and prior strengths).
+pub(crate) fn fit(
+    n: usize,
+    resolved: &super::Resolved,
+    custom: impl Fn(usize) -> bool,
+    sums: &Sums<'_>,
+) -> Estimate {
+    // Fields: the policy's evidence groups, then kinds derived from another join its field.
+    let mut derived_from = derived(n, sums.inside, sums.shared);
+    for (k, d) in derived_from.iter_mut().enumerate() {
+        if !custom(k) {
+            *d = None;
+        }
+    }
+    let mut field_of = vec![usize::MAX; n];
+    let mut fields_by_group: BTreeMap<u32, usize> = BTreeMap::new();
+    let mut next = 0usize;
+    let root = |mut k: usize| {
+        let mut steps = 0;
+        while let Some(p) = derived_from[k] {
+            k = p.as_usize();
+            steps += 1;
+            if steps > n {
+                break; // a cycle of derivations: stop anywhere, deterministically
+            }
+        }
+        k
+    };
+    for k in 0..n {
+        let r = root(k);
+        let slot = match resolved.group[r] {
+            Some(g) => *fields_by_group.entry(g).or_insert_with(|| {
+                next += 1;
+                next - 1
+            }),
+            None => {
+                if field_of[r] == usize::MAX {
+                    field_of[r] = next;
+                    next += 1;
+                }
+                field_of[r]
+            }
+        };
+        field_of[k] = slot;
+    }
+    let n_fields = next.min(64);
+    let field = |k: usize| field_of[k].min(63);
+
+    // Comparison patterns over fields: a pair shares a field when it shares a kind of it.
+    let mut patterns: BTreeMap<u64, u64> = BTreeMap::new();
+    for (set, &count) in sums.patterns {
+        let mut bits = 0u64;
+        for k in (0..n.min(64 * set.len())).filter(|&k| set[k / 64] >> (k % 64) & 1 == 1) {
+            bits |= 1 << field(k);
+        }
+        *patterns.entry(bits).or_default() += count;
+    }
     let (lambda, fields) = em(&patterns, n_fields, |g| {
         // Start from the priors: fields of strong kinds agree often among one operator's
         // accounts and rarely among strangers'.
-        let strong = (0..n).any(|k| field(k) == g && evidence.resolved.strength[k] == Strength::Strong);
+        let strong = (0..n).any(|k| field(k) == g && resolved.strength[k] == Strength::Strong);
         if strong { FieldEstimate { m: 0.9, u: 0.05 } } else { FieldEstimate { m: 0.6, u: 0.2 } }
     });
     // Per field: of the pairs that share it, the share that also share another field.
@@ -320,14 +389,7 @@ pub(crate) fn estimate(
     }
     let corroborated =
         corroborated.iter().map(|&(on, with)| if on == 0 { 0.0 } else { with as f64 / on as f64 }).collect();
-    Estimate {
-        lambda,
-        pairs: pairs.len() as u64,
-        field_of: (0..n).map(field).collect(),
-        fields,
-        corroborated,
-        derived_from,
-    }
+    Estimate { lambda, pairs: sums.pairs, field_of: (0..n).map(field).collect(), fields, corroborated, derived_from }
 }
 
 /// Folds `0..n` in chunks (in parallel with the `rayon` feature) and merges the chunks' results

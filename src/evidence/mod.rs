@@ -31,7 +31,7 @@
 //!   group, wherever such keys are sorted or looked up.
 
 mod coherence;
-mod learn;
+pub(crate) mod learn;
 
 pub(crate) use coherence::{ACCOUNT_LIMIT, UNVERIFIED_MAX};
 pub mod policy;
@@ -428,25 +428,7 @@ impl Evidence {
         // who shares what, so its judgement stands).
         let custom = |k: usize| k >= crate::kind::BUILTINS.len();
         let est = learn::estimate(graph, kinds, &evidence, accounts, order, custom);
-        let learned = policy::Learned {
-            match_share: est.lambda,
-            pairs: est.pairs,
-            kinds: kinds
-                .iter()
-                .map(|(k, name)| {
-                    let f = est.fields[est.field_of[k.as_usize()]];
-                    let kind = policy::LearnedKind {
-                        m: f.m,
-                        u: f.u,
-                        posterior: est.posterior(k.as_usize()),
-                        corroborated: est.corroborated(k.as_usize()),
-                        derived_from: est.derived_from[k.as_usize()].map(|b| kinds.name(b).to_string()),
-                        applied: true,
-                    };
-                    (name.to_string(), kind)
-                })
-                .collect(),
-        };
+        let learned = learned_policy(&est, kinds);
         let pinned = policy.clone().with_learned(Some(learned.clone()));
         evidence.resolved = Resolved::new(graph, kinds, &pinned);
         (evidence, Some(learned))
@@ -769,5 +751,28 @@ pub(crate) fn artifact_pairs(graph: &Graph, f: ArtifactId, window: Option<u64>, 
                 }
             }
         }
+    }
+}
+
+/// The learned policy an estimate gives, per kind by name.
+pub(crate) fn learned_policy(est: &learn::Estimate, kinds: &Kinds) -> policy::Learned {
+    policy::Learned {
+        match_share: est.lambda,
+        pairs: est.pairs,
+        kinds: kinds
+            .iter()
+            .map(|(k, name)| {
+                let f = est.fields[est.field_of[k.as_usize()]];
+                let kind = policy::LearnedKind {
+                    m: f.m,
+                    u: f.u,
+                    posterior: est.posterior(k.as_usize()),
+                    corroborated: est.corroborated(k.as_usize()),
+                    derived_from: est.derived_from[k.as_usize()].map(|b| kinds.name(b).to_string()),
+                    applied: true,
+                };
+                (name.to_string(), kind)
+            })
+            .collect(),
     }
 }

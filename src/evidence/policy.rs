@@ -571,6 +571,27 @@ impl LinkPolicy {
         self.coherence
     }
 
+    /// The cap of kind `name` under this policy: its fixed cap, or for an automatic cap
+    /// [`auto_cap_histogram`] of `histogram` (degree → how many of the kind's artifacts have
+    /// it), and never above the ceiling. A build resolves every kind's cap so.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use sellerlink::policy::{KindPolicy, LinkPolicy, DEFAULT_CEILING};
+    /// let p = LinkPolicy::new().kind("wifi", KindPolicy::weak().max_accounts(40));
+    /// assert_eq!(p.cap_for("wifi", &BTreeMap::new()), 40);
+    /// assert_eq!(p.cap_for("device", &BTreeMap::new()), DEFAULT_CEILING);
+    /// ```
+    pub fn cap_for(&self, name: &str, histogram: &std::collections::BTreeMap<u32, u64>) -> u32 {
+        match self.kind_policy(name).cap() {
+            HubCap::Fixed(n) => n.min(self.ceiling_accounts()),
+            HubCap::Unlimited => self.ceiling_accounts(),
+            HubCap::Auto => auto_cap_histogram(histogram).min(self.ceiling_accounts()),
+        }
+    }
+
     /// Sets the hard ceiling: an artifact with more accounts links nobody (at least 2).
     ///
     /// # Examples
@@ -792,16 +813,51 @@ impl LinkPolicy {
 /// assert_eq!(auto_cap(&[2, 2, 3]), 50);
 /// ```
 pub fn auto_cap(degrees: &[u32]) -> u32 {
-    let mut logs: Vec<f64> = degrees.iter().filter(|&&d| d >= 2).map(|&d| f64::from(d).ln()).collect();
-    if logs.len() < 20 {
+    let mut histogram = std::collections::BTreeMap::new();
+    for &d in degrees {
+        *histogram.entry(d).or_insert(0u64) += 1;
+    }
+    auto_cap_histogram(&histogram)
+}
+
+/// [`auto_cap`] from a histogram of degrees (degree → how many artifacts have it): the same
+/// cap, from counts that pieces of a market can add up.
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::policy::{auto_cap, auto_cap_histogram};
+/// let degrees = [2u32, 2, 2, 3, 3, 7, 2, 2, 2, 2, 3, 3, 4, 2, 2, 2, 2, 2, 40, 2, 1, 1];
+/// let mut histogram = std::collections::BTreeMap::new();
+/// for d in degrees {
+///     *histogram.entry(d).or_insert(0u64) += 1;
+/// }
+/// assert_eq!(auto_cap_histogram(&histogram), auto_cap(&degrees));
+/// ```
+pub fn auto_cap_histogram(histogram: &std::collections::BTreeMap<u32, u64>) -> u32 {
+    // Logs in ascending order, each with its count (the log is monotone in the degree).
+    let logs: Vec<(f64, u64)> =
+        histogram.range(2..).filter(|(_, c)| **c > 0).map(|(&d, &c)| (f64::from(d).ln(), c)).collect();
+    let len: u64 = logs.iter().map(|&(_, c)| c).sum();
+    if len < 20 {
         return 50;
     }
-    logs.sort_by(f64::total_cmp);
-    let median = logs[logs.len() / 2];
-    let mut dev: Vec<f64> = logs.iter().map(|l| (l - median).abs()).collect();
-    dev.sort_by(f64::total_cmp);
+    // The element at `index` of the sorted multiset.
+    let nth = |sorted: &[(f64, u64)], index: u64| -> f64 {
+        let mut seen = 0u64;
+        for &(v, c) in sorted {
+            seen += c;
+            if index < seen {
+                return v;
+            }
+        }
+        sorted.last().map_or(0.0, |&(v, _)| v)
+    };
+    let median = nth(&logs, len / 2);
+    let mut dev: Vec<(f64, u64)> = logs.iter().map(|&(l, c)| ((l - median).abs(), c)).collect();
+    dev.sort_by(|a, b| a.0.total_cmp(&b.0));
     // A MAD of zero (all pairs, say) still allows groups a few times the median.
-    let mad = dev[dev.len() / 2].max(0.25);
+    let mad = nth(&dev, len / 2).max(0.25);
     let cap = (median + 4.0 * 1.4826 * mad).exp();
     cap.round().clamp(5.0, 1000.0) as u32
 }

@@ -16,8 +16,11 @@
 //!   *groups* that are related through other shared, non-hub evidence. Pairs inside a group
 //!   get the full weight. Pairs across groups get it scaled by the artifact's *cohesion* (the
 //!   share of its accounts related to another of its accounts otherwise), at least
-//!   [`OperatorSettings::cross_floor`]; for a suppressed hub, cross-group pairs get nothing, so a hub
-//!   counts as evidence exactly where the rest of the evidence agrees. A ring's mule account
+//!   [`OperatorSettings::cross_floor`]; for an incoherent hub, cross-group pairs get nothing, so
+//!   it counts as evidence exactly where the rest of the evidence agrees. A hub by degree (past
+//!   its cap or the ceiling) and legitimate infrastructure count for nothing: an artifact too
+//!   big to judge is too big to weigh, and so every edge reads only artifacts whose accounts
+//!   all lie in one piece of the market (see [`crate::shard`]). A ring's mule account
 //!   serving 150 related storefronts keeps its weight; a café hotspot's 60 unrelated strangers
 //!   lose it.
 //! - **Time**: an artifact with a time window (an `ip`) is split into its time-coincident
@@ -540,7 +543,11 @@ pub(crate) fn component_edges(
         if base <= 0.0 {
             continue;
         }
-        if ev.decisions.legitimate.contains(f.as_u32()) {
+        // A hub by degree (past its kind's cap or the ceiling) or legitimate infrastructure
+        // says nothing about who is one operator; an incoherent hub still holds together the
+        // accounts that the rest of the evidence relates (below). (So every operator edge reads
+        // only artifacts whose accounts all lie in one piece of the market: see `shard`.)
+        if ev.is_suppressed(f) && !ev.incoherent.contains(f.as_u32()) {
             continue;
         }
         let hub = ev.is_suppressed(f);

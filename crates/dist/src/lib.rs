@@ -1,0 +1,577 @@
+//! sellerlink on timely-dataflow and differential-dataflow.
+//!
+//! The same linking and the same operators as the library's `cluster`, split over workers and
+//! processes. The rules are the library's, run through its [`sellerlink::shard`] seam; this
+//! crate only decides where each observation goes.
+//!
+//! # The dataflow
+//!
+//! Every worker reads its own byte range of each input file (ranges aligned to lines, the
+//! file's header line prepended), with the library's reader and normalisers
+//! ([`sellerlink::ingest::read_csv_rows`]). Then, in differential dataflow:
+//!
+//! 1. **Kinds.** The custom kinds in order of first sight (epoch, file, byte range, line): the
+//!    order one build registers them in, which numbers them.
+//! 2. **Degrees and caps.** Each artifact's distinct accounts, counted; per kind a degree
+//!    histogram, from which [`LinkPolicy::cap_for`] resolves the kind's cap; an artifact with
+//!    more accounts than its kind's cap is a *hub*.
+//! 3. **Pieces.** Connected parts of the bipartite graph without its hubs (plus the policy's
+//!    must-link pairs), by label propagation: a piece's label is its smallest account name.
+//! 4. **Learning** (a first dataflow over the first epoch's observations, when the policy
+//!    learns): each piece's [`shard::census`], summed; each piece's [`shard::patterns`] at the
+//!    summed subsampling rate, summed; [`shard::learn`] on the sums, broadcast to every worker.
+//!    Later epochs keep what the first learned, as the library's updates do.
+//! 5. **Pieces built.** A keyed `reduce` per piece builds it with [`shard::piece_policy`] (hubs
+//!    declared, the learned policy pinned) and the library's pipeline, Leiden included, and
+//!    emits `(account, label)`: the smallest account name of the account's component or
+//!    operator. Labels are global: every process gives a cluster the same one.
+//!
+//! Further input files are later epochs: differential dataflow re-runs only the pieces whose
+//! observations (or whose inputs from the whole market: the kinds, a cap) changed.
+//!
+//! # Limits
+//!
+//! A piece is built on one worker, so the largest piece must fit on one. A piece is cut by
+//! hubs by degree only (the ceiling, or caps), not by coherence: a market whose sub-ceiling
+//! shared artifacts chain strangers together (café PCs, recycled IPs) has large pieces even
+//! when its components are small. Removals are not supported (batches add observations).
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use differential_dataflow::input::Input;
+use differential_dataflow::operators::Iterate;
+use differential_dataflow::{AsCollection, Hashable, VecCollection};
+use serde::{Deserialize, Serialize};
+use sellerlink::ingest::{CsvOptions, IngestReport, read_csv_rows};
+use sellerlink::kind::Kinds;
+use sellerlink::policy::LinkPolicy;
+use sellerlink::{IndexBuilder, Level, shard};
+use timely::dataflow::ProbeHandle;
+use timely::dataflow::operators::vec::Broadcast;
+
+/// Logical time: the epoch (0 for `--input`, then one per batch).
+type Time = u64;
+
+/// One observation: account, kind, canonical value, value as written, time.
+pub type Row = (String, String, String, String, Option<i64>);
+
+/// Where a kind was first seen: epoch, file, first byte of the share, line in the share.
+type Pos = (u64, u64, u64, u64);
+
+/// An artifact: kind and canonical value.
+type Art = (String, String);
+
+/// A node of the bipartite graph: 0 and an account, 1 and an artifact, 2 and a must-link pair.
+type Node = (u8, String, String);
+
+/// Buckets for sending a value of the whole market to every piece (a join on the bucket).
+const BUCKETS: u64 = 256;
+
+/// What a piece's `reduce` reads: the market's kinds, the subsampling rate, or an observation
+/// with whether its artifact is a hub.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+enum Val {
+    Kinds(Vec<String>),
+    Keep(u64),
+    Row(Row, bool),
+}
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct Job {
+    /// The first epoch's observation files (CSV: account,kind,value[,timestamp]).
+    pub inputs: Vec<PathBuf>,
+    /// One further epoch per file.
+    pub batches: Vec<PathBuf>,
+    /// Components or operators.
+    pub level: Level,
+    /// The linking policy (with or without a learned part).
+    pub policy: LinkPolicy,
+    /// How to read: strict or lenient, declared kinds.
+    pub options: CsvOptions,
+}
+
+/// What one process gives back.
+#[derive(Clone, Debug, Default)]
+pub struct Outcome {
+    /// `(account, label)` for the accounts this process's workers own, sorted.
+    pub rows: Vec<(String, String)>,
+    /// Per epoch: how long it took (on this process's first worker).
+    pub epochs: Vec<Duration>,
+    /// What reading this process's shares kept and rejected.
+    pub report: IngestReport,
+    /// What the first epoch learned, as JSON (`null` when the policy learns nothing).
+    pub learned: String,
+}
+
+/// Why a run failed.
+#[derive(Debug)]
+pub struct DistError(pub String);
+
+impl std::fmt::Display for DistError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for DistError {}
+
+/// Runs `job` on this process's workers of `config` and returns this process's share of the
+/// result.
+///
+/// # Errors
+///
+/// A file that cannot be read or a line a strict read refuses (naming the file, its byte range
+/// and the line in it), or a worker that failed.
+pub fn run(config: timely::Config, job: Job) -> Result<Outcome, DistError> {
+    let guards = timely::execute(config, move |worker| worker_main(worker, &job))
+        .map_err(|e| DistError(format!("timely: {e}")))?;
+    let mut out = Outcome::default();
+    for result in guards.join() {
+        let part = result.map_err(|e| DistError(format!("a worker failed: {e}")))?.map_err(DistError)?;
+        out.rows.extend(part.rows);
+        out.report.merge(&part.report);
+        if out.epochs.is_empty() {
+            out.epochs = part.epochs;
+        }
+        out.learned = part.learned;
+    }
+    out.rows.sort();
+    Ok(out)
+}
+
+/// A worker's share of every file of one epoch, read with the library's reader.
+struct Share {
+    rows: Vec<Row>,
+    firsts: Vec<(String, Pos)>,
+    report: IngestReport,
+}
+
+fn read_epoch(files: &[PathBuf], epoch: u64, job: &Job, index: usize, peers: usize) -> Result<Share, String> {
+    let mut share = Share { rows: Vec::new(), firsts: Vec::new(), report: IngestReport::default() };
+    for (i, path) in files.iter().enumerate() {
+        let (start, text) = byte_share(path, index, peers).map_err(|e| format!("{}: {e}", path.display()))?;
+        let name = format!("{} (bytes from {start})", path.display());
+        let mut kinds = Kinds::new();
+        let builtins = kinds.len();
+        let rows = &mut share.rows;
+        let report = read_csv_rows(&text[..], &name, &job.options, &mut kinds, |row| {
+            let kind = kinds_name(row.kind);
+            rows.push((
+                row.account.to_string(),
+                kind,
+                row.value.to_string(),
+                if row.raw == row.value { String::new() } else { row.raw.to_string() },
+                row.time,
+            ))
+        })
+        .map_err(|e| e.to_string())?;
+        // The kind names: the reader registered them into `kinds` (resolved above by id).
+        for row in share.rows.iter_mut().filter(|r| r.1.starts_with('\u{0}')) {
+            let id: usize = row.1[1..].parse().map_err(|_| "internal: kind id".to_string())?;
+            row.1 = kinds.name(sellerlink::KindId::must(id)).to_string();
+        }
+        for new in &report.new_kinds {
+            share.firsts.push((new.name.clone(), (epoch, i as u64, start, new.line)));
+        }
+        debug_assert!(kinds.len() >= builtins);
+        share.report.merge(&report);
+    }
+    Ok(share)
+}
+
+/// A placeholder for a kind's name until the reader's registry can be read (the callback
+/// cannot borrow it while the reader holds it).
+fn kinds_name(k: sellerlink::KindId) -> String {
+    format!("\u{0}{}", k.as_usize())
+}
+
+/// The lines of `path` that start in worker `index`'s byte range (of `peers` equal ranges),
+/// with the file's header line first; and where the range starts.
+fn byte_share(path: &Path, index: usize, peers: usize) -> std::io::Result<(u64, Vec<u8>)> {
+    let mut file = File::open(path)?;
+    let len = file.metadata()?.len();
+    let lo = len * index as u64 / peers as u64;
+    let hi = len * (index as u64 + 1) / peers as u64;
+    let mut reader = BufReader::with_capacity(1 << 20, &mut file);
+    let mut text = Vec::new();
+    let header = reader.read_until(b'\n', &mut text)? as u64;
+    if index == 0 {
+        // The first share starts at byte 0: its header is already in.
+        let mut rest = Vec::new();
+        (&mut reader).take(hi.saturating_sub(header)).read_to_end(&mut rest)?;
+        let mut pos = header + rest.len() as u64;
+        text.extend_from_slice(&rest);
+        // Finish the line that straddles the end of the range.
+        if pos == hi && !text.ends_with(b"\n") {
+            pos += reader.read_until(b'\n', &mut text)? as u64;
+        }
+        let _ = pos;
+        return Ok((0, text));
+    }
+    drop(reader);
+    if !text.ends_with(b"\n") {
+        text.push(b'\n');
+    }
+    // A line starts at p when p is 0 or byte p - 1 is a line break: skip to the first one at or
+    // after `lo` (and after the header).
+    let from = lo.max(header);
+    file.seek(SeekFrom::Start(from - 1))?;
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let mut skip = Vec::new();
+    let mut pos = from - 1 + reader.read_until(b'\n', &mut skip)? as u64;
+    let start = pos;
+    let mut line = Vec::new();
+    while pos < hi {
+        line.clear();
+        let n = reader.read_until(b'\n', &mut line)?;
+        if n == 0 {
+            break;
+        }
+        pos += n as u64;
+        text.extend_from_slice(&line);
+    }
+    Ok((start, text))
+}
+
+/// Inputs of a dataflow: observations, kinds' first sights, must-link pairs.
+type Inputs = (
+    differential_dataflow::input::InputSession<Time, Row, isize>,
+    differential_dataflow::input::InputSession<Time, (String, Pos), isize>,
+    differential_dataflow::input::InputSession<Time, (String, String), isize>,
+);
+
+/// Feeds one epoch's share into `inputs` (must-link pairs with the first epoch, from worker 0).
+fn feed(inputs: &mut Inputs, share: &Share, must: Option<&[(String, String)]>) {
+    for row in &share.rows {
+        inputs.0.insert(row.clone());
+    }
+    for f in &share.firsts {
+        inputs.1.insert(f.clone());
+    }
+    for pair in must.unwrap_or(&[]) {
+        inputs.2.insert(pair.clone());
+    }
+}
+
+/// Decodes a JSON value a `reduce` wrote (they write what they made, or why they failed).
+fn decode<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, String> {
+    serde_json::from_str::<Result<T, String>>(text).map_err(|e| format!("internal: {e}"))?
+}
+
+/// A worker's result: its rows, its epoch timings, its reading report, the learned policy.
+fn worker_main(
+    worker: &mut timely::worker::Worker,
+    job: &Job,
+) -> Result<Outcome, String> {
+    let (index, peers) = (worker.index(), worker.peers());
+    let first = read_epoch(&job.inputs, 0, job, index, peers)?;
+    let mut report = first.report.clone();
+    let must: Vec<(String, String)> = if index == 0 { job.policy.overrides().must_link.clone() } else { Vec::new() };
+
+    // Learning, from the first epoch alone (as the library's updates keep what the first build
+    // learned).
+    let learns = job.policy.learns() && job.policy.learned().is_none();
+    let mut policy = job.policy.clone();
+    let mut learned_json = "null".to_string();
+    if learns {
+        let captured: Rc<RefCell<BTreeMap<String, isize>>> = Default::default();
+        let probe = ProbeHandle::new();
+        let sink = captured.clone();
+        let p = job.policy.clone();
+        let mut inputs: Inputs = worker.dataflow::<Time, _, _>(|scope| {
+            let (rows_in, rows) = scope.new_collection::<Row, isize>();
+            let (firsts_in, firsts) = scope.new_collection::<(String, Pos), isize>();
+            let (must_in, must) = scope.new_collection::<(String, String), isize>();
+            let (by_piece, pieces_b, kinds) = front(rows, firsts, must, &p);
+            let census_policy = p.clone();
+            let census = by_piece
+                .clone()
+                .reduce(move |_piece: &String, vals: &[(&Val, isize)], out: &mut Vec<(String, isize)>| {
+                    let census = piece_builder(vals, &census_policy, Level::Components)
+                        .and_then(|b| shard::census(b).map_err(|e| e.to_string()));
+                    out.push((json(&census), 1));
+                })
+                .map(|(_, c)| ((), c))
+                .reduce(|_, vals: &[(&String, isize)], out: &mut Vec<(String, isize)>| {
+                    let mut sum: Result<shard::Census, String> = Ok(shard::Census::default());
+                    for (c, n) in vals {
+                        sum = sum.and_then(|mut s: shard::Census| {
+                            let c = decode::<shard::Census>(c)?;
+                            for _ in 0..*n {
+                                s.merge(&c);
+                            }
+                            Ok(s)
+                        });
+                    }
+                    out.push((json(&sum), 1));
+                });
+            let keep_b = census.clone().flat_map(|((), c)| {
+                let keep = decode::<shard::Census>(&c).map(|c| c.keep_one_in()).unwrap_or(1);
+                (0..BUCKETS).map(move |b| (b, keep))
+            });
+            let keep_pieces = pieces_b.join_map(keep_b, |_b, piece, keep| (piece.clone(), Val::Keep(*keep)));
+            let pattern_policy = p.clone();
+            let patterns = by_piece
+                .concat(keep_pieces)
+                .reduce(move |_piece: &String, vals: &[(&Val, isize)], out: &mut Vec<(String, isize)>| {
+                    let keep = vals.iter().find_map(|(v, _)| match v {
+                        Val::Keep(k) => Some(*k),
+                        _ => None,
+                    });
+                    let patterns = piece_builder(vals, &pattern_policy, Level::Components)
+                        .and_then(|b| shard::patterns(b, keep.unwrap_or(1)).map_err(|e| e.to_string()));
+                    out.push((json(&patterns), 1));
+                })
+                .map(|(_, p)| ((), (0u8, p)));
+            let learn_policy = p.clone();
+            patterns
+                .concat(census.map(|((), c)| ((), (1u8, c))))
+                .concat(kinds.map(|((), k)| ((), (2u8, json(&Ok::<_, String>(k))))))
+                .reduce(move |_, vals: &[(&(u8, String), isize)], out: &mut Vec<(String, isize)>| {
+                    let learned = (|| {
+                        let mut sum = shard::Patterns::default();
+                        let (mut census, mut kinds) = (shard::Census::default(), Kinds::new());
+                        for ((tag, text), n) in vals {
+                            match tag {
+                                0 => {
+                                    let p = decode::<shard::Patterns>(text)?;
+                                    for _ in 0..*n {
+                                        sum.merge(&p);
+                                    }
+                                }
+                                1 => census = decode::<shard::Census>(text)?,
+                                _ => kinds = registry(&decode::<Vec<String>>(text)?),
+                            }
+                        }
+                        Ok::<_, String>(shard::learn(&kinds, &learn_policy, &census, &sum))
+                    })();
+                    out.push((json(&learned), 1));
+                })
+                .map(|((), text)| text)
+                .inner
+                .broadcast()
+                .as_collection()
+                .inspect(move |(v, _t, r): &(String, Time, isize)| {
+                    *sink.borrow_mut().entry(v.clone()).or_insert(0) += *r;
+                })
+                .probe_with(&probe);
+            (rows_in, firsts_in, must_in)
+        });
+        feed(&mut inputs, &first, Some(&must));
+        drop(inputs);
+        worker.step_while(|| !probe.done());
+        let captured = captured.borrow();
+        let mut texts = captured.iter().filter(|(_, n)| **n != 0).map(|(t, _)| t);
+        let learned: Option<sellerlink::policy::Learned> = match (texts.next(), texts.next()) {
+            (Some(text), None) => decode(text)?,
+            (None, _) => None, // no observations: nothing learned
+            (Some(_), Some(_)) => return Err("internal: two learned policies".into()),
+        };
+        learned_json = serde_json::to_string(&learned).unwrap_or_default();
+        if let Some(l) = learned {
+            policy = policy.with_learned(Some(l));
+        }
+    }
+
+    // The pieces built, epoch by epoch.
+    let captured: Rc<RefCell<BTreeMap<(String, String), isize>>> = Default::default();
+    let probe = ProbeHandle::new();
+    let sink = captured.clone();
+    let level = job.level;
+    let mut inputs: Inputs = worker.dataflow::<Time, _, _>(|scope| {
+        let (rows_in, rows) = scope.new_collection::<Row, isize>();
+        let (firsts_in, firsts) = scope.new_collection::<(String, Pos), isize>();
+        let (must_in, must) = scope.new_collection::<(String, String), isize>();
+        let (by_piece, _, _) = front(rows, firsts, must, &policy);
+        let piece_policy = policy.clone();
+        by_piece
+            .reduce(move |_piece: &String, vals: &[(&Val, isize)], out: &mut Vec<((String, String), isize)>| {
+                match piece_builder(vals, &piece_policy, level).and_then(|b| b.build().map_err(|e| e.to_string())) {
+                    Ok(index) => out.extend(shard::labels(&index, level).into_iter().map(|row| (row, 1))),
+                    Err(why) => out.push((("\u{0}error".to_string(), why), 1)),
+                }
+            })
+            .map(|(_, row)| row)
+            .inspect(move |(row, _t, r): &((String, String), Time, isize)| {
+                *sink.borrow_mut().entry(row.clone()).or_insert(0) += *r;
+            })
+            .probe_with(&probe);
+        (rows_in, firsts_in, must_in)
+    });
+    let mut epochs = Vec::new();
+    let mut share = first;
+    let mut epoch: Time = 0;
+    loop {
+        let clock = Instant::now();
+        feed(&mut inputs, &share, (epoch == 0).then_some(must.as_slice()));
+        inputs.0.advance_to(epoch + 1);
+        inputs.1.advance_to(epoch + 1);
+        inputs.2.advance_to(epoch + 1);
+        inputs.0.flush();
+        inputs.1.flush();
+        inputs.2.flush();
+        worker.step_while(|| probe.less_than(inputs.0.time()));
+        epochs.push(clock.elapsed());
+        let Some(path) = job.batches.get(epoch as usize) else { break };
+        epoch += 1;
+        share = read_epoch(std::slice::from_ref(path), epoch, job, index, peers)?;
+        report.merge(&share.report);
+    }
+    drop(inputs);
+    let captured = captured.borrow();
+    let mut rows = Vec::new();
+    for ((account, label), n) in captured.iter() {
+        match n {
+            0 => {}
+            1 if account != "\u{0}error" => rows.push((account.clone(), label.clone())),
+            1 => return Err(label.clone()),
+            _ => return Err(format!("internal: account {account} labelled {n} times")),
+        }
+    }
+    Ok(Outcome { rows, epochs, report, learned: learned_json })
+}
+
+/// Steps 1–3 of the dataflow: every observation keyed by its piece (with whether its artifact
+/// is a hub) and, once per piece, the market's kinds; every piece keyed by its bucket; the
+/// market's kinds.
+#[allow(clippy::type_complexity)]
+fn front<'s>(
+    rows: VecCollection<'s, Time, Row>,
+    firsts: VecCollection<'s, Time, (String, Pos)>,
+    must: VecCollection<'s, Time, (String, String)>,
+    policy: &LinkPolicy,
+) -> (
+    VecCollection<'s, Time, (String, Val)>,
+    VecCollection<'s, Time, (u64, String)>,
+    VecCollection<'s, Time, ((), Vec<String>)>,
+) {
+    // 1. The custom kinds in order of first sight.
+    let kinds = firsts.map(|(k, pos)| ((), (pos, k))).reduce(
+        |_, vals: &[(&(Pos, String), isize)], out: &mut Vec<(Vec<String>, isize)>| {
+            let mut names: Vec<String> = Vec::new();
+            for ((_, k), _) in vals {
+                if !names.contains(k) {
+                    names.push(k.clone());
+                }
+            }
+            out.push((names, 1));
+        },
+    );
+    let kinds_b = kinds.clone().flat_map(|((), names)| (0..BUCKETS).map(move |b| (b, names.clone())));
+
+    // 2. Degrees, caps, hubs.
+    let users = rows.clone().map(|r| ((r.1.clone(), r.2.clone()), r.0.clone())).distinct();
+    let degree = users.clone().map(|(art, _)| art).count();
+    let cap_policy = policy.clone();
+    let caps = degree
+        .clone()
+        .map(|((k, _), d)| (k, d as u32))
+        .count()
+        .map(|((k, d), n)| ((), (k, d, n as u64)))
+        .reduce(move |_, vals: &[(&(String, u32, u64), isize)], out: &mut Vec<((String, u32), isize)>| {
+            let mut histograms: BTreeMap<&str, BTreeMap<u32, u64>> = BTreeMap::new();
+            for ((k, d, n), _) in vals {
+                *histograms.entry(k.as_str()).or_default().entry(*d).or_default() += n;
+            }
+            for (k, h) in histograms {
+                out.push(((k.to_string(), cap_policy.cap_for(k, &h)), 1));
+            }
+        })
+        .flat_map(|((), (k, cap))| (0..BUCKETS).map(move |b| ((k.clone(), b), cap)));
+    let hub = degree
+        .map(|(art, d): (Art, isize)| ((art.0.clone(), art.1.hashed() % BUCKETS), (art, d as u32)))
+        .join_map(caps, |_, (art, d), cap| (art.clone(), (*d >= 2 && d > cap, *d)));
+
+    // 3. Pieces: label propagation over accounts and the artifacts that are not hubs.
+    let linking = hub.clone().filter(|(_, (is_hub, d))| !*is_hub && *d >= 2).map(|(art, _)| art);
+    let edges = users
+        .clone()
+        .semijoin(linking)
+        .flat_map(|((k, v), a)| {
+            let (x, y): (Node, Node) = ((0, a, String::new()), (1, k, v));
+            [(x.clone(), y.clone()), (y, x)]
+        })
+        .concat(must.flat_map(|(a, b)| {
+            let pair: Node = (2, a.clone(), b.clone());
+            let (x, y): (Node, Node) = ((0, a, String::new()), (0, b, String::new()));
+            [(x.clone(), pair.clone()), (pair.clone(), x), (y.clone(), pair.clone()), (pair, y)]
+        }));
+    let accounts = rows.clone().map(|r| r.0).distinct();
+    let nodes = accounts.map(|a| ((0u8, a.clone(), String::new()), a));
+    let edges = edges.arrange_by_key();
+    let labels = nodes.clone().iterate(|inner, labels| {
+        let nodes = nodes.enter(inner);
+        let edges = edges.enter(inner);
+        labels
+            .join_core(edges, |_src, label, dst| Some((dst.clone(), label.clone())))
+            .concat(nodes)
+            .reduce(|_node, vals: &[(&String, isize)], out: &mut Vec<(String, isize)>| {
+                out.push((vals[0].0.clone(), 1))
+            })
+    });
+    let piece_of = labels.filter(|((tag, _, _), _)| *tag == 0).map(|((_, a, _), label)| (a, label));
+
+    // Every observation, keyed by its piece; and each piece the market's kinds.
+    let hub_of = hub.map(|(art, (is_hub, _))| (art, is_hub));
+    let by_piece = rows
+        .map(|r| ((r.1.clone(), r.2.clone()), r))
+        .join_map(hub_of, |_, r, is_hub| (r.0.clone(), (r.clone(), *is_hub)))
+        .join_map(piece_of.clone(), |_, (r, is_hub), piece| (piece.clone(), Val::Row(r.clone(), *is_hub)));
+    let pieces_b = piece_of.map(|(_, piece)| piece).distinct().map(|p| (p.hashed() % BUCKETS, p));
+    let kinds_of = pieces_b.clone().join_map(kinds_b, |_, piece, names| (piece.clone(), Val::Kinds(names.clone())));
+    (by_piece.concat(kinds_of), pieces_b, kinds)
+}
+
+/// The registry one build would have: the built-in kinds, then `custom` in order.
+fn registry(custom: &[String]) -> Kinds {
+    let mut kinds = Kinds::new();
+    for name in custom {
+        let _ = kinds.resolve(name);
+    }
+    kinds
+}
+
+/// A piece's builder from its `reduce` values: its observations, under `policy` made a piece
+/// policy (hubs declared).
+fn piece_builder(vals: &[(&Val, isize)], policy: &LinkPolicy, level: Level) -> Result<IndexBuilder, String> {
+    let names = vals
+        .iter()
+        .find_map(|(v, _)| match v {
+            Val::Kinds(k) => Some(k.as_slice()),
+            _ => None,
+        })
+        .unwrap_or(&[]);
+    let kinds = registry(names);
+    let hubs: Vec<(&str, &str)> = vals
+        .iter()
+        .filter_map(|(v, _)| match v {
+            Val::Row(r, true) => Some((r.1.as_str(), r.2.as_str())),
+            _ => None,
+        })
+        .collect();
+    let piece_policy = shard::piece_policy(policy, &kinds, hubs);
+    let mut b = IndexBuilder::with_kinds(kinds).policy(piece_policy);
+    if level == Level::Components {
+        b = b.operators(None);
+    }
+    for (v, n) in vals {
+        if let Val::Row((account, kind, value, raw, time), _) = v {
+            let written = if raw.is_empty() { value } else { raw };
+            for _ in 0..*n {
+                b.add(account, kind, written, *time).map_err(|e| format!("{account},{kind},{written}: {e}"))?;
+            }
+        }
+    }
+    Ok(b)
+}
+
+fn json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}

@@ -1,0 +1,193 @@
+//! `sellerlink::shard`: a market built as separate pieces (split at its degree hubs) gives the
+//! whole build's learned policy, components and operators.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use proptest::prelude::*;
+use sellerlink::kind::Kinds;
+use sellerlink::policy::{HubCap, KindPolicy, LinkPolicy};
+use sellerlink::{IndexBuilder, Level, shard};
+
+use crate::linking::{KINDS, Obs, dense_strategy, obs_strategy, test_policy, value_for};
+
+/// The policies the pieces must agree under: the default (coherence, learning), fixed caps,
+/// automatic caps, a low ceiling (hubs by ceiling), and analyst overrides.
+fn policies() -> Vec<LinkPolicy> {
+    vec![
+        LinkPolicy::new(),
+        test_policy(),
+        LinkPolicy::new()
+            .kind("wifi", KindPolicy::weak().hub_cap(HubCap::Auto))
+            .custom_kinds(KindPolicy::weak().hub_cap(HubCap::Auto)),
+        LinkPolicy::new().ceiling(3),
+        LinkPolicy::new().must_link("acct1", "acct7").cannot_link("acct2", "acct3").legitimate("device", "v1"),
+    ]
+}
+
+/// A union-find over names, for splitting a market into pieces the naive way.
+struct Sets(BTreeMap<String, String>);
+
+impl Sets {
+    fn find(&mut self, x: &str) -> String {
+        let parent = self.0.entry(x.to_string()).or_insert_with(|| x.to_string()).clone();
+        if parent == x {
+            return parent;
+        }
+        let root = self.find(&parent);
+        self.0.insert(x.to_string(), root.clone());
+        root
+    }
+    fn union(&mut self, a: &str, b: &str) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra != rb {
+            let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
+            self.0.insert(hi, lo);
+        }
+    }
+}
+
+/// Runs the market as pieces, as a distributed backend would, and returns its labels at
+/// `level`, with the learned policy the pieces agreed on.
+fn by_pieces(
+    obs: &[Obs],
+    policy: &LinkPolicy,
+    level: Level,
+) -> (BTreeMap<String, String>, Option<sellerlink::policy::Learned>) {
+    // The kinds, in the order one build registers them (first sight).
+    let mut kinds = Kinds::new();
+    for (_, k, _, _) in obs {
+        kinds.resolve(k).unwrap();
+    }
+    // Degrees, caps and hubs over the whole market.
+    let mut users: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
+    for (a, k, v, _) in obs {
+        users.entry((k, v)).or_default().insert(a);
+    }
+    let mut histograms: BTreeMap<&str, BTreeMap<u32, u64>> = BTreeMap::new();
+    for ((k, _), accounts) in &users {
+        *histograms.entry(k).or_default().entry(accounts.len() as u32).or_default() += 1;
+    }
+    let hub = |k: &str, v: &str| {
+        let d = users[&(k, v)].len() as u32;
+        d >= 2 && d > policy.cap_for(k, &histograms[k])
+    };
+    // Pieces: connected through artifacts that are not hubs, and through must-link pairs.
+    let mut sets = Sets(BTreeMap::new());
+    for (a, _, _, _) in obs {
+        sets.find(a);
+    }
+    for ((k, v), accounts) in &users {
+        if !hub(k, v) {
+            let first = accounts.iter().next().unwrap();
+            for a in accounts {
+                sets.union(first, a);
+            }
+        }
+    }
+    for (a, b) in &policy.overrides().must_link {
+        if sets.0.contains_key(a) && sets.0.contains_key(b) {
+            sets.union(a, b);
+        }
+    }
+    let mut pieces: BTreeMap<String, Vec<&Obs>> = BTreeMap::new();
+    for o in obs {
+        pieces.entry(sets.find(&o.0)).or_default().push(o);
+    }
+    let builder = |rows: &[&Obs], policy: LinkPolicy| {
+        let hubs: BTreeSet<(&str, &str)> =
+            rows.iter().filter(|(_, k, v, _)| hub(k, v)).map(|(_, k, v, _)| (*k, v.as_str())).collect();
+        let mut b = IndexBuilder::with_kinds(kinds.clone()).policy(shard::piece_policy(&policy, &kinds, hubs));
+        if level == Level::Components {
+            b = b.operators(None);
+        }
+        for (a, k, v, t) in rows {
+            b.add(a, k, v, *t).unwrap();
+        }
+        b
+    };
+    // Learning from the pieces' sums.
+    let mut census = shard::Census::default();
+    for rows in pieces.values() {
+        census.merge(&shard::census(builder(rows, policy.clone())).unwrap());
+    }
+    let keep = census.keep_one_in();
+    let mut patterns = shard::Patterns::default();
+    for rows in pieces.values() {
+        patterns.merge(&shard::patterns(builder(rows, policy.clone()), keep).unwrap());
+    }
+    let learned = shard::learn(&kinds, policy, &census, &patterns);
+    let pinned = match &learned {
+        Some(l) => policy.clone().with_learned(Some(l.clone())),
+        None => policy.clone(),
+    };
+    let mut labels = BTreeMap::new();
+    for rows in pieces.values() {
+        let index = builder(rows, pinned.clone()).build().unwrap();
+        labels.extend(shard::labels(&index, level));
+    }
+    (labels, learned)
+}
+
+fn whole(obs: &[Obs], policy: &LinkPolicy, level: Level) -> sellerlink::Index {
+    let mut b = IndexBuilder::new().policy(policy.clone());
+    if level == Level::Components {
+        b = b.operators(None);
+    }
+    for (a, k, v, t) in obs {
+        b.add(a, k, v, *t).unwrap();
+    }
+    b.build().unwrap()
+}
+
+fn check(obs: &[Obs]) -> Result<(), TestCaseError> {
+    for policy in policies() {
+        for level in [Level::Components, Level::Operators] {
+            let index = whole(obs, &policy, level);
+            let (labels, learned) = by_pieces(obs, &policy, level);
+            prop_assert_eq!(learned.as_ref(), index.policy().learned(), "learned under {:?}", policy);
+            let expected: BTreeMap<String, String> = shard::labels(&index, level).into_iter().collect();
+            prop_assert_eq!(&labels, &expected, "{:?} under {:?}", level, policy);
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn pieces_equal_one_build(obs in obs_strategy(60)) {
+        check(&obs)?;
+    }
+
+    #[test]
+    fn dense_pieces_equal_one_build(obs in dense_strategy(60)) {
+        check(&obs)?;
+    }
+}
+
+/// A market with hubs of every kind (a shared IP and a café PC used by many otherwise
+/// unrelated rings), so that the pieces are many and the hubs cross them.
+#[test]
+fn hubs_crossing_pieces() {
+    let mut obs: Vec<Obs> = Vec::new();
+    for ring in 0..12u32 {
+        for s in 0..4u32 {
+            let a = format!("r{ring}s{s}");
+            obs.push((a.clone(), "device", value_for("device", ring), None));
+            obs.push((a.clone(), "payment", value_for("payment", ring), Some(i64::from(s))));
+            obs.push((a.clone(), "ip", "10.9.9.9".to_string(), Some(i64::from(ring))));
+            obs.push((a.clone(), "custom_x", format!("cafe{}", ring % 2), None));
+            obs.push((a, KINDS[2], value_for("wifi", ring % 3), None));
+        }
+    }
+    for policy in policies() {
+        for level in [Level::Components, Level::Operators] {
+            let index = whole(&obs, &policy, level);
+            let (labels, learned) = by_pieces(&obs, &policy, level);
+            assert_eq!(learned.as_ref(), index.policy().learned());
+            let expected: BTreeMap<String, String> = shard::labels(&index, level).into_iter().collect();
+            assert_eq!(labels, expected, "{level:?} under {policy:?}");
+        }
+    }
+}
