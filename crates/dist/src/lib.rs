@@ -47,11 +47,11 @@ use std::time::{Duration, Instant};
 use differential_dataflow::input::Input;
 use differential_dataflow::operators::Iterate;
 use differential_dataflow::{AsCollection, Hashable, VecCollection};
-use serde::{Deserialize, Serialize};
 use sellerlink::ingest::{CsvOptions, IngestReport, read_csv_rows};
 use sellerlink::kind::Kinds;
 use sellerlink::policy::LinkPolicy;
 use sellerlink::{IndexBuilder, Level, shard};
+use serde::{Deserialize, Serialize};
 use timely::dataflow::ProbeHandle;
 use timely::dataflow::operators::vec::Broadcast;
 
@@ -266,14 +266,12 @@ fn decode<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, String> {
 }
 
 /// A worker's result: its rows, its epoch timings, its reading report, the learned policy.
-fn worker_main(
-    worker: &mut timely::worker::Worker,
-    job: &Job,
-) -> Result<Outcome, String> {
+fn worker_main(worker: &mut timely::worker::Worker, job: &Job) -> Result<Outcome, String> {
     let (index, peers) = (worker.index(), worker.peers());
     let first = read_epoch(&job.inputs, 0, job, index, peers)?;
     let mut report = first.report.clone();
-    let must: Vec<(String, String)> = if index == 0 { job.policy.overrides().must_link.clone() } else { Vec::new() };
+    let must: Vec<(String, String)> =
+        if index == 0 { job.policy.overrides().must_link.clone() } else { Vec::new() };
 
     // Learning, from the first epoch alone (as the library's updates keep what the first build
     // learned).
@@ -392,12 +390,16 @@ fn worker_main(
         let (by_piece, _, _) = front(rows, firsts, must, &policy);
         let piece_policy = policy.clone();
         by_piece
-            .reduce(move |_piece: &String, vals: &[(&Val, isize)], out: &mut Vec<((String, String), isize)>| {
-                match piece_builder(vals, &piece_policy, level).and_then(|b| b.build().map_err(|e| e.to_string())) {
-                    Ok(index) => out.extend(shard::labels(&index, level).into_iter().map(|row| (row, 1))),
-                    Err(why) => out.push((("\u{0}error".to_string(), why), 1)),
-                }
-            })
+            .reduce(
+                move |_piece: &String, vals: &[(&Val, isize)], out: &mut Vec<((String, String), isize)>| {
+                    match piece_builder(vals, &piece_policy, level)
+                        .and_then(|b| b.build().map_err(|e| e.to_string()))
+                    {
+                        Ok(index) => out.extend(shard::labels(&index, level).into_iter().map(|row| (row, 1))),
+                        Err(why) => out.push((("\u{0}error".to_string(), why), 1)),
+                    }
+                },
+            )
             .map(|(_, row)| row)
             .inspect(move |(row, _t, r): &((String, String), Time, isize)| {
                 *sink.borrow_mut().entry(row.clone()).or_insert(0) += *r;
@@ -509,12 +511,11 @@ fn front<'s>(
     let labels = nodes.clone().iterate(|inner, labels| {
         let nodes = nodes.enter(inner);
         let edges = edges.enter(inner);
-        labels
-            .join_core(edges, |_src, label, dst| Some((dst.clone(), label.clone())))
-            .concat(nodes)
-            .reduce(|_node, vals: &[(&String, isize)], out: &mut Vec<(String, isize)>| {
+        labels.join_core(edges, |_src, label, dst| Some((dst.clone(), label.clone()))).concat(nodes).reduce(
+            |_node, vals: &[(&String, isize)], out: &mut Vec<(String, isize)>| {
                 out.push((vals[0].0.clone(), 1))
-            })
+            },
+        )
     });
     let piece_of = labels.filter(|((tag, _, _), _)| *tag == 0).map(|((_, a, _), label)| (a, label));
 
@@ -525,7 +526,8 @@ fn front<'s>(
         .join_map(hub_of, |_, r, is_hub| (r.0.clone(), (r.clone(), *is_hub)))
         .join_map(piece_of.clone(), |_, (r, is_hub), piece| (piece.clone(), Val::Row(r.clone(), *is_hub)));
     let pieces_b = piece_of.map(|(_, piece)| piece).distinct().map(|p| (p.hashed() % BUCKETS, p));
-    let kinds_of = pieces_b.clone().join_map(kinds_b, |_, piece, names| (piece.clone(), Val::Kinds(names.clone())));
+    let kinds_of =
+        pieces_b.clone().join_map(kinds_b, |_, piece, names| (piece.clone(), Val::Kinds(names.clone())));
     (by_piece.concat(kinds_of), pieces_b, kinds)
 }
 
@@ -565,7 +567,8 @@ fn piece_builder(vals: &[(&Val, isize)], policy: &LinkPolicy, level: Level) -> R
         if let Val::Row((account, kind, value, raw, time), _) = v {
             let written = if raw.is_empty() { value } else { raw };
             for _ in 0..*n {
-                b.add(account, kind, written, *time).map_err(|e| format!("{account},{kind},{written}: {e}"))?;
+                b.add(account, kind, written, *time)
+                    .map_err(|e| format!("{account},{kind},{written}: {e}"))?;
             }
         }
     }

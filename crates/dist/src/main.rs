@@ -29,7 +29,12 @@ fn main() {
     opts.optmulti("", "input", "observations, CSV: account,kind,value[,timestamp] (repeatable)", "FILE");
     opts.optopt("", "output", "directory for part-P.csv", "DIR");
     opts.optopt("", "level", "operators (default) or components", "LEVEL");
-    opts.optmulti("", "batch", "a file of further observations, applied as a later epoch (repeatable)", "FILE");
+    opts.optmulti(
+        "",
+        "batch",
+        "a file of further observations, applied as a later epoch (repeatable)",
+        "FILE",
+    );
     opts.optopt("", "policy", "the linking policy, JSON (as `cluster --save-policy` writes it)", "FILE");
     opts.optflag("", "strict", "fail on the first bad line instead of skipping and counting it");
     opts.optmulti("", "kind", "declare a custom kind (repeatable)", "NAME");
@@ -85,7 +90,10 @@ fn main() {
         eprintln!("process {process}: epoch {epoch} took {:.3} s", took.as_secs_f64());
     }
     if outcome.report.rejected > 0 {
-        eprintln!("process {process}: skipped {} bad lines of {}", outcome.report.rejected, outcome.report.records);
+        eprintln!(
+            "process {process}: skipped {} bad lines of {}",
+            outcome.report.rejected, outcome.report.records
+        );
     }
     std::fs::create_dir_all(&output).unwrap_or_else(|e| fail(format!("{}: {e}", output.display())));
     let path = output.join(format!("part-{process}.csv"));

@@ -1,0 +1,186 @@
+//! sellerlink-dist against the library: the same partition as one build (and, across epochs,
+//! as the library's updates), at both levels, with one worker and with two.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use proptest::prelude::*;
+use sellerlink::ingest::CsvOptions;
+use sellerlink::policy::{HubCap, KindPolicy, LinkPolicy};
+use sellerlink::{IndexBuilder, Level, shard};
+use sellerlink_dist::{Job, run};
+
+/// (account, kind, value, time)
+type Obs = (String, String, String, Option<i64>);
+
+const KINDS: &[&str] = &["device", "payment", "wifi", "ip", "address", "phone", "shoe_size", "dob"];
+
+fn value_for(kind: &str, n: u32) -> String {
+    match kind {
+        "wifi" => format!("A4-2B-B0-12-34-5{n}"),
+        "ip" => format!("10.0.0.{}", n + 1),
+        "phone" => format!("+49 151 1234 56{n}"),
+        "payment" => format!("DE89 3704 0044 0532 0130 0{n}"),
+        _ => format!("V{n}"),
+    }
+}
+
+fn obs_strategy(accounts: u32, values: u32, max: usize) -> impl Strategy<Value = Vec<Obs>> {
+    prop::collection::vec(
+        (0..accounts, 0..KINDS.len(), 0..values, prop::option::weighted(0.6, 0..86_400i64 * 3)),
+        0..max,
+    )
+    .prop_map(|v| {
+        v.into_iter()
+            .map(|(a, k, val, t)| (format!("acct{a}"), KINDS[k].to_string(), value_for(KINDS[k], val), t))
+            .collect()
+    })
+}
+
+fn policies() -> Vec<LinkPolicy> {
+    vec![
+        LinkPolicy::new(),
+        LinkPolicy::new()
+            .ceiling(4)
+            .kind("wifi", KindPolicy::weak().hub_cap(HubCap::Auto))
+            .kind("payment", KindPolicy::strong().max_accounts(3).window_secs(3600))
+            .must_link("acct1", "acct2")
+            .cannot_link("acct3", "acct4"),
+    ]
+}
+
+fn write_csv(dir: &Path, name: &str, obs: &[Obs]) -> PathBuf {
+    let path = dir.join(name);
+    let mut f = std::fs::File::create(&path).unwrap();
+    writeln!(f, "account,kind,value,timestamp").unwrap();
+    for (a, k, v, t) in obs {
+        let t = t.map(|t| (1_700_000_000 + t).to_string()).unwrap_or_default();
+        writeln!(f, "{a},{k},\"{v}\",{t}").unwrap();
+    }
+    path
+}
+
+/// The library's answer: one build of the first batch, then each later batch as an update.
+fn library(batches: &[Vec<Obs>], policy: &LinkPolicy, level: Level) -> BTreeSet<BTreeSet<String>> {
+    let mut b = IndexBuilder::new().policy(policy.clone());
+    if level == Level::Components {
+        b = b.operators(None);
+    }
+    let add = |a: &str, k: &str, v: &str, t: Option<i64>| {
+        (a.to_string(), k.to_string(), v.to_string(), t.map(|t| 1_700_000_000 + t))
+    };
+    for (a, k, v, t) in &batches[0] {
+        let (a, k, v, t) = add(a, k, v, *t);
+        b.add(&a, &k, &v, t).unwrap();
+    }
+    let mut index = b.build().unwrap();
+    for batch in &batches[1..] {
+        let mut u = index.updater();
+        for (a, k, v, t) in batch {
+            let (a, k, v, t) = add(a, k, v, *t);
+            u.add(&a, &k, &v, t).unwrap();
+        }
+        index = u.finish().unwrap().0;
+    }
+    partition(shard::labels(&index, level))
+}
+
+fn partition(rows: impl IntoIterator<Item = (String, String)>) -> BTreeSet<BTreeSet<String>> {
+    let mut by_label: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (account, label) in rows {
+        by_label.entry(label).or_default().insert(account);
+    }
+    by_label.into_values().collect()
+}
+
+fn dist(
+    batches: &[Vec<Obs>],
+    policy: &LinkPolicy,
+    level: Level,
+    workers: usize,
+) -> BTreeSet<BTreeSet<String>> {
+    let dir = tempdir();
+    let paths: Vec<PathBuf> =
+        batches.iter().enumerate().map(|(i, b)| write_csv(&dir, &format!("b{i}.csv"), b)).collect();
+    let job = Job {
+        inputs: vec![paths[0].clone()],
+        batches: paths[1..].to_vec(),
+        level,
+        policy: policy.clone(),
+        options: CsvOptions::lenient(),
+    };
+    let config = if workers == 1 { timely::Config::thread() } else { timely::Config::process(workers) };
+    let out = run(config, job).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    // Every account once.
+    let accounts: BTreeSet<&String> = out.rows.iter().map(|(a, _)| a).collect();
+    assert_eq!(accounts.len(), out.rows.len(), "an account in two rows");
+    partition(out.rows)
+}
+
+fn tempdir() -> PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "sellerlink-dist-test-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn check(batches: &[Vec<Obs>], policy: &LinkPolicy) -> Result<(), TestCaseError> {
+    for level in [Level::Components, Level::Operators] {
+        let expected = library(batches, policy, level);
+        for workers in [1, 2] {
+            let got = dist(batches, policy, level, workers);
+            prop_assert_eq!(&got, &expected, "{:?} with {} workers under {:?}", level, workers, policy);
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    #[test]
+    fn one_epoch_equals_one_build(obs in obs_strategy(12, 2, 60), which in 0usize..2) {
+        check(&[obs], &policies()[which])?;
+    }
+
+    #[test]
+    fn epochs_equal_updates(
+        first in obs_strategy(14, 3, 40),
+        later in prop::collection::vec(obs_strategy(18, 4, 12), 1..3),
+        which in 0usize..2,
+    ) {
+        let mut batches = vec![first];
+        batches.extend(later);
+        check(&batches, &policies()[which])?;
+    }
+}
+
+/// Rows the lenient reader skips (a bad phone, an empty account) are skipped by every worker
+/// alike, and counted.
+#[test]
+fn skipped_rows_are_counted() {
+    let dir = tempdir();
+    let path = dir.join("bad.csv");
+    std::fs::write(&path, "account,kind,value\na,phone,call me\n,device,d1\nb,device,d1\nc,device,d1\n")
+        .unwrap();
+    let job = Job {
+        inputs: vec![path],
+        batches: Vec::new(),
+        level: Level::Components,
+        policy: LinkPolicy::new(),
+        options: CsvOptions::lenient(),
+    };
+    let out = run(timely::Config::process(2), job).unwrap();
+    assert_eq!(out.report.rejected, 2);
+    assert_eq!(out.rows, [("b".to_string(), "b".to_string()), ("c".to_string(), "b".to_string())]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
