@@ -537,7 +537,14 @@ pub fn read_csv_rows<R: Read + Send>(
                     match entry {
                         Entry::Obs { line, account, value, raw, kind, time, .. } => {
                             let time = (time != crate::graph::NO_TIME).then_some(time);
-                            each(Row { line, account: slice(account), kind, value: slice(value), raw: slice(raw), time });
+                            each(Row {
+                                line,
+                                account: slice(account),
+                                kind,
+                                value: slice(value),
+                                raw: slice(raw),
+                                time,
+                            });
                             report.accepted += 1;
                         }
                         Entry::Reject { line, reason, message } => {
@@ -548,7 +555,8 @@ pub fn read_csv_rows<R: Read + Send>(
                             if !options.lenient {
                                 return Err(IngestError::Observation { at: at(line), cause });
                             }
-                            let message = IngestError::Observation { at: at(line), cause: cause.clone() }.to_string();
+                            let message =
+                                IngestError::Observation { at: at(line), cause: cause.clone() }.to_string();
                             report.reject(line, cause.reason(), message);
                             check_limit(&report, options, &at, line)?;
                         }
@@ -559,7 +567,9 @@ pub fn read_csv_rows<R: Read + Send>(
         })();
         match producer.join() {
             Ok(()) => result,
-            Err(_) => Err(IngestError::Record { at: at(0), reason: "internal error in the CSV reader".into() }),
+            Err(_) => {
+                Err(IngestError::Record { at: at(0), reason: "internal error in the CSV reader".into() })
+            }
         }
     })
 }

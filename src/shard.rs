@@ -231,7 +231,8 @@ pub fn learn(kinds: &Kinds, policy: &LinkPolicy, census: &Census, patterns: &Pat
     let mut wide = Census { kinds: n, inside: vec![0; n * n], shared: vec![0; n], pairs: 0 };
     wide.merge(census);
     let counts: BTreeMap<[u64; 4], u64> = patterns.counts.iter().copied().collect();
-    let sums = learn::Sums { inside: &wide.inside, shared: &wide.shared, patterns: &counts, pairs: patterns.pairs };
+    let sums =
+        learn::Sums { inside: &wide.inside, shared: &wide.shared, patterns: &counts, pairs: patterns.pairs };
     let custom = |k: usize| k >= crate::kind::BUILTINS.len();
     let est = learn::fit(n, &resolved, custom, &sums);
     Some(learned_policy(&est, kinds))

@@ -20,7 +20,10 @@ fn policies() -> Vec<LinkPolicy> {
             .kind("wifi", KindPolicy::weak().hub_cap(HubCap::Auto))
             .custom_kinds(KindPolicy::weak().hub_cap(HubCap::Auto)),
         LinkPolicy::new().ceiling(3),
-        LinkPolicy::new().must_link("acct1", "acct7").cannot_link("acct2", "acct3").legitimate("device", "v1"),
+        LinkPolicy::new()
+            .must_link("acct1", "acct7")
+            .cannot_link("acct2", "acct3")
+            .legitimate("device", "v1"),
     ]
 }
 
@@ -96,7 +99,8 @@ fn by_pieces(
     let builder = |rows: &[&Obs], policy: LinkPolicy| {
         let hubs: BTreeSet<(&str, &str)> =
             rows.iter().filter(|(_, k, v, _)| hub(k, v)).map(|(_, k, v, _)| (*k, v.as_str())).collect();
-        let mut b = IndexBuilder::with_kinds(kinds.clone()).policy(shard::piece_policy(&policy, &kinds, hubs));
+        let mut b =
+            IndexBuilder::with_kinds(kinds.clone()).policy(shard::piece_policy(&policy, &kinds, hubs));
         if level == Level::Components {
             b = b.operators(None);
         }

@@ -180,7 +180,11 @@ fn derived(n: usize, inside: &[u64], shared: &[u64]) -> Vec<Option<KindId>> {
 
 /// The candidate pairs of `graph` under `evidence`: consecutive accounts in name order within
 /// each linking artifact (at most [`PAIRS_PER_ARTIFACT`] per artifact), sorted, distinct.
-pub(crate) fn candidate_pairs(graph: &Graph, evidence: &Evidence, order: &NameOrder) -> Vec<(AccountId, AccountId)> {
+pub(crate) fn candidate_pairs(
+    graph: &Graph,
+    evidence: &Evidence,
+    order: &NameOrder,
+) -> Vec<(AccountId, AccountId)> {
     let usable = |f: ArtifactId| !evidence.is_suppressed(f);
     let mut pairs: Vec<(AccountId, AccountId)> = by_chunks(
         graph.artifact_count(),
@@ -389,7 +393,14 @@ pub(crate) fn fit(
     }
     let corroborated =
         corroborated.iter().map(|&(on, with)| if on == 0 { 0.0 } else { with as f64 / on as f64 }).collect();
-    Estimate { lambda, pairs: sums.pairs, field_of: (0..n).map(field).collect(), fields, corroborated, derived_from }
+    Estimate {
+        lambda,
+        pairs: sums.pairs,
+        field_of: (0..n).map(field).collect(),
+        fields,
+        corroborated,
+        derived_from,
+    }
 }
 
 /// Folds `0..n` in chunks (in parallel with the `rayon` feature) and merges the chunks' results
