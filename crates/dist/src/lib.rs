@@ -53,13 +53,14 @@ use sellerlink::policy::LinkPolicy;
 use sellerlink::{IndexBuilder, Level, shard};
 use serde::{Deserialize, Serialize};
 use timely::dataflow::ProbeHandle;
-use timely::dataflow::operators::vec::Broadcast;
+use timely::dataflow::operators::vec::Filter;
 
 /// Logical time: the epoch (0 for `--input`, then one per batch).
 type Time = u64;
 
-/// One observation: account, kind, canonical value, value as written, time.
-pub type Row = (String, String, String, String, Option<i64>);
+/// One observation as the dataflow carries it: its account's hash, then [`pack`]ed account,
+/// kind, canonical value and value as written, then its time.
+pub type Row = (u64, Vec<u8>, Option<i64>);
 
 /// Where a kind was first seen: epoch, file, first byte of the share, line in the share.
 type Pos = (u64, u64, u64, u64);
@@ -67,19 +68,49 @@ type Pos = (u64, u64, u64, u64);
 /// An artifact: kind and canonical value.
 type Art = (String, String);
 
-/// A node of the bipartite graph: 0 and an account, 1 and an artifact, 2 and a must-link pair.
-type Node = (u8, String, String);
+/// Pieces are built in this many groups (a group is a union of pieces, so building it is as
+/// exact as building each piece, and one build's fixed costs cover many small pieces).
+const GROUPS: u64 = 4096;
 
-/// Buckets for sending a value of the whole market to every piece (a join on the bucket).
-const BUCKETS: u64 = 256;
-
-/// What a piece's `reduce` reads: the market's kinds, the subsampling rate, or an observation
-/// with whether its artifact is a hub.
+/// What a group's `reduce` reads: the market's kinds, the subsampling rate, a hub that its
+/// accounts use, or an observation.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 enum Val {
     Kinds(Vec<String>),
     Keep(u64),
-    Row(Row, bool),
+    Hub(String, String),
+    Learned(String),
+    Row(Vec<u8>, Option<i64>),
+}
+
+/// Account, kind, canonical value and value as written (empty when the same), each as a
+/// little-endian `u32` length and its bytes.
+fn pack(fields: [&str; 4]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(16 + fields.iter().map(|f| f.len()).sum::<usize>());
+    for f in fields {
+        out.extend_from_slice(&(f.len() as u32).to_le_bytes());
+        out.extend_from_slice(f.as_bytes());
+    }
+    out
+}
+
+/// The fields [`pack`] packed.
+fn unpack(packed: &[u8]) -> [&str; 4] {
+    let mut out = [""; 4];
+    let mut rest = packed;
+    for field in &mut out {
+        let Some((len, tail)) = rest.split_first_chunk::<4>() else { break };
+        let len = (u32::from_le_bytes(*len) as usize).min(tail.len());
+        *field = std::str::from_utf8(&tail[..len]).unwrap_or_default();
+        rest = &tail[len..];
+    }
+    out
+}
+
+/// The hash of an account's name: its node in the graph (a collision of two names only joins
+/// their pieces, which a build of the union handles as exactly).
+fn account_node(name: &str) -> u64 {
+    name.hashed()
 }
 
 /// What to run.
@@ -102,7 +133,7 @@ pub struct Job {
 pub struct Outcome {
     /// `(account, label)` for the accounts this process's workers own, sorted.
     pub rows: Vec<(String, String)>,
-    /// Per epoch: how long it took (on this process's first worker).
+    /// Per epoch: how long it took (the first includes learning).
     pub epochs: Vec<Duration>,
     /// What reading this process's shares kept and rejected.
     pub report: IngestReport,
@@ -140,7 +171,9 @@ pub fn run(config: timely::Config, job: Job) -> Result<Outcome, DistError> {
         if out.epochs.is_empty() {
             out.epochs = part.epochs;
         }
-        out.learned = part.learned;
+        if !part.learned.is_empty() {
+            out.learned = part.learned;
+        }
     }
     out.rows.sort();
     Ok(out)
@@ -159,37 +192,25 @@ fn read_epoch(files: &[PathBuf], epoch: u64, job: &Job, index: usize, peers: usi
         let (start, text) = byte_share(path, index, peers).map_err(|e| format!("{}: {e}", path.display()))?;
         let name = format!("{} (bytes from {start})", path.display());
         let mut kinds = Kinds::new();
-        let builtins = kinds.len();
-        let rows = &mut share.rows;
+        let first_row = share.rows.len();
+        let mut ids = Vec::new();
         let report = read_csv_rows(&text[..], &name, &job.options, &mut kinds, |row| {
-            let kind = kinds_name(row.kind);
-            rows.push((
-                row.account.to_string(),
-                kind,
-                row.value.to_string(),
-                if row.raw == row.value { String::new() } else { row.raw.to_string() },
-                row.time,
-            ))
+            ids.push(row.kind);
+            let raw = if row.raw == row.value { "" } else { row.raw };
+            // The kind's name is filled in below, once the reader has let go of the registry.
+            share.rows.push((account_node(row.account), pack([row.account, "", row.value, raw]), row.time));
         })
         .map_err(|e| e.to_string())?;
-        // The kind names: the reader registered them into `kinds` (resolved above by id).
-        for row in share.rows.iter_mut().filter(|r| r.1.starts_with('\u{0}')) {
-            let id: usize = row.1[1..].parse().map_err(|_| "internal: kind id".to_string())?;
-            row.1 = kinds.name(sellerlink::KindId::must(id)).to_string();
+        for (row, kind) in share.rows[first_row..].iter_mut().zip(ids) {
+            let [account, _, value, raw] = unpack(&row.1);
+            row.1 = pack([account, kinds.name(kind), value, raw]);
         }
         for new in &report.new_kinds {
             share.firsts.push((new.name.clone(), (epoch, i as u64, start, new.line)));
         }
-        debug_assert!(kinds.len() >= builtins);
         share.report.merge(&report);
     }
     Ok(share)
-}
-
-/// A placeholder for a kind's name until the reader's registry can be read (the callback
-/// cannot borrow it while the reader holds it).
-fn kinds_name(k: sellerlink::KindId) -> String {
-    format!("\u{0}{}", k.as_usize())
 }
 
 /// The lines of `path` that start in worker `index`'s byte range (of `peers` equal ranges),
@@ -245,6 +266,7 @@ type Inputs = (
     differential_dataflow::input::InputSession<Time, Row, isize>,
     differential_dataflow::input::InputSession<Time, (String, Pos), isize>,
     differential_dataflow::input::InputSession<Time, (String, String), isize>,
+    differential_dataflow::input::InputSession<Time, (), isize>,
 );
 
 /// Feeds one epoch's share into `inputs` (must-link pairs with the first epoch, from worker 0).
@@ -257,6 +279,11 @@ fn feed(inputs: &mut Inputs, share: &Share, must: Option<&[(String, String)]>) {
     }
     for pair in must.unwrap_or(&[]) {
         inputs.2.insert(pair.clone());
+    }
+    // One record with the first epoch, so that learning runs even on an empty first epoch (as
+    // a first build of nothing learns the priors back).
+    if must.is_some() {
+        inputs.3.insert(());
     }
 }
 
@@ -272,140 +299,67 @@ fn worker_main(worker: &mut timely::worker::Worker, job: &Job) -> Result<Outcome
     let mut report = first.report.clone();
     let must: Vec<(String, String)> =
         if index == 0 { job.policy.overrides().must_link.clone() } else { Vec::new() };
-
-    // Learning, from the first epoch alone (as the library's updates keep what the first build
-    // learned).
+    // Learning reads the first epoch alone (the library's updates keep what its first build
+    // learned), and every group's build waits for it.
     let learns = job.policy.learns() && job.policy.learned().is_none();
-    let mut policy = job.policy.clone();
-    let mut learned_json = "null".to_string();
-    if learns {
-        let captured: Rc<RefCell<BTreeMap<String, isize>>> = Default::default();
-        let probe = ProbeHandle::new();
-        let sink = captured.clone();
-        let p = job.policy.clone();
-        let mut inputs: Inputs = worker.dataflow::<Time, _, _>(|scope| {
-            let (rows_in, rows) = scope.new_collection::<Row, isize>();
-            let (firsts_in, firsts) = scope.new_collection::<(String, Pos), isize>();
-            let (must_in, must) = scope.new_collection::<(String, String), isize>();
-            let (by_piece, pieces_b, kinds) = front(rows, firsts, must, &p);
-            let census_policy = p.clone();
-            let census = by_piece
-                .clone()
-                .reduce(move |_piece: &String, vals: &[(&Val, isize)], out: &mut Vec<(String, isize)>| {
-                    let census = piece_builder(vals, &census_policy, Level::Components)
-                        .and_then(|b| shard::census(b).map_err(|e| e.to_string()));
-                    out.push((json(&census), 1));
-                })
-                .map(|(_, c)| ((), c))
-                .reduce(|_, vals: &[(&String, isize)], out: &mut Vec<(String, isize)>| {
-                    let mut sum: Result<shard::Census, String> = Ok(shard::Census::default());
-                    for (c, n) in vals {
-                        sum = sum.and_then(|mut s: shard::Census| {
-                            let c = decode::<shard::Census>(c)?;
-                            for _ in 0..*n {
-                                s.merge(&c);
-                            }
-                            Ok(s)
-                        });
-                    }
-                    out.push((json(&sum), 1));
-                });
-            let keep_b = census.clone().flat_map(|((), c)| {
-                let keep = decode::<shard::Census>(&c).map(|c| c.keep_one_in()).unwrap_or(1);
-                (0..BUCKETS).map(move |b| (b, keep))
-            });
-            let keep_pieces = pieces_b.join_map(keep_b, |_b, piece, keep| (piece.clone(), Val::Keep(*keep)));
-            let pattern_policy = p.clone();
-            let patterns = by_piece
-                .concat(keep_pieces)
-                .reduce(move |_piece: &String, vals: &[(&Val, isize)], out: &mut Vec<(String, isize)>| {
-                    let keep = vals.iter().find_map(|(v, _)| match v {
-                        Val::Keep(k) => Some(*k),
-                        _ => None,
-                    });
-                    let patterns = piece_builder(vals, &pattern_policy, Level::Components)
-                        .and_then(|b| shard::patterns(b, keep.unwrap_or(1)).map_err(|e| e.to_string()));
-                    out.push((json(&patterns), 1));
-                })
-                .map(|(_, p)| ((), (0u8, p)));
-            let learn_policy = p.clone();
-            patterns
-                .concat(census.map(|((), c)| ((), (1u8, c))))
-                .concat(kinds.map(|((), k)| ((), (2u8, json(&Ok::<_, String>(k))))))
-                .reduce(move |_, vals: &[(&(u8, String), isize)], out: &mut Vec<(String, isize)>| {
-                    let learned = (|| {
-                        let mut sum = shard::Patterns::default();
-                        let (mut census, mut kinds) = (shard::Census::default(), Kinds::new());
-                        for ((tag, text), n) in vals {
-                            match tag {
-                                0 => {
-                                    let p = decode::<shard::Patterns>(text)?;
-                                    for _ in 0..*n {
-                                        sum.merge(&p);
-                                    }
-                                }
-                                1 => census = decode::<shard::Census>(text)?,
-                                _ => kinds = registry(&decode::<Vec<String>>(text)?),
-                            }
-                        }
-                        Ok::<_, String>(shard::learn(&kinds, &learn_policy, &census, &sum))
-                    })();
-                    out.push((json(&learned), 1));
-                })
-                .map(|((), text)| text)
-                .inner
-                .broadcast()
-                .as_collection()
-                .inspect(move |(v, _t, r): &(String, Time, isize)| {
-                    *sink.borrow_mut().entry(v.clone()).or_insert(0) += *r;
-                })
-                .probe_with(&probe);
-            (rows_in, firsts_in, must_in)
-        });
-        feed(&mut inputs, &first, Some(&must));
-        drop(inputs);
-        worker.step_while(|| !probe.done());
-        let captured = captured.borrow();
-        let mut texts = captured.iter().filter(|(_, n)| **n != 0).map(|(t, _)| t);
-        let learned: Option<sellerlink::policy::Learned> = match (texts.next(), texts.next()) {
-            (Some(text), None) => decode(text)?,
-            (None, _) => None, // no observations: nothing learned
-            (Some(_), Some(_)) => return Err("internal: two learned policies".into()),
-        };
-        learned_json = serde_json::to_string(&learned).unwrap_or_default();
-        if let Some(l) = learned {
-            policy = policy.with_learned(Some(l));
-        }
-    }
 
-    // The pieces built, epoch by epoch.
     let captured: Rc<RefCell<BTreeMap<(String, String), isize>>> = Default::default();
+    let learned: Rc<RefCell<BTreeMap<String, isize>>> = Default::default();
     let probe = ProbeHandle::new();
-    let sink = captured.clone();
-    let level = job.level;
+    let (sink, learned_sink) = (captured.clone(), learned.clone());
+    let (level, policy) = (job.level, job.policy.clone());
     let mut inputs: Inputs = worker.dataflow::<Time, _, _>(|scope| {
         let (rows_in, rows) = scope.new_collection::<Row, isize>();
         let (firsts_in, firsts) = scope.new_collection::<(String, Pos), isize>();
         let (must_in, must) = scope.new_collection::<(String, String), isize>();
-        let (by_piece, _, _) = front(rows, firsts, must, &policy);
+        let (trigger_in, trigger) = scope.new_collection::<(), isize>();
+        let (by_group, kinds) = front(rows, firsts, must, &policy);
+        let learned_g = if learns {
+            let learned = learning(
+                by_group.clone().inner.filter(|(_, t, _)| *t == 0).as_collection(),
+                kinds.inner.filter(|(_, t, _)| *t == 0).as_collection(),
+                trigger.inner.filter(|(_, t, _)| *t == 0).as_collection(),
+                &policy,
+            );
+            learned
+                .clone()
+                .inspect(move |(((), text), _t, r): &(((), String), Time, isize)| {
+                    *learned_sink.borrow_mut().entry(text.clone()).or_insert(0) += *r;
+                })
+                .flat_map(|((), text)| (0..GROUPS).map(move |g| (g, Val::Learned(text.clone()))))
+        } else {
+            by_group.clone().filter(|_| false)
+        };
         let piece_policy = policy.clone();
-        by_piece
-            .reduce(
-                move |_piece: &String, vals: &[(&Val, isize)], out: &mut Vec<((String, String), isize)>| {
-                    match piece_builder(vals, &piece_policy, level)
-                        .and_then(|b| b.build().map_err(|e| e.to_string()))
-                    {
-                        Ok(index) => out.extend(shard::labels(&index, level).into_iter().map(|row| (row, 1))),
-                        Err(why) => out.push((("\u{0}error".to_string(), why), 1)),
-                    }
-                },
-            )
+        by_group
+            .concat(learned_g)
+            .reduce(move |_group: &u64, vals: &[(&Val, isize)], out: &mut Vec<((String, String), isize)>| {
+                if vals.iter().all(|(v, _)| !matches!(v, Val::Row(..))) {
+                    return; // a group without observations
+                }
+                let policy = match vals.iter().find_map(|(v, _)| match v {
+                    Val::Learned(text) => Some(text),
+                    _ => None,
+                }) {
+                    Some(text) => decode::<Option<sellerlink::policy::Learned>>(text)
+                        .map(|l| piece_policy.clone().with_learned(l)),
+                    None if learns => Err("internal: a group built before learning".to_string()),
+                    None => Ok(piece_policy.clone()),
+                };
+                match policy
+                    .and_then(|p| piece_builder(vals, &p, level))
+                    .and_then(|b| b.build().map_err(|e| e.to_string()))
+                {
+                    Ok(index) => out.extend(shard::labels(&index, level).into_iter().map(|row| (row, 1))),
+                    Err(why) => out.push((("\u{0}error".to_string(), why), 1)),
+                }
+            })
             .map(|(_, row)| row)
             .inspect(move |(row, _t, r): &((String, String), Time, isize)| {
                 *sink.borrow_mut().entry(row.clone()).or_insert(0) += *r;
             })
             .probe_with(&probe);
-        (rows_in, firsts_in, must_in)
+        (rows_in, firsts_in, must_in, trigger_in)
     });
     let mut epochs = Vec::new();
     let mut share = first;
@@ -413,12 +367,15 @@ fn worker_main(worker: &mut timely::worker::Worker, job: &Job) -> Result<Outcome
     loop {
         let clock = Instant::now();
         feed(&mut inputs, &share, (epoch == 0).then_some(must.as_slice()));
+        drop(share);
         inputs.0.advance_to(epoch + 1);
         inputs.1.advance_to(epoch + 1);
         inputs.2.advance_to(epoch + 1);
+        inputs.3.advance_to(epoch + 1);
         inputs.0.flush();
         inputs.1.flush();
         inputs.2.flush();
+        inputs.3.flush();
         worker.step_while(|| probe.less_than(inputs.0.time()));
         epochs.push(clock.elapsed());
         let Some(path) = job.batches.get(epoch as usize) else { break };
@@ -437,23 +394,111 @@ fn worker_main(worker: &mut timely::worker::Worker, job: &Job) -> Result<Outcome
             _ => return Err(format!("internal: account {account} labelled {n} times")),
         }
     }
+    let learned = learned.borrow();
+    let learned_json = learned
+        .iter()
+        .find(|(_, n)| **n > 0)
+        .map(|(text, _)| {
+            decode::<Option<sellerlink::policy::Learned>>(text)
+                .map(|l| serde_json::to_string(&l).unwrap_or_default())
+        })
+        .transpose()?
+        .unwrap_or_default();
     Ok(Outcome { rows, epochs, report, learned: learned_json })
 }
 
-/// Steps 1–3 of the dataflow: every observation keyed by its piece (with whether its artifact
-/// is a hub) and, once per piece, the market's kinds; every piece keyed by its bucket; the
-/// market's kinds.
+/// What the first epoch teaches (as JSON: a `Result<Option<Learned>, String>`), learned as one
+/// build would from the sums of its groups' census and patterns.
+fn learning<'s>(
+    by_group: VecCollection<'s, Time, (u64, Val)>,
+    kinds: VecCollection<'s, Time, ((), Vec<String>)>,
+    trigger: VecCollection<'s, Time, ()>,
+    policy: &LinkPolicy,
+) -> VecCollection<'s, Time, ((), String)> {
+    let census_policy = policy.clone();
+    let census = by_group
+        .clone()
+        .reduce(move |_group: &u64, vals: &[(&Val, isize)], out: &mut Vec<(String, isize)>| {
+            if vals.iter().all(|(v, _)| !matches!(v, Val::Row(..))) {
+                return; // a group without observations
+            }
+            let census = piece_builder(vals, &census_policy, Level::Components)
+                .and_then(|b| shard::census(b).map_err(|e| e.to_string()));
+            out.push((json(&census), 1));
+        })
+        .map(|(_, c)| ((), c))
+        .reduce(|_, vals: &[(&String, isize)], out: &mut Vec<(String, isize)>| {
+            let mut sum: Result<shard::Census, String> = Ok(shard::Census::default());
+            for (c, n) in vals {
+                sum = sum.and_then(|mut s| {
+                    let c = decode::<shard::Census>(c)?;
+                    for _ in 0..*n {
+                        s.merge(&c);
+                    }
+                    Ok(s)
+                });
+            }
+            out.push((json(&sum), 1));
+        });
+    let keep = census.clone().flat_map(|((), c)| {
+        let keep = decode::<shard::Census>(&c).map(|c| c.keep_one_in()).unwrap_or(1);
+        (0..GROUPS).map(move |g| (g, Val::Keep(keep)))
+    });
+    let pattern_policy = policy.clone();
+    let patterns = by_group
+        .concat(keep)
+        .reduce(move |_group: &u64, vals: &[(&Val, isize)], out: &mut Vec<(String, isize)>| {
+            let Some(keep) = vals.iter().find_map(|(v, _)| match v {
+                Val::Keep(k) => Some(*k),
+                _ => None,
+            }) else {
+                return;
+            };
+            if vals.iter().all(|(v, _)| !matches!(v, Val::Row(..))) {
+                return; // a group without observations
+            }
+            let patterns = piece_builder(vals, &pattern_policy, Level::Components)
+                .and_then(|b| shard::patterns(b, keep).map_err(|e| e.to_string()));
+            out.push((json(&patterns), 1));
+        })
+        .map(|(_, p)| ((), (0u8, p)));
+    let learn_policy = policy.clone();
+    patterns
+        .concat(census.map(|((), c)| ((), (1u8, c))))
+        .concat(kinds.map(|((), k)| ((), (2u8, json(&Ok::<_, String>(k))))))
+        .concat(trigger.map(|()| ((), (3u8, String::new()))))
+        .reduce(move |_, vals: &[(&(u8, String), isize)], out: &mut Vec<(String, isize)>| {
+            let learned = (|| {
+                let mut sum = shard::Patterns::default();
+                let (mut census, mut kinds) = (shard::Census::default(), Kinds::new());
+                for ((tag, text), n) in vals {
+                    match tag {
+                        0 => {
+                            let p = decode::<shard::Patterns>(text)?;
+                            for _ in 0..*n {
+                                sum.merge(&p);
+                            }
+                        }
+                        1 => census = decode::<shard::Census>(text)?,
+                        2 => kinds = registry(&decode::<Vec<String>>(text)?),
+                        _ => {} // the trigger
+                    }
+                }
+                Ok::<_, String>(shard::learn(&kinds, &learn_policy, &census, &sum))
+            })();
+            out.push((json(&learned), 1));
+        })
+}
+
+/// Steps 1–3 of the dataflow: per group of pieces, its observations, the hubs its accounts use
+/// and the market's kinds; and the market's kinds.
 #[allow(clippy::type_complexity)]
 fn front<'s>(
     rows: VecCollection<'s, Time, Row>,
     firsts: VecCollection<'s, Time, (String, Pos)>,
     must: VecCollection<'s, Time, (String, String)>,
     policy: &LinkPolicy,
-) -> (
-    VecCollection<'s, Time, (String, Val)>,
-    VecCollection<'s, Time, (u64, String)>,
-    VecCollection<'s, Time, ((), Vec<String>)>,
-) {
+) -> (VecCollection<'s, Time, (u64, Val)>, VecCollection<'s, Time, ((), Vec<String>)>) {
     // 1. The custom kinds in order of first sight.
     let kinds = firsts.map(|(k, pos)| ((), (pos, k))).reduce(
         |_, vals: &[(&(Pos, String), isize)], out: &mut Vec<(Vec<String>, isize)>| {
@@ -466,10 +511,17 @@ fn front<'s>(
             out.push((names, 1));
         },
     );
-    let kinds_b = kinds.clone().flat_map(|((), names)| (0..BUCKETS).map(move |b| (b, names.clone())));
+    let kinds_g =
+        kinds.clone().flat_map(|((), names)| (0..GROUPS).map(move |g| (g, Val::Kinds(names.clone()))));
 
-    // 2. Degrees, caps, hubs.
-    let users = rows.clone().map(|r| ((r.1.clone(), r.2.clone()), r.0.clone())).distinct();
+    // 2. Degrees (distinct account names), caps, hubs.
+    let users = rows
+        .clone()
+        .map(|(_, packed, _)| {
+            let [account, kind, value, _] = unpack(&packed);
+            ((kind.to_string(), value.to_string()), account.to_string())
+        })
+        .distinct();
     let degree = users.clone().map(|(art, _)| art).count();
     let cap_policy = policy.clone();
     let caps = degree
@@ -486,49 +538,50 @@ fn front<'s>(
                 out.push(((k.to_string(), cap_policy.cap_for(k, &h)), 1));
             }
         })
-        .flat_map(|((), (k, cap))| (0..BUCKETS).map(move |b| ((k.clone(), b), cap)));
+        .flat_map(|((), (k, cap))| (0..GROUPS).map(move |b| ((k.clone(), b), cap)));
     let hub = degree
-        .map(|(art, d): (Art, isize)| ((art.0.clone(), art.1.hashed() % BUCKETS), (art, d as u32)))
+        .map(|(art, d): (Art, isize)| ((art.0.clone(), art.1.hashed() % GROUPS), (art, d as u32)))
         .join_map(caps, |_, (art, d), cap| (art.clone(), (*d >= 2 && d > cap, *d)));
 
-    // 3. Pieces: label propagation over accounts and the artifacts that are not hubs.
+    // 3. Pieces: label propagation over accounts and the artifacts that are not hubs, on
+    //    hashes (a collision only joins two pieces).
     let linking = hub.clone().filter(|(_, (is_hub, d))| !*is_hub && *d >= 2).map(|(art, _)| art);
+    let hubs = hub.filter(|(_, (is_hub, _))| *is_hub).map(|(art, _)| art);
     let edges = users
         .clone()
         .semijoin(linking)
-        .flat_map(|((k, v), a)| {
-            let (x, y): (Node, Node) = ((0, a, String::new()), (1, k, v));
-            [(x.clone(), y.clone()), (y, x)]
+        .flat_map(|(art, a)| {
+            let (a, node) = (account_node(&a), (1u8, &art).hashed());
+            [(a, node), (node, a)]
         })
         .concat(must.flat_map(|(a, b)| {
-            let pair: Node = (2, a.clone(), b.clone());
-            let (x, y): (Node, Node) = ((0, a, String::new()), (0, b, String::new()));
-            [(x.clone(), pair.clone()), (pair.clone(), x), (y.clone(), pair.clone()), (pair, y)]
+            let pair = (2u8, &a, &b).hashed();
+            let (a, b) = (account_node(&a), account_node(&b));
+            [(a, pair), (pair, a), (b, pair), (pair, b)]
         }));
-    let accounts = rows.clone().map(|r| r.0).distinct();
-    let nodes = accounts.map(|a| ((0u8, a.clone(), String::new()), a));
+    let accounts = rows.clone().map(|(a, _, _)| a).distinct();
+    let nodes = accounts.clone().map(|a| (a, a));
     let edges = edges.arrange_by_key();
     let labels = nodes.clone().iterate(|inner, labels| {
         let nodes = nodes.enter(inner);
         let edges = edges.enter(inner);
-        labels.join_core(edges, |_src, label, dst| Some((dst.clone(), label.clone()))).concat(nodes).reduce(
-            |_node, vals: &[(&String, isize)], out: &mut Vec<(String, isize)>| {
-                out.push((vals[0].0.clone(), 1))
-            },
-        )
+        labels
+            .join_core(edges, |_src, label, dst| Some((*dst, *label)))
+            .concat(nodes)
+            .reduce(|_node, vals: &[(&u64, isize)], out: &mut Vec<(u64, isize)>| out.push((*vals[0].0, 1)))
     });
-    let piece_of = labels.filter(|((tag, _, _), _)| *tag == 0).map(|((_, a, _), label)| (a, label));
+    let group_of = labels.semijoin(accounts).map(|(a, piece)| (a, piece % GROUPS));
 
-    // Every observation, keyed by its piece; and each piece the market's kinds.
-    let hub_of = hub.map(|(art, (is_hub, _))| (art, is_hub));
-    let by_piece = rows
-        .map(|r| ((r.1.clone(), r.2.clone()), r))
-        .join_map(hub_of, |_, r, is_hub| (r.0.clone(), (r.clone(), *is_hub)))
-        .join_map(piece_of.clone(), |_, (r, is_hub), piece| (piece.clone(), Val::Row(r.clone(), *is_hub)));
-    let pieces_b = piece_of.map(|(_, piece)| piece).distinct().map(|p| (p.hashed() % BUCKETS, p));
-    let kinds_of =
-        pieces_b.clone().join_map(kinds_b, |_, piece, names| (piece.clone(), Val::Kinds(names.clone())));
-    (by_piece.concat(kinds_of), pieces_b, kinds)
+    // Every observation, and every hub use, keyed by its group; each group the market's kinds.
+    let hub_uses = users
+        .semijoin(hubs)
+        .map(|(art, a)| (account_node(&a), art))
+        .join_map(group_of.clone(), |_, (kind, value), g| (*g, Val::Hub(kind.clone(), value.clone())))
+        .distinct();
+    let by_group = rows
+        .map(|(a, packed, time)| (a, (packed, time)))
+        .join_map(group_of, |_, (packed, time), g| (*g, Val::Row(packed.clone(), *time)));
+    (by_group.concat(hub_uses).concat(kinds_g), kinds)
 }
 
 /// The registry one build would have: the built-in kinds, then `custom` in order.
@@ -540,8 +593,8 @@ fn registry(custom: &[String]) -> Kinds {
     kinds
 }
 
-/// A piece's builder from its `reduce` values: its observations, under `policy` made a piece
-/// policy (hubs declared).
+/// A group's builder from its `reduce` values: its observations, under `policy` made a piece
+/// policy (its hubs declared).
 fn piece_builder(vals: &[(&Val, isize)], policy: &LinkPolicy, level: Level) -> Result<IndexBuilder, String> {
     let names = vals
         .iter()
@@ -551,20 +604,18 @@ fn piece_builder(vals: &[(&Val, isize)], policy: &LinkPolicy, level: Level) -> R
         })
         .unwrap_or(&[]);
     let kinds = registry(names);
-    let hubs: Vec<(&str, &str)> = vals
-        .iter()
-        .filter_map(|(v, _)| match v {
-            Val::Row(r, true) => Some((r.1.as_str(), r.2.as_str())),
-            _ => None,
-        })
-        .collect();
+    let hubs = vals.iter().filter_map(|(v, _)| match v {
+        Val::Hub(kind, value) => Some((kind.as_str(), value.as_str())),
+        _ => None,
+    });
     let piece_policy = shard::piece_policy(policy, &kinds, hubs);
     let mut b = IndexBuilder::with_kinds(kinds).policy(piece_policy);
     if level == Level::Components {
         b = b.operators(None);
     }
     for (v, n) in vals {
-        if let Val::Row((account, kind, value, raw, time), _) = v {
+        if let Val::Row(packed, time) = v {
+            let [account, kind, value, raw] = unpack(packed);
             let written = if raw.is_empty() { value } else { raw };
             for _ in 0..*n {
                 b.add(account, kind, written, *time)
