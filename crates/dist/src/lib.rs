@@ -547,13 +547,15 @@ fn front<'s>(
     //    hashes (a collision only joins two pieces).
     let linking = hub.clone().filter(|(_, (is_hub, d))| !*is_hub && *d >= 2).map(|(art, _)| art);
     let hubs = hub.filter(|(_, (is_hub, _))| *is_hub).map(|(art, _)| art);
-    let edges = users
+    // One arrangement of the uses by artifact serves both semijoins below.
+    let users_by_art = users.clone().arrange_by_key();
+    let edges = users_by_art
         .clone()
-        .semijoin(linking)
-        .flat_map(|(art, a)| {
-            let (a, node) = (account_node(&a), (1u8, &art).hashed());
-            [(a, node), (node, a)]
+        .join_core(linking.arrange_by_self(), |art, a, ()| {
+            let (a, node) = (account_node(a), (1u8, art).hashed());
+            Some([(a, node), (node, a)])
         })
+        .flat_map(|pair| pair)
         .concat(must.flat_map(|(a, b)| {
             let pair = (2u8, &a, &b).hashed();
             let (a, b) = (account_node(&a), account_node(&b));
@@ -573,9 +575,8 @@ fn front<'s>(
     let group_of = labels.semijoin(accounts).map(|(a, piece)| (a, piece % GROUPS));
 
     // Every observation, and every hub use, keyed by its group; each group the market's kinds.
-    let hub_uses = users
-        .semijoin(hubs)
-        .map(|(art, a)| (account_node(&a), art))
+    let hub_uses = users_by_art
+        .join_core(hubs.arrange_by_self(), |art, a, ()| Some((account_node(a), art.clone())))
         .join_map(group_of.clone(), |_, (kind, value), g| (*g, Val::Hub(kind.clone(), value.clone())))
         .distinct();
     let by_group = rows
