@@ -139,6 +139,8 @@ pub struct Outcome {
     pub report: IngestReport,
     /// What the first epoch learned, as JSON (`null` when the policy learns nothing).
     pub learned: String,
+    /// The most accounts in one piece (the most one worker must build at once).
+    pub largest_piece: u64,
 }
 
 /// Why a run failed.
@@ -168,6 +170,7 @@ pub fn run(config: timely::Config, job: Job) -> Result<Outcome, DistError> {
         let part = result.map_err(|e| DistError(format!("a worker failed: {e}")))?.map_err(DistError)?;
         out.rows.extend(part.rows);
         out.report.merge(&part.report);
+        out.largest_piece = out.largest_piece.max(part.largest_piece);
         if out.epochs.is_empty() {
             out.epochs = part.epochs;
         }
@@ -306,14 +309,20 @@ fn worker_main(worker: &mut timely::worker::Worker, job: &Job) -> Result<Outcome
     let captured: Rc<RefCell<BTreeMap<(String, String), isize>>> = Default::default();
     let learned: Rc<RefCell<BTreeMap<String, isize>>> = Default::default();
     let probe = ProbeHandle::new();
-    let (sink, learned_sink) = (captured.clone(), learned.clone());
+    let sizes: Rc<RefCell<BTreeMap<isize, isize>>> = Default::default();
+    let (sink, learned_sink, sizes_sink) = (captured.clone(), learned.clone(), sizes.clone());
     let (level, policy) = (job.level, job.policy.clone());
     let mut inputs: Inputs = worker.dataflow::<Time, _, _>(|scope| {
         let (rows_in, rows) = scope.new_collection::<Row, isize>();
         let (firsts_in, firsts) = scope.new_collection::<(String, Pos), isize>();
         let (must_in, must) = scope.new_collection::<(String, String), isize>();
         let (trigger_in, trigger) = scope.new_collection::<(), isize>();
-        let (by_group, kinds) = front(rows, firsts, must, &policy);
+        let (by_group, kinds, sizes) = front(rows, firsts, must, &policy);
+        sizes
+            .inspect(move |((_, size), _t, r): &((u64, isize), Time, isize)| {
+                *sizes_sink.borrow_mut().entry(*size).or_insert(0) += *r;
+            })
+            .probe_with(&probe);
         let learned_g = if learns {
             let learned = learning(
                 by_group.clone().inner.filter(|(_, t, _)| *t == 0).as_collection(),
@@ -404,7 +413,9 @@ fn worker_main(worker: &mut timely::worker::Worker, job: &Job) -> Result<Outcome
         })
         .transpose()?
         .unwrap_or_default();
-    Ok(Outcome { rows, epochs, report, learned: learned_json })
+    let largest_piece =
+        sizes.borrow().iter().filter(|(_, n)| **n > 0).map(|(size, _)| *size as u64).max().unwrap_or(0);
+    Ok(Outcome { rows, epochs, report, learned: learned_json, largest_piece })
 }
 
 /// What the first epoch teaches (as JSON: a `Result<Option<Learned>, String>`), learned as one
@@ -498,7 +509,11 @@ fn front<'s>(
     firsts: VecCollection<'s, Time, (String, Pos)>,
     must: VecCollection<'s, Time, (String, String)>,
     policy: &LinkPolicy,
-) -> (VecCollection<'s, Time, (u64, Val)>, VecCollection<'s, Time, ((), Vec<String>)>) {
+) -> (
+    VecCollection<'s, Time, (u64, Val)>,
+    VecCollection<'s, Time, ((), Vec<String>)>,
+    VecCollection<'s, Time, (u64, isize)>,
+) {
     // 1. The custom kinds in order of first sight.
     let kinds = firsts.map(|(k, pos)| ((), (pos, k))).reduce(
         |_, vals: &[(&(Pos, String), isize)], out: &mut Vec<(Vec<String>, isize)>| {
@@ -572,7 +587,9 @@ fn front<'s>(
             .concat(nodes)
             .reduce(|_node, vals: &[(&u64, isize)], out: &mut Vec<(u64, isize)>| out.push((*vals[0].0, 1)))
     });
-    let group_of = labels.semijoin(accounts).map(|(a, piece)| (a, piece % GROUPS));
+    let piece_of = labels.semijoin(accounts);
+    let sizes = piece_of.clone().map(|(_, piece)| piece).count();
+    let group_of = piece_of.map(|(a, piece)| (a, piece % GROUPS));
 
     // Every observation, and every hub use, keyed by its group; each group the market's kinds.
     let hub_uses = users_by_art
@@ -582,7 +599,7 @@ fn front<'s>(
     let by_group = rows
         .map(|(a, packed, time)| (a, (packed, time)))
         .join_map(group_of, |_, (packed, time), g| (*g, Val::Row(packed.clone(), *time)));
-    (by_group.concat(hub_uses).concat(kinds_g), kinds)
+    (by_group.concat(hub_uses).concat(kinds_g), kinds, sizes)
 }
 
 /// The registry one build would have: the built-in kinds, then `custom` in order.

@@ -117,6 +117,7 @@ fn main() {
         serde_json::json!({
             "process": process,
             "accounts": outcome.rows.len(),
+            "largest_piece": outcome.largest_piece,
             "epochs_s": outcome.epochs.iter().map(|d| d.as_secs_f64()).collect::<Vec<_>>(),
             "records": outcome.report.records,
             "rejected": outcome.report.rejected,
