@@ -149,7 +149,7 @@ pub(crate) fn run(
     Ok((index, linked))
 }
 
-/// What stages 1–3 of a fresh build make, without learning: for [`crate::shard`], which sums
+/// What stages 1–3 of a fresh build make, without learning: for the `shard` module, which sums
 /// what each piece of a market would teach before anything is learned.
 pub(crate) struct Judged {
     pub(crate) kinds: Kinds,

@@ -27,6 +27,10 @@
 //! components and operators are the whole build's restricted to the piece: Leiden's seed
 //! follows from a component's first member's name, and every id is in name order.
 //!
+//! One limit: coherence compares the times of one account's uses in seconds after the earliest
+//! timestamp of the graph, held in 32 bits, so a market whose timestamps span more than 136
+//! years may clamp some differently in a piece than in the whole.
+//!
 //! # Examples
 //!
 //! Two pieces, each built on its own, against one build of the whole:

@@ -20,7 +20,7 @@
 //!   it counts as evidence exactly where the rest of the evidence agrees. A hub by degree (past
 //!   its cap or the ceiling) and legitimate infrastructure count for nothing: an artifact too
 //!   big to judge is too big to weigh, and so every edge reads only artifacts whose accounts
-//!   all lie in one piece of the market (see [`crate::shard`]). A ring's mule account
+//!   all lie in one piece of the market (see the `shard` module). A ring's mule account
 //!   serving 150 related storefronts keeps its weight; a café hotspot's 60 unrelated strangers
 //!   lose it.
 //! - **Time**: an artifact with a time window (an `ip`) is split into its time-coincident

@@ -53,7 +53,7 @@ use sellerlink::policy::LinkPolicy;
 use sellerlink::{IndexBuilder, Level, shard};
 use serde::{Deserialize, Serialize};
 use timely::dataflow::ProbeHandle;
-use timely::dataflow::operators::vec::Filter;
+use timely::dataflow::operators::vec::{Broadcast, Filter};
 
 /// Logical time: the epoch (0 for `--input`, then one per batch).
 type Time = u64;
@@ -67,6 +67,9 @@ type Pos = (u64, u64, u64, u64);
 
 /// An artifact: kind and canonical value.
 type Art = (String, String);
+
+/// The account name of a build's failure in the output (no account name holds a NUL).
+const ERROR: &str = "\u{0}error";
 
 /// Pieces are built in this many groups (a group is a union of pieces, so building it is as
 /// exact as building each piece, and one build's fixed costs cover many small pieces).
@@ -183,6 +186,7 @@ pub fn run(config: timely::Config, job: Job) -> Result<Outcome, DistError> {
 }
 
 /// A worker's share of every file of one epoch, read with the library's reader.
+#[derive(Default)]
 struct Share {
     rows: Vec<Row>,
     firsts: Vec<(String, Pos)>,
@@ -270,6 +274,7 @@ type Inputs = (
     differential_dataflow::input::InputSession<Time, (String, Pos), isize>,
     differential_dataflow::input::InputSession<Time, (String, String), isize>,
     differential_dataflow::input::InputSession<Time, (), isize>,
+    differential_dataflow::input::InputSession<Time, String, isize>,
 );
 
 /// Feeds one epoch's share into `inputs` (must-link pairs with the first epoch, from worker 0).
@@ -295,10 +300,26 @@ fn decode<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, String> {
     serde_json::from_str::<Result<T, String>>(text).map_err(|e| format!("internal: {e}"))?
 }
 
+/// A worker's share of one epoch, or an empty share and why it could not be read. A worker
+/// that fails still takes part in the dataflow (the others would wait for it forever); its
+/// error reaches every worker through the dataflow, and every process fails with it.
+fn read_or_fail(
+    files: &[PathBuf],
+    epoch: u64,
+    job: &Job,
+    index: usize,
+    peers: usize,
+) -> (Share, Option<String>) {
+    match read_epoch(files, epoch, job, index, peers) {
+        Ok(share) => (share, None),
+        Err(why) => (Share::default(), Some(why)),
+    }
+}
+
 /// A worker's result: its rows, its epoch timings, its reading report, the learned policy.
 fn worker_main(worker: &mut timely::worker::Worker, job: &Job) -> Result<Outcome, String> {
     let (index, peers) = (worker.index(), worker.peers());
-    let first = read_epoch(&job.inputs, 0, job, index, peers)?;
+    let (first, mut failed) = read_or_fail(&job.inputs, 0, job, index, peers);
     let mut report = first.report.clone();
     let must: Vec<(String, String)> =
         if index == 0 { job.policy.overrides().must_link.clone() } else { Vec::new() };
@@ -310,13 +331,16 @@ fn worker_main(worker: &mut timely::worker::Worker, job: &Job) -> Result<Outcome
     let learned: Rc<RefCell<BTreeMap<String, isize>>> = Default::default();
     let probe = ProbeHandle::new();
     let sizes: Rc<RefCell<BTreeMap<isize, isize>>> = Default::default();
-    let (sink, learned_sink, sizes_sink) = (captured.clone(), learned.clone(), sizes.clone());
+    let errors: Rc<RefCell<BTreeMap<String, isize>>> = Default::default();
+    let (sink, learned_sink, sizes_sink, errors_sink) =
+        (captured.clone(), learned.clone(), sizes.clone(), errors.clone());
     let (level, policy) = (job.level, job.policy.clone());
     let mut inputs: Inputs = worker.dataflow::<Time, _, _>(|scope| {
         let (rows_in, rows) = scope.new_collection::<Row, isize>();
         let (firsts_in, firsts) = scope.new_collection::<(String, Pos), isize>();
         let (must_in, must) = scope.new_collection::<(String, String), isize>();
         let (trigger_in, trigger) = scope.new_collection::<(), isize>();
+        let (errors_in, read_errors) = scope.new_collection::<String, isize>();
         let (by_group, kinds, sizes) = front(rows, firsts, must, &policy);
         sizes
             .inspect(move |((_, size), _t, r): &((u64, isize), Time, isize)| {
@@ -340,7 +364,7 @@ fn worker_main(worker: &mut timely::worker::Worker, job: &Job) -> Result<Outcome
             by_group.clone().filter(|_| false)
         };
         let piece_policy = policy.clone();
-        by_group
+        let built = by_group
             .concat(learned_g)
             .reduce(move |_group: &u64, vals: &[(&Val, isize)], out: &mut Vec<((String, String), isize)>| {
                 if vals.iter().all(|(v, _)| !matches!(v, Val::Row(..))) {
@@ -360,15 +384,30 @@ fn worker_main(worker: &mut timely::worker::Worker, job: &Job) -> Result<Outcome
                     .and_then(|b| b.build().map_err(|e| e.to_string()))
                 {
                     Ok(index) => out.extend(shard::labels(&index, level).into_iter().map(|row| (row, 1))),
-                    Err(why) => out.push((("\u{0}error".to_string(), why), 1)),
+                    Err(why) => out.push(((ERROR.to_string(), why), 1)),
                 }
             })
-            .map(|(_, row)| row)
+            .map(|(_, row)| row);
+        built
+            .clone()
+            .filter(|(account, _)| account != ERROR)
             .inspect(move |(row, _t, r): &((String, String), Time, isize)| {
                 *sink.borrow_mut().entry(row.clone()).or_insert(0) += *r;
             })
             .probe_with(&probe);
-        (rows_in, firsts_in, must_in, trigger_in)
+        // Every failure, a read's or a build's, reaches every worker.
+        built
+            .filter(|(account, _)| account == ERROR)
+            .map(|(_, why)| why)
+            .concat(read_errors)
+            .inner
+            .broadcast()
+            .as_collection()
+            .inspect(move |(why, _t, r): &(String, Time, isize)| {
+                *errors_sink.borrow_mut().entry(why.clone()).or_insert(0) += *r;
+            })
+            .probe_with(&probe);
+        (rows_in, firsts_in, must_in, trigger_in, errors_in)
     });
     let mut epochs = Vec::new();
     let mut share = first;
@@ -376,30 +415,37 @@ fn worker_main(worker: &mut timely::worker::Worker, job: &Job) -> Result<Outcome
     loop {
         let clock = Instant::now();
         feed(&mut inputs, &share, (epoch == 0).then_some(must.as_slice()));
+        if let Some(why) = failed.take() {
+            inputs.4.insert(why);
+        }
         drop(share);
         inputs.0.advance_to(epoch + 1);
         inputs.1.advance_to(epoch + 1);
         inputs.2.advance_to(epoch + 1);
         inputs.3.advance_to(epoch + 1);
+        inputs.4.advance_to(epoch + 1);
         inputs.0.flush();
         inputs.1.flush();
         inputs.2.flush();
         inputs.3.flush();
+        inputs.4.flush();
         worker.step_while(|| probe.less_than(inputs.0.time()));
         epochs.push(clock.elapsed());
         let Some(path) = job.batches.get(epoch as usize) else { break };
         epoch += 1;
-        share = read_epoch(std::slice::from_ref(path), epoch, job, index, peers)?;
+        (share, failed) = read_or_fail(std::slice::from_ref(path), epoch, job, index, peers);
         report.merge(&share.report);
     }
     drop(inputs);
+    if let Some((why, _)) = errors.borrow().iter().find(|(_, n)| **n > 0) {
+        return Err(why.clone());
+    }
     let captured = captured.borrow();
     let mut rows = Vec::new();
     for ((account, label), n) in captured.iter() {
         match n {
             0 => {}
-            1 if account != "\u{0}error" => rows.push((account.clone(), label.clone())),
-            1 => return Err(label.clone()),
+            1 => rows.push((account.clone(), label.clone())),
             _ => return Err(format!("internal: account {account} labelled {n} times")),
         }
     }

@@ -184,3 +184,27 @@ fn skipped_rows_are_counted() {
     assert_eq!(out.rows, [("b".to_string(), "b".to_string()), ("c".to_string(), "b".to_string())]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A strict read that fails on one worker's share fails the run, on every worker, instead of
+/// leaving the others waiting for it.
+#[test]
+fn a_bad_line_fails_every_worker() {
+    let dir = tempdir();
+    let path = dir.join("strict.csv");
+    let mut text = String::from("account,kind,value\n");
+    for i in 0..200 {
+        text += &format!("a{i},device,d{}\n", i / 3);
+    }
+    text += "z,phone,call me\n"; // in the second worker's half
+    std::fs::write(&path, text).unwrap();
+    let job = Job {
+        inputs: vec![path],
+        batches: Vec::new(),
+        level: Level::Operators,
+        policy: LinkPolicy::new(),
+        options: CsvOptions::strict(),
+    };
+    let err = run(timely::Config::process(2), job).unwrap_err();
+    assert!(err.to_string().contains("phone"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
