@@ -120,15 +120,7 @@ fn main() {
                 updater.read_parquet_path(input, &options).unwrap_or_else(|e| common::fail(e))
             } else {
                 let options = common::options(args.read.strict, declared.as_deref());
-                let file = std::fs::File::open(input)
-                    .unwrap_or_else(|e| common::fail(format!("{}: {e}", input.display())));
-                let options = match file.metadata() {
-                    Ok(m) => options.size_hint(m.len()),
-                    Err(_) => options,
-                };
-                updater
-                    .read_csv(std::io::BufReader::new(file), input, &options)
-                    .unwrap_or_else(|e| common::fail(e))
+                updater.read_csv_path(input, &options).unwrap_or_else(|e| common::fail(e))
             };
             common::print_report(input, &report);
             timings.push(("load".into(), t.elapsed()));

@@ -196,6 +196,37 @@ impl Updater<'_> {
         read_csv(reader, path, options, &mut self.builder)
     }
 
+    /// Reads a CSV file of observations into this update, as
+    /// [`ingest::read_csv_path`](crate::ingest::read_csv_path) does into a builder (its size
+    /// sizes the tables, unless `options` set a size hint).
+    ///
+    /// # Errors
+    ///
+    /// As [`ingest::read_csv_path`](crate::ingest::read_csv_path): the file cannot be opened,
+    /// or a line is refused.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::ingest::CsvOptions;
+    /// let path = std::env::temp_dir().join(format!("sellerlink-day2-{}.csv", std::process::id()));
+    /// std::fs::write(&path, "account,kind,value\ns1,device,d\ns2,device,d\n")?;
+    /// let index = sellerlink::IndexBuilder::new().build()?;
+    /// let mut u = index.updater();
+    /// u.read_csv_path(&path, &CsvOptions::strict())?;
+    /// let (next, _) = u.finish()?;
+    /// assert_eq!(next.clustering().len(), 1);
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn read_csv_path(
+        &mut self,
+        path: impl AsRef<std::path::Path>,
+        options: &CsvOptions,
+    ) -> Result<IngestReport, crate::error::IngestError> {
+        crate::ingest::read_csv_path(path, options, &mut self.builder)
+    }
+
     /// The builder that collects this update's observations (for the Arrow and Parquet
     /// readers).
     #[cfg(feature = "arrow")]
