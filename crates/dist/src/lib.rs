@@ -60,7 +60,7 @@ type Time = u64;
 
 /// One observation as the dataflow carries it: its account's hash, then [`pack`]ed account,
 /// kind, canonical value and value as written, then its time.
-pub type Row = (u64, Vec<u8>, Option<i64>);
+type Row = (u64, Vec<u8>, Option<i64>);
 
 /// Where a kind was first seen: epoch, file, first byte of the share, line in the share.
 type Pos = (u64, u64, u64, u64);
@@ -117,6 +117,10 @@ fn account_node(name: &str) -> u64 {
 }
 
 /// What to run.
+///
+/// # Examples
+///
+/// See [`run`].
 #[derive(Clone, Debug)]
 pub struct Job {
     /// The first epoch's observation files (CSV: account,kind,value[,timestamp]).
@@ -132,6 +136,10 @@ pub struct Job {
 }
 
 /// What one process gives back.
+///
+/// # Examples
+///
+/// See [`run`].
 #[derive(Clone, Debug, Default)]
 pub struct Outcome {
     /// `(account, label)` for the accounts this process's workers own, sorted.
@@ -146,7 +154,15 @@ pub struct Outcome {
     pub largest_piece: u64,
 }
 
-/// Why a run failed.
+/// Why a run failed: a file that cannot be read, a line a strict read refuses, or a worker that
+/// failed (the message names which).
+///
+/// # Examples
+///
+/// ```
+/// let e = sellerlink_dist::DistError("obs.csv: No such file or directory".into());
+/// assert_eq!(e.to_string(), "obs.csv: No such file or directory");
+/// ```
 #[derive(Debug)]
 pub struct DistError(pub String);
 
@@ -160,6 +176,27 @@ impl std::error::Error for DistError {}
 
 /// Runs `job` on this process's workers of `config` and returns this process's share of the
 /// result.
+///
+/// # Examples
+///
+/// Two workers in this process, one epoch:
+///
+/// ```
+/// use sellerlink::{Level, ingest::CsvOptions, policy::LinkPolicy};
+/// let path = std::env::temp_dir().join(format!("sellerlink-dist-doc-{}.csv", std::process::id()));
+/// std::fs::write(&path, "account,kind,value\ns1,device,laptop-7\ns2,device,LAPTOP-7\ns3,phone,+4915112345678\n")?;
+/// let job = sellerlink_dist::Job {
+///     inputs: vec![path.clone()],
+///     batches: Vec::new(),
+///     level: Level::Components,
+///     policy: LinkPolicy::new(),
+///     options: CsvOptions::strict(),
+/// };
+/// let out = sellerlink_dist::run(timely::Config::process(2), job)?;
+/// assert_eq!(out.rows, [("s1".into(), "s1".into()), ("s2".into(), "s1".into()), ("s3".into(), "s3".into())]);
+/// # std::fs::remove_file(&path)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 ///
 /// # Errors
 ///
