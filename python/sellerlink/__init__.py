@@ -20,7 +20,7 @@ import warnings
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, NamedTuple, Optional, Sequence, Tuple, Union
 
-from . import _sellerlink
+from . import _errors, _sellerlink
 from ._errors import (
     FileError,
     IngestError,
@@ -50,16 +50,7 @@ __all__ = [
     "Artifact",
     "Explanation",
     "ChangeSet",
-    "SellerlinkError",
-    "IngestError",
-    "FileError",
-    "SnapshotError",
-    "PolicyError",
-    "UnknownAccountError",
-    "UnknownKindError",
-    "UnknownArtifactError",
-    "UnknownClusterError",
-    "SellerlinkWarning",
+    *_errors.__all__,  # the exceptions, listed once, in ._errors
 ]
 
 #: What :func:`build` and :meth:`Index.update` read: a path to a ``.csv`` or ``.parquet`` file,
