@@ -77,6 +77,7 @@ impl IndexBuilder {
             edges: Vec::new(),
             policy: LinkPolicy::default(),
             operators: Some(OperatorSettings::default()),
+            presumed: Vec::new(),
         })
     }
 

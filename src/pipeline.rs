@@ -41,6 +41,9 @@ pub(crate) struct Collected {
     pub(crate) edges: Vec<Edge>,
     pub(crate) policy: LinkPolicy,
     pub(crate) operators: Option<OperatorSettings>,
+    /// Artifacts `(kind, value)` judged incoherent over a whole market, of which this is a
+    /// piece (see [`crate::shard`]): rejected from the start of the coherence judgement.
+    pub(crate) presumed: Vec<(String, String)>,
 }
 
 /// What an update brings to the pipeline: the index it starts from, the artifacts whose uses
@@ -85,8 +88,15 @@ pub(crate) fn run(
     lap("freeze", &mut timings);
 
     progress.stage("judge");
-    let (mut evidence, learned) =
-        Evidence::judge(&graph, &c.kinds, &c.policy, &c.accounts, &c.artifacts, &order);
+    let (mut evidence, learned) = Evidence::judge_presuming(
+        &graph,
+        &c.kinds,
+        &c.policy,
+        &c.accounts,
+        &c.artifacts,
+        &order,
+        &c.presumed,
+    );
     if let Some(learned) = learned {
         c.policy = c.policy.with_learned(Some(learned));
     }
@@ -166,7 +176,8 @@ pub(crate) fn judge_only(mut c: Collected) -> Result<Judged, crate::Error> {
     let graph = Graph::from_edges(c.accounts.len(), art_kind, &mut core::mem::take(&mut c.edges))
         .map_err(|_| crate::Error::Capacity("more than 4294967295 distinct observations"))?;
     let policy = c.policy.clone().learn(false);
-    let (evidence, _) = Evidence::judge(&graph, &c.kinds, &policy, &c.accounts, &c.artifacts, &order);
+    let (evidence, _) =
+        Evidence::judge_presuming(&graph, &c.kinds, &policy, &c.accounts, &c.artifacts, &order, &c.presumed);
     Ok(Judged { kinds: c.kinds, accounts: c.accounts, order, graph, evidence })
 }
 

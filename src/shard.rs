@@ -64,7 +64,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::evidence::{Resolved, learn, learned_policy};
+use crate::evidence::{Resolved, coherence_view, learn, learned_policy};
 use crate::graph::Graph;
 use crate::index::{Index, Level};
 use crate::kind::Kinds;
@@ -286,4 +286,105 @@ pub fn labels(index: &Index, level: Level) -> Vec<(String, String)> {
         out.push((index.account_name(a).to_string(), index.account_name(label).to_string()));
     }
     out
+}
+
+/// `builder` with the artifacts `(kind, value)` presumed incoherent: judged so over the whole
+/// market ([`incoherent_at_first`]), they start the piece's coherence judgement rejected. A
+/// piece cut at such an artifact must hold all of its uses (the other pieces' accounts as
+/// accounts with that one use), so that its degree and time groups are the market's.
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::{IndexBuilder, shard};
+/// let mut b = IndexBuilder::new();
+/// for s in ["a", "b", "c"] {
+///     b.add(s, "device", "cafe-pc", None)?;
+/// }
+/// let index = shard::presume_incoherent(b, [("device", "cafe-pc")]).build()?;
+/// assert_eq!(index.clustering().len(), 3);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn presume_incoherent<'a>(
+    mut builder: IndexBuilder,
+    artifacts: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> IndexBuilder {
+    builder.collected.presumed.extend(artifacts.into_iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    builder
+}
+
+/// One artifact an account uses, as [`incoherent_at_first`] reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Use {
+    /// The artifact: its kind and canonical value.
+    pub artifact: (String, String),
+    /// The account's first use of it, if timed.
+    pub first_use: Option<i64>,
+    /// How many accounts use it, over the whole market.
+    pub degree: u32,
+    /// True when it is a hub by degree (past its kind's cap or the ceiling).
+    pub hub: bool,
+}
+
+/// Which of `n` accounts, in name order, the judgement of an artifact of `n` accounts reads.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(sellerlink::shard::sample_positions(3), [0, 1, 2]);
+/// assert_eq!(sellerlink::shard::sample_positions(1000).len(), 64);
+/// ```
+pub fn sample_positions(n: usize) -> Vec<usize> {
+    coherence_view::sample_positions(n)
+}
+
+/// True when `artifact`, used by `degree` accounts of which `accounts` are the sampled ones
+/// ([`sample_positions`], in name order: each with its first use of `artifact` and all its
+/// artifacts, `artifact` included, sorted), is incoherent with every other artifact of the
+/// market accepted: the first round of the coherence judgement, which rejecting others only
+/// confirms, so the whole build rejects it too. `false` when the policy does not judge
+/// coherence, or when `artifact` is a hub.
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::{policy::LinkPolicy, shard::{Use, incoherent_at_first}};
+/// let pc = ("device".to_string(), "cafe-pc".to_string());
+/// let own = |n: u32| Use { artifact: ("phone".into(), format!("+49151000000{n}")), first_use: None, degree: 2, hub: false };
+/// let pc_use = Use { artifact: pc.clone(), first_use: None, degree: 3, hub: false };
+/// // Three strangers, each with a phone shared with someone else: nothing relates them.
+/// let accounts: Vec<(Option<i64>, Vec<Use>)> = (0..3).map(|n| (None, vec![pc_use.clone(), own(n)])).collect();
+/// assert!(incoherent_at_first(&LinkPolicy::new(), &pc, 3, &accounts));
+/// ```
+pub fn incoherent_at_first(
+    policy: &LinkPolicy,
+    artifact: &(String, String),
+    degree: u32,
+    accounts: &[(Option<i64>, Vec<Use>)],
+) -> bool {
+    let Some(need) = policy.coherence_needed() else { return false };
+    // Keys: the artifacts' positions in one sorted table; times relative to the earliest
+    // (only differences matter; see the module docs for the one limit).
+    let mut keys: Vec<&(String, String)> =
+        accounts.iter().flat_map(|(_, uses)| uses.iter().map(|u| &u.artifact)).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let key = |a: &(String, String)| keys.binary_search(&a).map_or(u32::MAX, |i| i as u32);
+    let base = accounts
+        .iter()
+        .flat_map(|(t, uses)| t.iter().copied().chain(uses.iter().filter_map(|u| u.first_use)))
+        .min()
+        .unwrap_or(0);
+    let rel =
+        |t: Option<i64>| t.map_or(u32::MAX, |t| u32::try_from((t - base).max(0)).unwrap_or(u32::MAX - 1));
+    let views: Vec<coherence_view::AccountView<u32>> = accounts
+        .iter()
+        .map(|(t, uses)| {
+            let mut uses: Vec<(u32, u32, u32, bool)> =
+                uses.iter().map(|u| (key(&u.artifact), rel(u.first_use), u.degree, !u.hub)).collect();
+            uses.sort_unstable();
+            coherence_view::AccountView { first_use: rel(*t), uses }
+        })
+        .collect();
+    coherence_view::incoherent_at_first(need, key(artifact), degree, &views)
 }

@@ -144,6 +144,7 @@ impl Index {
             edges,
             policy: self.policy.clone(),
             operators: self.operator_settings.clone(),
+            presumed: Vec::new(),
         });
         Updater { old: self, builder, old_edges, removed: AHashMap::new(), expire_before: None }
     }

@@ -148,15 +148,19 @@ pub(crate) fn judge(
     graph: &Graph,
     order: &NameOrder,
     need: f64,
+    presumed: &RoaringBitmap,
     candidate: impl Fn(ArtifactId) -> bool + Sync,
     usable: impl Fn(ArtifactId) -> bool + Sync,
 ) -> Judgement {
+    // Artifacts presumed incoherent (judged so over the whole market) start rejected and are
+    // not judged again.
     let candidates: Vec<ArtifactId> = (0..graph.artifact_count() as u32)
         .map(ArtifactId::from_u32)
-        .filter(|&f| graph.degree(f) >= 3 && candidate(f))
+        .filter(|&f| graph.degree(f) >= 3 && candidate(f) && !presumed.contains(f.as_u32()))
         .collect();
     let first = FirstUse::new(graph);
-    let mut rejected = RoaringBitmap::new();
+    let mut rejected: RoaringBitmap =
+        presumed.iter().filter(|&f| candidate(ArtifactId::from_u32(f))).collect();
     let mut queued = RoaringBitmap::new();
     // The secondary groups of each accepted artifact read whole (at most SAMPLE accounts), as
     // of its last judgement. Every rejection that could change an artifact's groups queues it
@@ -296,8 +300,144 @@ fn sample<'g>(graph: &'g Graph, order: &NameOrder, f: ArtifactId) -> std::borrow
     if !order.is_identity() {
         by_name.sort_unstable_by_key(|&a| order.rank(a));
     }
-    let step = by_name.len() as f64 / SAMPLE as f64;
-    std::borrow::Cow::Owned((0..SAMPLE).map(|i| by_name[(i as f64 * step) as usize]).collect())
+    std::borrow::Cow::Owned(sample_positions(by_name.len()).into_iter().map(|i| by_name[i]).collect())
+}
+
+/// The artifacts through which one account's use of `f` (at first-use time `t_f`) can be
+/// related to others: its artifacts other than `f` (`arts`, first used at `times`) that two or
+/// more accounts use, that it did not use in the same session as `f`, and that are usable;
+/// none when the account has more than [`ACCOUNT_LIMIT`] artifacts.
+fn informing<'u, G: Copy + PartialEq + 'u>(
+    arts: &'u [G],
+    times: &'u [u32],
+    f: G,
+    t_f: u32,
+    degree: impl Fn(G) -> u32 + 'u,
+    usable: impl Fn(G) -> bool + 'u,
+) -> impl Iterator<Item = G> + 'u {
+    let readable = arts.len() <= ACCOUNT_LIMIT;
+    arts.iter()
+        .zip(times)
+        .filter(move |&(&g, &t)| readable && g != f && degree(g) >= 2 && !coincident(t_f, t) && usable(g))
+        .map(|(&g, _)| g)
+}
+
+/// What grouping some accounts of an artifact of `degree` accounts finds, from their
+/// [`informing`] uses `(artifact, account position)`.
+struct Core {
+    informative: Vec<bool>,
+    root: Vec<u32>,
+    reaches_out: Vec<bool>,
+    related_outside: Vec<u8>,
+}
+
+impl Core {
+    fn from_uses<G: Copy + Ord>(
+        n: usize,
+        degree_f: u32,
+        mut uses: Vec<(G, u32)>,
+        degree: impl Fn(G) -> u32,
+        accepted: impl Fn(G) -> bool,
+    ) -> Core {
+        let mut informative = vec![false; n];
+        let mut reaches_out = vec![false; n];
+        let mut related_outside = vec![0u8; n];
+        uses.sort_unstable();
+        let mut uf = UnionFind::new(n);
+        let mut i = 0;
+        while i < uses.len() {
+            let mut j = i + 1;
+            while j < uses.len() && uses[j].0 == uses[i].0 {
+                j += 1;
+            }
+            let (g, run) = (uses[i].0, &uses[i..j]);
+            i = j;
+            // A far larger artifact (a VPN exit, a carrier NAT) says nothing about whether these
+            // accounts are one entity: it neither informs nor relates.
+            if degree(g) as usize > SCALE * (degree_f as usize).max(UNVERIFIED_MAX) {
+                continue;
+            }
+            for &(_, x) in run {
+                informative[x as usize] = true;
+            }
+            if accepted(g) && run.len() == 1 {
+                let c = &mut related_outside[run[0].1 as usize];
+                *c = c.saturating_add(1);
+            }
+            if accepted(g) && run.len() >= 2 {
+                let outside = degree(g) as usize > run.len();
+                for w in run.windows(2) {
+                    uf.union(w[0].1, w[1].1);
+                }
+                if outside {
+                    for &(_, x) in run {
+                        reaches_out[x as usize] = true;
+                    }
+                }
+            }
+        }
+        Core { informative, root: uf.roots(), reaches_out, related_outside }
+    }
+}
+
+/// True when one group (by `root`) holds at least `need` of the informative accounts, or when
+/// too few accounts are informative to judge (fewer than two) and the artifact is small enough
+/// to take on trust (`degree` at most [`UNVERIFIED_MAX`]).
+fn coherent(informative: &[bool], root: &[u32], need: f64, degree: u32) -> bool {
+    let count = informative.iter().filter(|&&b| b).count();
+    if count < 2 {
+        return degree as usize <= UNVERIFIED_MAX;
+    }
+    let mut sizes = vec![0usize; root.len()];
+    for &r in root {
+        sizes[r as usize] += 1;
+    }
+    let largest = sizes.into_iter().max().unwrap_or(0);
+    largest as f64 >= need * count as f64
+}
+
+/// One account of an artifact's neighbourhood, for [`incoherent_at_first`]: its first use of
+/// the artifact, and each of its artifacts with its first use, its degree and whether it is
+/// usable (not a hub by degree), sorted by artifact key.
+pub(crate) struct AccountView<K> {
+    pub(crate) first_use: u32,
+    pub(crate) uses: Vec<(K, u32, u32, bool)>,
+}
+
+/// True when an artifact of `degree` accounts, judged on the sampled accounts `accounts` (its
+/// [`sample`], in name order) with every other artifact accepted, is incoherent: the first round
+/// of [`judge`], which rejection only confirms, so such an artifact is rejected at the fixpoint.
+/// `key` is the artifact's own key in the accounts' lists.
+pub(crate) fn incoherent_at_first<K: Copy + Ord>(
+    need: f64,
+    key: K,
+    degree: u32,
+    accounts: &[AccountView<K>],
+) -> bool {
+    let mut uses: Vec<(K, u32)> = Vec::new();
+    let mut degrees: Vec<(K, u32)> = Vec::new();
+    for (i, a) in accounts.iter().enumerate() {
+        let arts: Vec<K> = a.uses.iter().map(|u| u.0).collect();
+        let times: Vec<u32> = a.uses.iter().map(|u| u.1).collect();
+        let of = |g: K| a.uses.binary_search_by(|u| u.0.cmp(&g)).map_or(0, |j| a.uses[j].2);
+        let usable = |g: K| a.uses.binary_search_by(|u| u.0.cmp(&g)).is_ok_and(|j| a.uses[j].3);
+        uses.extend(informing(&arts, &times, key, a.first_use, of, usable).map(|g| (g, i as u32)));
+        degrees.extend(a.uses.iter().map(|u| (u.0, u.2)));
+    }
+    degrees.sort_unstable();
+    degrees.dedup_by_key(|d| d.0);
+    let degree_of = |g: K| degrees.binary_search_by(|d| d.0.cmp(&g)).map_or(0, |j| degrees[j].1);
+    let core = Core::from_uses(accounts.len(), degree, uses, degree_of, |_| true);
+    !coherent(&core.informative, &core.root, need, degree)
+}
+
+/// Which of `n` accounts (in name order) a judgement reads: all, or [`SAMPLE`] evenly spaced.
+pub(crate) fn sample_positions(n: usize) -> Vec<usize> {
+    if n <= SAMPLE {
+        return (0..n).collect();
+    }
+    let step = n as f64 / SAMPLE as f64;
+    (0..SAMPLE).map(|i| (i as f64 * step) as usize).collect()
 }
 
 /// Some accounts of an artifact `f`, grouped by the other evidence that relates them.
@@ -328,61 +468,22 @@ impl<'a> Groups<'a> {
         usable: impl Fn(ArtifactId) -> bool,
         accepted: impl Fn(ArtifactId) -> bool,
     ) -> Groups<'a> {
-        let n = accounts.len();
-        let degree = graph.degree(f);
-        let mut informative = vec![false; n];
-        let mut reaches_out = vec![false; n];
-        let mut related_outside = vec![0u8; n];
+        let degree = |g: ArtifactId| graph.degree(g);
         let mut uses: Vec<(ArtifactId, u32)> = Vec::new();
         for (i, &a) in accounts.iter().enumerate() {
             let arts = graph.artifacts_of(a);
-            if arts.len() > ACCOUNT_LIMIT {
-                continue;
-            }
             let times = first.row(graph, a);
             let t_f = arts.binary_search(&f).map_or(u32::MAX, |j| times[j]);
-            uses.extend(
-                arts.iter()
-                    .zip(times)
-                    .filter(|&(&g, &t)| g != f && graph.degree(g) >= 2 && !coincident(t_f, t) && usable(g))
-                    .map(|(&g, _)| (g, i as u32)),
-            );
+            uses.extend(informing(arts, times, f, t_f, degree, &usable).map(|g| (g, i as u32)));
         }
-        uses.sort_unstable();
-        let mut uf = UnionFind::new(n);
-        let mut i = 0;
-        while i < uses.len() {
-            let mut j = i + 1;
-            while j < uses.len() && uses[j].0 == uses[i].0 {
-                j += 1;
-            }
-            let (g, run) = (uses[i].0, &uses[i..j]);
-            i = j;
-            // A far larger artifact (a VPN exit, a carrier NAT) says nothing about whether these
-            // accounts are one entity: it neither informs nor relates.
-            if graph.degree(g) as usize > SCALE * (degree as usize).max(UNVERIFIED_MAX) {
-                continue;
-            }
-            for &(_, x) in run {
-                informative[x as usize] = true;
-            }
-            if accepted(g) && run.len() == 1 {
-                let c = &mut related_outside[run[0].1 as usize];
-                *c = c.saturating_add(1);
-            }
-            if accepted(g) && run.len() >= 2 {
-                let outside = graph.degree(g) as usize > run.len();
-                for w in run.windows(2) {
-                    uf.union(w[0].1, w[1].1);
-                }
-                if outside {
-                    for &(_, x) in run {
-                        reaches_out[x as usize] = true;
-                    }
-                }
-            }
+        let core = Core::from_uses(accounts.len(), graph.degree(f), uses, degree, accepted);
+        Groups {
+            accounts,
+            informative: core.informative,
+            root: core.root,
+            reaches_out: core.reaches_out,
+            related_outside: core.related_outside,
         }
-        Groups { accounts, informative, root: uf.roots(), reaches_out, related_outside }
     }
 
     /// The size of each group, by root.
@@ -398,12 +499,7 @@ impl<'a> Groups<'a> {
     /// accounts are informative to judge (fewer than two) and the artifact is small enough to
     /// take on trust (`degree` at most [`UNVERIFIED_MAX`]).
     fn coherent(&self, need: f64, degree: u32) -> bool {
-        let informative = self.informative.iter().filter(|&&b| b).count();
-        if informative < 2 {
-            return degree as usize <= UNVERIFIED_MAX;
-        }
-        let largest = self.sizes().into_iter().max().unwrap_or(0);
-        largest as f64 >= need * informative as f64
+        coherent(&self.informative, &self.root, need, degree)
     }
 
     /// The accounts to detach from `f`: those in a group of two or more, other than the main
@@ -459,12 +555,20 @@ impl<'a> Groups<'a> {
                 continue;
             }
             // The artifacts the main group holds besides `f`, read once per judgement.
+            // Only artifacts of comparable size (as everywhere in a judgement): a far larger
+            // one says nothing of `f`'s entity, and its rejection does not queue `f` again, so
+            // reading it would leave `f`'s judgement depending on when it was made.
+            let limit = SCALE * (graph.degree(f) as usize).max(UNVERIFIED_MAX);
             let main_arts = main_artifacts.get_or_insert_with(|| {
                 let mut set = ahash::AHashSet::new();
                 for (j, &rj) in self.root.iter().enumerate() {
                     let arts = graph.artifacts_of(self.accounts[j]);
                     if rj == main_root && arts.len() <= ACCOUNT_LIMIT {
-                        set.extend(arts.iter().copied().filter(|&g| g != f && accepted(g)));
+                        set.extend(
+                            arts.iter()
+                                .copied()
+                                .filter(|&g| g != f && graph.degree(g) as usize <= limit && accepted(g)),
+                        );
                     }
                 }
                 set
@@ -498,8 +602,12 @@ impl<'a> Groups<'a> {
         if arts.len() > ACCOUNT_LIMIT {
             return false;
         }
-        let other_arts: ahash::AHashSet<ArtifactId> =
-            arts.iter().copied().filter(|&g| g != f && accepted(g)).collect();
+        let limit = SCALE * (graph.degree(f) as usize).max(UNVERIFIED_MAX);
+        let other_arts: ahash::AHashSet<ArtifactId> = arts
+            .iter()
+            .copied()
+            .filter(|&g| g != f && graph.degree(g) as usize <= limit && accepted(g))
+            .collect();
         !self.leads_back(graph, f, self.accounts[first], &other_arts, &accepted)
     }
 

@@ -34,6 +34,11 @@ mod coherence;
 pub(crate) mod learn;
 
 pub(crate) use coherence::{ACCOUNT_LIMIT, UNVERIFIED_MAX};
+
+/// The coherence judgement of one artifact from a view of its neighbourhood (for `shard`).
+pub(crate) mod coherence_view {
+    pub(crate) use super::coherence::{AccountView, incoherent_at_first, sample_positions};
+}
 pub mod policy;
 
 use roaring::RoaringBitmap;
@@ -343,21 +348,29 @@ impl Decisions {
         let o = policy.overrides();
         let find = |name: &str| accounts.find(0, name).map(AccountId::from_u32).filter(|&a| live(a));
         let pair = |(a, b): &(String, String)| Some((find(a)?, find(b)?));
-        let mut legitimate = RoaringBitmap::new();
-        let mut buf = String::new();
-        for (kind, value) in &o.legitimate {
-            let Some(k) = kinds.get(kind) else { continue };
-            if kinds.normalizer(k).normalize(value, &mut buf).is_ok() {
-                if let Some(f) = artifacts.find(k.as_u32(), &buf) {
-                    legitimate.insert(f);
-                }
-            }
-        }
+        let legitimate = Decisions::artifacts(kinds, artifacts, &o.legitimate);
         Decisions {
             must: o.must_link.iter().filter_map(pair).collect(),
             cannot: o.cannot_link.iter().filter_map(pair).filter(|(a, b)| a != b).collect(),
             legitimate,
         }
+    }
+}
+
+impl Decisions {
+    /// The ids of the artifacts `(kind, value as written)` that the index holds.
+    fn artifacts(kinds: &Kinds, artifacts: &Interner, named: &[(String, String)]) -> RoaringBitmap {
+        let mut out = RoaringBitmap::new();
+        let mut buf = String::new();
+        for (kind, value) in named {
+            let Some(k) = kinds.get(kind) else { continue };
+            if kinds.normalizer(k).normalize(value, &mut buf).is_ok() {
+                if let Some(f) = artifacts.find(k.as_u32(), &buf) {
+                    out.insert(f);
+                }
+            }
+        }
+        out
     }
 }
 
@@ -394,14 +407,31 @@ impl Evidence {
         artifacts: &Interner,
         order: &NameOrder,
     ) -> (Evidence, Option<policy::Learned>) {
+        Self::judge_presuming(graph, kinds, policy, accounts, artifacts, order, &[])
+    }
+
+    /// [`Evidence::judge`], with the artifacts `presumed` (`(kind, value)`) rejected as
+    /// incoherent from the start (judged so over the whole market this graph is a piece of).
+    pub(crate) fn judge_presuming(
+        graph: &Graph,
+        kinds: &Kinds,
+        policy: &LinkPolicy,
+        accounts: &Interner,
+        artifacts: &Interner,
+        order: &NameOrder,
+        presumed: &[(String, String)],
+    ) -> (Evidence, Option<policy::Learned>) {
         let resolved = Resolved::new(graph, kinds, policy);
         let decisions = Decisions::resolve(policy, kinds, accounts, artifacts, |a| {
             a.as_usize() < graph.account_count() && !graph.is_vacant(a)
         });
         let by_degree =
             |f: ArtifactId| resolved.over_cap(graph, f) || decisions.legitimate.contains(f.as_u32());
+        let presumed = Decisions::artifacts(kinds, artifacts, presumed);
         let judgement = match resolved.coherence {
-            Some(need) => coherence::judge(graph, order, need, |f| !by_degree(f), |g| !by_degree(g)),
+            Some(need) => {
+                coherence::judge(graph, order, need, &presumed, |f| !by_degree(f), |g| !by_degree(g))
+            }
             None => coherence::Judgement::default(),
         };
         let coherence::Judgement { rejected: incoherent, detached } = judgement;

@@ -71,6 +71,10 @@ type Art = (String, String);
 /// The account name of a build's failure in the output (no account name holds a NUL).
 const ERROR: &str = "\u{0}error";
 
+/// The most accounts an artifact cut from the pieces may have: each piece that uses it is
+/// given all its uses, so a cut costs up to its degree squared.
+const CUT_MAX: u32 = 64;
+
 /// Pieces are built in this many groups (a group is a union of pieces, so building it is as
 /// exact as building each piece, and one build's fixed costs cover many small pieces).
 const GROUPS: u64 = 4096;
@@ -82,9 +86,14 @@ enum Val {
     Kinds(Vec<String>),
     Keep(u64),
     Hub(String, String),
+    Cut(String, String),
     Learned(String),
     Row(Vec<u8>, Option<i64>),
+    Phantom(Vec<u8>, Option<i64>),
 }
+
+/// One use, as the first-round judgement reads it: artifact, first use, degree, hub.
+type UseRow = (Art, Option<i64>, u32, bool);
 
 /// Account, kind, canonical value and value as written (empty when the same), each as a
 /// little-endian `u32` length and its bytes.
@@ -420,7 +429,15 @@ fn worker_main(worker: &mut timely::worker::Worker, job: &Job) -> Result<Outcome
                     .and_then(|p| piece_builder(vals, &p, level))
                     .and_then(|b| b.build().map_err(|e| e.to_string()))
                 {
-                    Ok(index) => out.extend(shard::labels(&index, level).into_iter().map(|row| (row, 1))),
+                    Ok(index) => {
+                        let own = own_accounts(vals);
+                        out.extend(
+                            shard::labels(&index, level)
+                                .into_iter()
+                                .filter(|(a, _)| own.binary_search(a).is_ok())
+                                .map(|row| (row, 1)),
+                        )
+                    }
                     Err(why) => out.push(((ERROR.to_string(), why), 1)),
                 }
             })
@@ -641,12 +658,82 @@ fn front<'s>(
         .map(|(art, d): (Art, isize)| ((art.0.clone(), art.1.hashed() % GROUPS), (art, d as u32)))
         .join_map(caps, |_, (art, d), cap| (art.clone(), (*d >= 2 && d > cap, *d)));
 
-    // 3. Pieces: label propagation over accounts and the artifacts that are not hubs, on
-    //    hashes (a collision only joins two pieces).
-    let linking = hub.clone().filter(|(_, (is_hub, d))| !*is_hub && *d >= 2).map(|(art, _)| art);
-    let hubs = hub.filter(|(_, (is_hub, _))| *is_hub).map(|(art, _)| art);
-    // One arrangement of the uses by artifact serves both semijoins below.
+    // 3. Artifacts incoherent at the first round of coherence (with every other artifact
+    //    accepted), judged on their sampled accounts' neighbourhoods: rejected at the fixpoint
+    //    too, so pieces are cut there as well (up to CUT_MAX accounts: each piece that uses one
+    //    is given all its uses).
     let users_by_art = users.clone().arrange_by_key();
+    let judgeable = hub
+        .clone()
+        .filter(|(_, (is_hub, d))| !*is_hub && (3..=CUT_MAX).contains(d))
+        .map(|(art, (_, d))| (art, d));
+    let sampled = users_by_art
+        .clone()
+        .join_core(judgeable.clone().arrange_by_key(), |art, a, _| Some((art.clone(), a.clone())))
+        .reduce(|_art, vals: &[(&String, isize)], out: &mut Vec<(String, isize)>| {
+            // Values come sorted: the accounts in name order.
+            let positions = shard::sample_positions(vals.len());
+            out.extend(positions.into_iter().filter_map(|i| vals.get(i)).map(|(a, _)| ((*a).clone(), 1)));
+        })
+        .map(|(art, a)| (a, art));
+    // Each sampled account's uses: artifact, first use, degree, hub.
+    let first_use = rows
+        .clone()
+        .map(|(_, packed, time)| {
+            let [account, kind, value, _] = unpack(&packed);
+            ((account.to_string(), (kind.to_string(), value.to_string())), time)
+        })
+        .reduce(|_, vals: &[(&Option<i64>, isize)], out: &mut Vec<(Option<i64>, isize)>| {
+            out.push((vals.iter().filter_map(|(t, _)| **t).min(), 1));
+        })
+        .map(|((account, art), t)| (art, (account, t)))
+        .join_map(hub.clone(), |art, (account, t), (is_hub, d)| {
+            (account.clone(), (art.clone(), *t, *d, *is_hub))
+        });
+    let neighbourhoods = first_use.semijoin(sampled.clone().map(|(a, _)| a).distinct()).reduce(
+        |_a, vals: &[(&UseRow, isize)], out: &mut Vec<(Vec<UseRow>, isize)>| {
+            out.push((vals.iter().map(|(u, _)| (*u).clone()).collect(), 1));
+        },
+    );
+    let judge_policy = policy.clone();
+    let incoherent = sampled
+        .join_map(neighbourhoods, |a, art, uses| (art.clone(), (a.clone(), uses.clone())))
+        .join_map(judgeable, |art, view, d| (art.clone(), (view.clone(), *d)))
+        .reduce(
+            move |art: &Art, vals: &[(&((String, Vec<UseRow>), u32), isize)], out: &mut Vec<((), isize)>| {
+                let degree = vals.first().map_or(0, |(v, _)| v.1);
+                let accounts: Vec<(Option<i64>, Vec<shard::Use>)> = vals
+                    .iter()
+                    .map(|(((_, uses), _), _)| {
+                        let own = uses.iter().find(|u| &u.0 == art).and_then(|u| u.1);
+                        let uses = uses
+                            .iter()
+                            .map(|(artifact, first_use, degree, hub)| shard::Use {
+                                artifact: artifact.clone(),
+                                first_use: *first_use,
+                                degree: *degree,
+                                hub: *hub,
+                            })
+                            .collect();
+                        (own, uses)
+                    })
+                    .collect();
+                if shard::incoherent_at_first(&judge_policy, art, degree, &accounts) {
+                    out.push(((), 1));
+                }
+            },
+        )
+        .map(|(art, ())| art);
+
+    // 4. Pieces: label propagation over accounts and the artifacts that link (not hubs, not
+    //    cut), on hashes (a collision only joins two pieces).
+    let linking = hub
+        .clone()
+        .filter(|(_, (is_hub, d))| !*is_hub && *d >= 2)
+        .map(|(art, _)| (art, ()))
+        .antijoin(incoherent.clone())
+        .map(|(art, ())| art);
+    let hubs = hub.filter(|(_, (is_hub, _))| *is_hub).map(|(art, _)| art);
     let edges = users_by_art
         .clone()
         .join_core(linking.arrange_by_self(), |art, a, ()| {
@@ -679,10 +766,26 @@ fn front<'s>(
         .join_core(hubs.arrange_by_self(), |art, a, ()| Some((account_node(a), art.clone())))
         .join_map(group_of.clone(), |_, (kind, value), g| (*g, Val::Hub(kind.clone(), value.clone())))
         .distinct();
+    // Each cut artifact, with all its uses, to every group that uses it.
+    let cut_rows = rows
+        .clone()
+        .map(|(a, packed, time)| {
+            let [_, kind, value, _] = unpack(&packed);
+            ((kind.to_string(), value.to_string()), (a, packed, time))
+        })
+        .semijoin(incoherent);
+    let cut_groups = cut_rows
+        .clone()
+        .map(|(art, (a, _, _))| (a, art))
+        .join_map(group_of.clone(), |_, art, g| (art.clone(), *g))
+        .distinct();
+    let cut = cut_rows
+        .join_map(cut_groups.clone(), |_, (_, packed, time), g| (*g, Val::Phantom(packed.clone(), *time)))
+        .concat(cut_groups.map(|((kind, value), g)| (g, Val::Cut(kind, value))));
     let by_group = rows
         .map(|(a, packed, time)| (a, (packed, time)))
         .join_map(group_of, |_, (packed, time), g| (*g, Val::Row(packed.clone(), *time)));
-    (by_group.concat(hub_uses).concat(kinds_g), kinds, sizes)
+    (by_group.concat(hub_uses).concat(kinds_g).concat(cut), kinds, sizes)
 }
 
 /// The registry one build would have: the built-in kinds, then `custom` in order.
@@ -714,9 +817,27 @@ fn piece_builder(vals: &[(&Val, isize)], policy: &LinkPolicy, level: Level) -> R
     if level == Level::Components {
         b = b.operators(None);
     }
+    let mut real: Vec<&str> = Vec::new();
     for (v, n) in vals {
         if let Val::Row(packed, time) = v {
             let [account, kind, value, raw] = unpack(packed);
+            let written = if raw.is_empty() { value } else { raw };
+            real.push(account);
+            for _ in 0..*n {
+                b.add(account, kind, written, *time)
+                    .map_err(|e| format!("{account},{kind},{written}: {e}"))?;
+            }
+        }
+    }
+    // The uses of artifacts cut from the pieces by other pieces' accounts: accounts here with
+    // that one use, so that the artifact's degree and time groups are the market's.
+    real.sort_unstable();
+    for (v, n) in vals {
+        if let Val::Phantom(packed, time) = v {
+            let [account, kind, value, raw] = unpack(packed);
+            if real.binary_search(&account).is_ok() {
+                continue; // this group's own use, added above
+            }
             let written = if raw.is_empty() { value } else { raw };
             for _ in 0..*n {
                 b.add(account, kind, written, *time)
@@ -724,7 +845,26 @@ fn piece_builder(vals: &[(&Val, isize)], policy: &LinkPolicy, level: Level) -> R
             }
         }
     }
-    Ok(b)
+    let cut = vals.iter().filter_map(|(v, _)| match v {
+        Val::Cut(kind, value) => Some((kind.as_str(), value.as_str())),
+        _ => None,
+    });
+    Ok(shard::presume_incoherent(b, cut))
+}
+
+/// The accounts of a group's own observations (not the other pieces' accounts it holds for
+/// the artifacts cut from it), sorted.
+fn own_accounts(vals: &[(&Val, isize)]) -> Vec<String> {
+    let mut out: Vec<String> = vals
+        .iter()
+        .filter_map(|(v, _)| match v {
+            Val::Row(packed, _) => Some(unpack(packed)[0].to_string()),
+            _ => None,
+        })
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 fn json<T: Serialize>(value: &T) -> String {
