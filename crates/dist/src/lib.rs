@@ -142,6 +142,10 @@ pub struct Job {
     pub policy: LinkPolicy,
     /// How to read: strict or lenient, declared kinds.
     pub options: CsvOptions,
+    /// Also cut pieces at artifacts incoherent in coherence's first round (up to 64 accounts
+    /// each): smaller pieces, at the cost of judging every such artifact's two-hop
+    /// neighbourhood and sending each cut artifact's uses to every piece that holds one.
+    pub cut_incoherent: bool,
 }
 
 /// What one process gives back.
@@ -200,6 +204,7 @@ impl std::error::Error for DistError {}
 ///     level: Level::Components,
 ///     policy: LinkPolicy::new(),
 ///     options: CsvOptions::strict(),
+///     cut_incoherent: false,
 /// };
 /// let out = sellerlink_dist::run(timely::Config::process(2), job)?;
 /// assert_eq!(out.rows, [("s1".into(), "s1".into()), ("s2".into(), "s1".into()), ("s3".into(), "s3".into())]);
@@ -380,14 +385,14 @@ fn worker_main(worker: &mut timely::worker::Worker, job: &Job) -> Result<Outcome
     let errors: Rc<RefCell<BTreeMap<String, isize>>> = Default::default();
     let (sink, learned_sink, sizes_sink, errors_sink) =
         (captured.clone(), learned.clone(), sizes.clone(), errors.clone());
-    let (level, policy) = (job.level, job.policy.clone());
+    let (level, policy, cut) = (job.level, job.policy.clone(), job.cut_incoherent);
     let mut inputs: Inputs = worker.dataflow::<Time, _, _>(|scope| {
         let (rows_in, rows) = scope.new_collection::<Row, isize>();
         let (firsts_in, firsts) = scope.new_collection::<(String, Pos), isize>();
         let (must_in, must) = scope.new_collection::<(String, String), isize>();
         let (trigger_in, trigger) = scope.new_collection::<(), isize>();
         let (errors_in, read_errors) = scope.new_collection::<String, isize>();
-        let (by_group, kinds, sizes) = front(rows, firsts, must, &policy);
+        let (by_group, kinds, sizes) = front(rows, firsts, must, &policy, cut);
         sizes
             .inspect(move |((_, size), _t, r): &((u64, isize), Time, isize)| {
                 *sizes_sink.borrow_mut().entry(*size).or_insert(0) += *r;
@@ -609,6 +614,7 @@ fn front<'s>(
     firsts: VecCollection<'s, Time, (String, Pos)>,
     must: VecCollection<'s, Time, (String, String)>,
     policy: &LinkPolicy,
+    cut_incoherent: bool,
 ) -> (
     VecCollection<'s, Time, (u64, Val)>,
     VecCollection<'s, Time, ((), Vec<String>)>,
@@ -665,7 +671,7 @@ fn front<'s>(
     let users_by_art = users.clone().arrange_by_key();
     let judgeable = hub
         .clone()
-        .filter(|(_, (is_hub, d))| !*is_hub && (3..=CUT_MAX).contains(d))
+        .filter(move |(_, (is_hub, d))| cut_incoherent && !*is_hub && (3..=CUT_MAX).contains(d))
         .map(|(art, (_, d))| (art, d));
     let sampled = users_by_art
         .clone()

@@ -38,6 +38,11 @@ fn main() {
     opts.optopt("", "policy", "the linking policy, JSON (as `cluster --save-policy` writes it)", "FILE");
     opts.optflag("", "strict", "fail on the first bad line instead of skipping and counting it");
     opts.optmulti("", "kind", "declare a custom kind (repeatable)", "NAME");
+    opts.optflag(
+        "",
+        "cut-incoherent",
+        "also cut pieces at artifacts incoherent in coherence's first round (smaller pieces, more work)",
+    );
     opts.optflag("", "help", "print this help");
     let m = opts.parse(&args).unwrap_or_else(|e| fail(format!("{e}\n{}", opts.usage("sellerlink-dist"))));
     if m.opt_present("help") {
@@ -84,6 +89,7 @@ fn main() {
         level,
         policy,
         options,
+        cut_incoherent: m.opt_present("cut-incoherent"),
     };
     let outcome = sellerlink_dist::run(config, job).unwrap_or_else(|e| fail(e));
     for (epoch, took) in outcome.epochs.iter().enumerate() {

@@ -101,6 +101,7 @@ fn dist(
     policy: &LinkPolicy,
     level: Level,
     workers: usize,
+    cut: bool,
 ) -> BTreeSet<BTreeSet<String>> {
     let dir = tempdir();
     let paths: Vec<PathBuf> =
@@ -111,6 +112,7 @@ fn dist(
         level,
         policy: policy.clone(),
         options: CsvOptions::lenient(),
+        cut_incoherent: cut,
     };
     let config = if workers == 1 { timely::Config::thread() } else { timely::Config::process(workers) };
     let out = run(config, job).unwrap();
@@ -136,9 +138,17 @@ fn tempdir() -> PathBuf {
 fn check(batches: &[Vec<Obs>], policy: &LinkPolicy) -> Result<(), TestCaseError> {
     for level in [Level::Components, Level::Operators] {
         let expected = library(batches, policy, level);
-        for workers in [1, 2] {
-            let got = dist(batches, policy, level, workers);
-            prop_assert_eq!(&got, &expected, "{:?} with {} workers under {:?}", level, workers, policy);
+        for (workers, cut) in [(1, false), (2, false), (2, true)] {
+            let got = dist(batches, policy, level, workers, cut);
+            prop_assert_eq!(
+                &got,
+                &expected,
+                "{:?} with {} workers (cut {}) under {:?}",
+                level,
+                workers,
+                cut,
+                policy
+            );
         }
     }
     Ok(())
@@ -178,6 +188,7 @@ fn skipped_rows_are_counted() {
         level: Level::Components,
         policy: LinkPolicy::new(),
         options: CsvOptions::lenient(),
+        cut_incoherent: true,
     };
     let out = run(timely::Config::process(2), job).unwrap();
     assert_eq!(out.report.rejected, 2);
@@ -203,6 +214,7 @@ fn a_bad_line_fails_every_worker() {
         level: Level::Operators,
         policy: LinkPolicy::new(),
         options: CsvOptions::strict(),
+        cut_incoherent: false,
     };
     let err = run(timely::Config::process(2), job).unwrap_err();
     assert!(err.to_string().contains("phone"), "{err}");

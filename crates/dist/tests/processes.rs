@@ -66,6 +66,7 @@ fn two_processes_on_loopback() {
                     .args(["--input", input.to_str().unwrap(), "--output", out.to_str().unwrap()])
                     .args(["--batch", more.to_str().unwrap(), "--level", level_arg])
                     .args(["--policy", policy_file.to_str().unwrap()])
+                    .args(if level == Level::Operators { &["--cut-incoherent"][..] } else { &[][..] })
                     .args(["-w", "1", "-n", "2", "-p", &p.to_string(), "-h", hosts.to_str().unwrap()])
                     .output_spawn()
             })
