@@ -29,12 +29,18 @@
 //! Further input files are later epochs: differential dataflow re-runs only the pieces whose
 //! observations (or whose inputs from the whole market: the kinds, a cap) changed.
 //!
+//! With [`Job::cut_incoherent`] pieces are also cut at artifacts of up to 64 accounts that
+//! coherence rejects in its first round ([`shard::incoherent_at_first`] on each one's two-hop
+//! neighbourhood); each piece that holds one is given all its uses and presumes it incoherent
+//! ([`shard::presume_incoherent`]).
+//!
 //! # Limits
 //!
 //! A piece is built on one worker, so the largest piece must fit on one. A piece is cut by
-//! hubs by degree only (the ceiling, or caps), not by coherence: a market whose sub-ceiling
-//! shared artifacts chain strangers together (café PCs, recycled IPs) has large pieces even
-//! when its components are small. Removals are not supported (batches add observations).
+//! hubs by degree (the ceiling, or caps) and optionally by first-round incoherence, not by the
+//! whole coherence fixpoint: a market whose sub-ceiling shared artifacts chain strangers
+//! together (café PCs, recycled IPs) has large pieces even when its components are small.
+//! Removals are not supported (batches add observations).
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;

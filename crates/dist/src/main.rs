@@ -3,6 +3,7 @@
 //! ```text
 //! sellerlink-dist --input OBS.csv --output DIR [--level operators|components] [-w WORKERS]
 //!     [-n PROCESSES -p INDEX -h HOSTFILE] [--batch FILE]... [--policy FILE] [--strict] [--kind NAME]...
+//!     [--cut-incoherent]
 //! ```
 //!
 //! `-w`, `-n`, `-p` and `-h` are timely's own (`-h` names a file of `host:port` lines). Each
