@@ -138,7 +138,7 @@ fn account_node(name: &str) -> u64 {
 /// See [`run`].
 #[derive(Clone, Debug)]
 pub struct Job {
-    /// The first epoch's observation files (CSV: account,kind,value[,timestamp]).
+    /// The first epoch's observation files (CSV: `account,kind,value[,timestamp]`).
     pub inputs: Vec<PathBuf>,
     /// One further epoch per file.
     pub batches: Vec<PathBuf>,
