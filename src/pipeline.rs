@@ -42,7 +42,7 @@ pub(crate) struct Collected {
     pub(crate) policy: LinkPolicy,
     pub(crate) operators: Option<OperatorSettings>,
     /// Artifacts `(kind, value)` judged incoherent over a whole market, of which this is a
-    /// piece (see [`crate::shard`]): rejected from the start of the coherence judgement.
+    /// piece (see the `shard` module): rejected from the start of the coherence judgement.
     pub(crate) presumed: Vec<(String, String)>,
 }
 
