@@ -325,6 +325,13 @@ impl IngestReport {
         }
     }
 
+    /// Counts a batch's records and takes its new kinds and warnings.
+    fn absorb_batch(&mut self, batch: &mut Batch) {
+        self.records += batch.records;
+        self.lines_read += batch.records;
+        self.absorb_kinds(std::mem::take(&mut batch.new_kinds), std::mem::take(&mut batch.warnings));
+    }
+
     fn reject(&mut self, line: u64, reason: String, message: String) {
         self.rejected += 1;
         *self.by_reason.entry(reason).or_insert(0) += 1;
@@ -524,13 +531,11 @@ pub fn read_csv_rows<R: Read + Send>(
         let result = (|| {
             let mut report = IngestReport::default();
             for msg in rx {
-                let batch = match msg {
+                let mut batch = match msg {
                     Msg::Batch(b) => b,
                     Msg::Fail(e) => return Err(e),
                 };
-                report.records += batch.records;
-                report.lines_read += batch.records;
-                report.absorb_kinds(batch.new_kinds, batch.warnings);
+                report.absorb_batch(&mut batch);
                 let text = &batch.text;
                 let slice = |(a, b): (u32, u32)| &text[a as usize..b as usize];
                 for entry in batch.entries {
@@ -551,15 +556,7 @@ pub fn read_csv_rows<R: Read + Send>(
                             report.reject(line, reason, message);
                             check_limit(&report, options, &at, line)?;
                         }
-                        Entry::Refused { line, cause } => {
-                            if !options.lenient {
-                                return Err(IngestError::Observation { at: at(line), cause });
-                            }
-                            let message =
-                                IngestError::Observation { at: at(line), cause: cause.clone() }.to_string();
-                            report.reject(line, cause.reason(), message);
-                            check_limit(&report, options, &at, line)?;
-                        }
+                        Entry::Refused { line, cause } => refuse(&mut report, options, &at, line, cause)?,
                     }
                 }
             }
@@ -688,13 +685,11 @@ fn consume(
     let mut report = IngestReport::default();
     let mut size = options.format.size;
     for msg in rx {
-        let batch = match msg {
+        let mut batch = match msg {
             Msg::Batch(b) => b,
             Msg::Fail(e) => return Err(e),
         };
-        report.records += batch.records;
-        report.lines_read += batch.records;
-        report.absorb_kinds(batch.new_kinds, batch.warnings);
+        report.absorb_batch(&mut batch);
         let (bytes, records) = (batch.bytes, batch.records);
         let before = builder.distinct_counts().0;
         let text = &batch.text;
@@ -717,12 +712,7 @@ fn consume(
                 }
             };
             let (line, cause) = refused;
-            if !options.lenient {
-                return Err(IngestError::Observation { at: at(line), cause });
-            }
-            let message = IngestError::Observation { at: at(line), cause: cause.clone() }.to_string();
-            report.reject(line, cause.reason(), message);
-            check_limit(&report, options, &at, line)?;
+            refuse(&mut report, options, &at, line, cause)?;
         }
         // After the first full chunk: room for the rest (the artifact stage sizes its own).
         if let Some(rows) = size.take().and_then(|total| rows_left(total, bytes, records)) {
@@ -1057,6 +1047,23 @@ impl Reading<'_> {
         }
         Ok(())
     }
+}
+
+/// An observation refused after it was parsed (too many artifacts or accounts): the error in
+/// strict mode, else a counted rejection.
+fn refuse(
+    report: &mut IngestReport,
+    options: &CsvOptions,
+    at: &dyn Fn(u64) -> Location,
+    line: u64,
+    cause: ObservationError,
+) -> Result<(), IngestError> {
+    if !options.lenient {
+        return Err(IngestError::Observation { at: at(line), cause });
+    }
+    let message = IngestError::Observation { at: at(line), cause: cause.clone() }.to_string();
+    report.reject(line, cause.reason(), message);
+    check_limit(report, options, at, line)
 }
 
 fn check_limit(

@@ -82,21 +82,12 @@ pub(crate) fn run(
     lap("canonicalize", &mut timings);
 
     progress.stage("freeze");
-    let art_kind = c.artifacts.raw_parts().2.to_vec();
-    let graph = Graph::from_edges(c.accounts.len(), art_kind, &mut core::mem::take(&mut c.edges))
-        .map_err(|_| crate::Error::Capacity("more than 4294967295 distinct observations"))?;
+    let graph = freeze(&mut c)?;
     lap("freeze", &mut timings);
 
     progress.stage("judge");
-    let (mut evidence, learned) = Evidence::judge_presuming(
-        &graph,
-        &c.kinds,
-        &c.policy,
-        &c.accounts,
-        &c.artifacts,
-        &order,
-        &c.presumed,
-    );
+    let (mut evidence, learned) =
+        Evidence::judge(&graph, &c.kinds, &c.policy, &c.accounts, &c.artifacts, &order, &c.presumed);
     if let Some(learned) = learned {
         c.policy = c.policy.with_learned(Some(learned));
     }
@@ -172,13 +163,18 @@ pub(crate) struct Judged {
 /// Runs stages 1–3 of a fresh build (canonicalize, freeze, judge) with learning off.
 pub(crate) fn judge_only(mut c: Collected) -> Result<Judged, crate::Error> {
     let order = canonicalize(&mut c.accounts, &mut c.edges, None);
-    let art_kind = c.artifacts.raw_parts().2.to_vec();
-    let graph = Graph::from_edges(c.accounts.len(), art_kind, &mut core::mem::take(&mut c.edges))
-        .map_err(|_| crate::Error::Capacity("more than 4294967295 distinct observations"))?;
+    let graph = freeze(&mut c)?;
     let policy = c.policy.clone().learn(false);
     let (evidence, _) =
-        Evidence::judge_presuming(&graph, &c.kinds, &policy, &c.accounts, &c.artifacts, &order, &c.presumed);
+        Evidence::judge(&graph, &c.kinds, &policy, &c.accounts, &c.artifacts, &order, &c.presumed);
     Ok(Judged { kinds: c.kinds, accounts: c.accounts, order, graph, evidence })
+}
+
+/// Stage 2: the bipartite graph of the collected edges (which it takes).
+fn freeze(c: &mut Collected) -> Result<Graph, crate::Error> {
+    let art_kind = c.artifacts.raw_parts().2.to_vec();
+    Graph::from_edges(c.accounts.len(), art_kind, &mut core::mem::take(&mut c.edges))
+        .map_err(|_| crate::Error::Capacity("more than 4294967295 distinct observations"))
 }
 
 /// Stage 1: numbers the accounts and returns their name order.

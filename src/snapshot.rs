@@ -584,7 +584,7 @@ fn rebuild(
     // caps and hubs the snapshot recorded must agree with the judgement.
     // A snapshot's policy comes pinned (or does not learn), so judging learns nothing new.
     let (mut evidence, _) =
-        Evidence::judge(&graph, &kinds, &policy.clone().learn(false), &accounts, &artifacts, &order);
+        Evidence::judge(&graph, &kinds, &policy.clone().learn(false), &accounts, &artifacts, &order, &[]);
     if p.caps.as_ref() != evidence.resolved.cap.as_slice() {
         return Err(invalid("hub caps disagree with the policy"));
     }

@@ -399,20 +399,10 @@ pub(crate) struct Evidence {
 impl Evidence {
     /// Judges `graph` under `policy`: resolves it, decides the suppressed artifacts and
     /// resolves the overrides. Nothing is confirmed yet (linking does that).
+    ///
+    /// The artifacts `presumed` (`(kind, value)`) start rejected as incoherent: judged so over
+    /// the whole market this graph is a piece of (empty for a whole market).
     pub(crate) fn judge(
-        graph: &Graph,
-        kinds: &Kinds,
-        policy: &LinkPolicy,
-        accounts: &Interner,
-        artifacts: &Interner,
-        order: &NameOrder,
-    ) -> (Evidence, Option<policy::Learned>) {
-        Self::judge_presuming(graph, kinds, policy, accounts, artifacts, order, &[])
-    }
-
-    /// [`Evidence::judge`], with the artifacts `presumed` (`(kind, value)`) rejected as
-    /// incoherent from the start (judged so over the whole market this graph is a piece of).
-    pub(crate) fn judge_presuming(
         graph: &Graph,
         kinds: &Kinds,
         policy: &LinkPolicy,
