@@ -498,6 +498,52 @@ fn a_small_ring_on_two_shared_artifacts_is_one() {
     assert_eq!(b.build().unwrap().components().len(), 1);
 }
 
+/// The operator of each named account, as the set of its members' names.
+fn operator_of(index: &sellerlink::Index, name: &str) -> BTreeSet<String> {
+    let ops = index.clustering();
+    let op = ops.cluster_of(index.account(name).unwrap()).unwrap();
+    ops.members(op).iter().map(|&a| index.account_name(a).to_owned()).collect()
+}
+
+#[test]
+fn two_rings_that_bought_one_kit_are_two_operators() {
+    // Ring a (four stores on one laptop and one payment account) and ring b (three stores on
+    // theirs) each used a document and the SIM sold with it on two of their stores. The
+    // document's holders are related through the SIM and the SIM's through the document, but
+    // the two are one bundle: neither may vouch for the other across the rings.
+    let mut b = IndexBuilder::new().policy(LinkPolicy::new().learn(false));
+    for s in ["a1", "a2", "a3", "a4"] {
+        b.add(s, "device", "laptop-a", None).unwrap();
+        b.add(s, "payment", "DE00A", None).unwrap();
+    }
+    for s in ["b1", "b2", "b3"] {
+        b.add(s, "device", "laptop-b", None).unwrap();
+        b.add(s, "payment", "DE00B", None).unwrap();
+    }
+    for s in ["a1", "a2", "b1", "b2"] {
+        b.add(s, "id_document", "P1234567", None).unwrap();
+        b.add(s, "phone", "+15550001111", None).unwrap();
+    }
+    let index = b.build().unwrap();
+    let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<String>>();
+    assert_eq!(operator_of(&index, "a1"), names(&["a1", "a2", "a3", "a4"]));
+    assert_eq!(operator_of(&index, "b1"), names(&["b1", "b2", "b3"]));
+}
+
+#[test]
+fn a_ring_on_one_bundle_alone_is_one_operator() {
+    // Ten stores that share only a laptop and a payment account: the two are one bundle, so
+    // neither relates the stores for the other, yet nothing splits them either.
+    let mut b = IndexBuilder::new().policy(LinkPolicy::new().learn(false));
+    let stores: Vec<String> = (0..10).map(|i| format!("s{i}")).collect();
+    for s in &stores {
+        b.add(s, "device", "laptop", None).unwrap();
+        b.add(s, "payment", "DE00MULE", None).unwrap();
+    }
+    let index = b.build().unwrap();
+    assert_eq!(operator_of(&index, "s0"), stores.into_iter().collect::<BTreeSet<String>>());
+}
+
 #[test]
 fn hub_is_suppressed_and_reported() {
     let mut b = IndexBuilder::new();

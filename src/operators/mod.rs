@@ -14,10 +14,21 @@
 //!   artifact holds its group together without outweighing rare, specific evidence.
 //! - **Relatedness** (degree is not the whole story): an artifact's accounts are split into
 //!   *groups* that are related through other shared, non-hub evidence. Pairs inside a group
-//!   get the full weight. Pairs across groups get it scaled by the artifact's *cohesion* (the
-//!   share of its accounts related to another of its accounts otherwise), at least
-//!   [`OperatorSettings::cross_floor`]; for an incoherent hub, cross-group pairs get nothing, so
-//!   it counts as evidence exactly where the rest of the evidence agrees. A hub by degree (past
+//!   get the full weight. Pairs across two groups of two or more accounts each get nothing:
+//!   those are two entities that share the artifact (a document and its SIM sold to two rings,
+//!   each ring's holders tied to their own ring), as coherence detaches a second group when
+//!   linking. Pairs with an account related to none of the others (a mistyped record, a
+//!   storefront that used the artifact once) get the weight scaled by the artifact's
+//!   *cohesion* (the share of its accounts related to another of its accounts otherwise), at
+//!   least [`OperatorSettings::cross_floor`]; for an incoherent hub, cross-group pairs get
+//!   nothing, so it counts as evidence exactly where the rest of the evidence agrees.
+//! - **One bundle is one piece of evidence.** When grouping `f`'s accounts, an artifact `g`
+//!   that holds more than half of `f`'s accounts, with at least half of its own accounts among
+//!   them, is `f`'s twin (a document and the SIM sold with it; a person's SSN and name) and
+//!   relates nothing: otherwise each of the two would vouch for the other across the rings that
+//!   bought them. On the hostile 40k market without the base traps this took operator F1
+//!   0.977 → 0.985, and on real data pseudopeople_w2 0.911 → 0.928 and patentsview
+//!   0.681 → 0.696 (BENCHMARKS.md §2b). A hub by degree (past
 //!   its cap or the ceiling) and legitimate infrastructure count for nothing: an artifact too
 //!   big to judge is too big to weigh, and so every edge reads only artifacts whose accounts
 //!   all lie in one piece of the market (see the `shard` module). A ring's mule account
@@ -535,6 +546,8 @@ pub(crate) fn component_edges(
     let mut edges = Vec::new();
     let mut inside: Vec<u32> = Vec::new();
     let mut first_on: AHashMap<ArtifactId, u32> = AHashMap::new();
+    let mut shared: AHashMap<ArtifactId, u32> = AHashMap::new();
+    let mut anchored: Vec<bool> = Vec::new();
     for &f in &arts {
         if g.degree(f) < 2 {
             continue;
@@ -560,15 +573,34 @@ pub(crate) fn component_edges(
             if inside.len() < 2 {
                 continue;
             }
-            // Relatedness groups: accounts of f joined through other non-hub shared artifacts.
-            // An account with more artifacts than the coherence judgement reads relates nothing
-            // here either: one account sharing an artifact with each of N others would cost N².
+            // Relatedness groups: accounts of f joined through other non-hub shared artifacts
+            // that are not f's twins. An account with more artifacts than the coherence
+            // judgement reads relates nothing here either: one account sharing an artifact with
+            // each of N others would cost N².
             let mut uf = UnionFind::new(inside.len());
             first_on.clear();
+            shared.clear();
+            for &l in inside.iter() {
+                let arts = g.artifacts_of(members[l as usize]);
+                if arts.len() <= crate::evidence::ACCOUNT_LIMIT {
+                    for &other in arts {
+                        *shared.entry(other).or_insert(0) += 1;
+                    }
+                }
+            }
+            let twin = |other: ArtifactId| {
+                let held = shared.get(&other).map_or(0, |&c| c as usize);
+                held >= 2 && 2 * held > inside.len() && 2 * held >= g.degree(other) as usize
+            };
             // Accounts with other shared evidence at all (as coherence counts them): when fewer
             // than two have any, nothing can say whether they are related, and a small artifact
             // is taken on trust here as it was when judged.
             let mut informative = 0usize;
+            // Accounts related through an artifact that reaches past f: their group is part of
+            // an entity larger than its share of f (a ring, beside the kit it bought), not a
+            // sub-bundle of f's own records (two spellings of one person's name).
+            anchored.clear();
+            anchored.resize(inside.len(), false);
             for (i, &l) in inside.iter().enumerate() {
                 let arts = g.artifacts_of(members[l as usize]);
                 if arts.len() > crate::evidence::ACCOUNT_LIMIT {
@@ -577,10 +609,13 @@ pub(crate) fn component_edges(
                 }
                 let mut has_other = false;
                 for &other in arts {
-                    if other == f || ev.is_suppressed(other) || g.degree(other) < 2 {
+                    if other == f || ev.is_suppressed(other) || g.degree(other) < 2 || twin(other) {
                         continue;
                     }
                     has_other = true;
+                    if shared.get(&other).is_some_and(|&c| c < g.degree(other)) {
+                        anchored[i] = true;
+                    }
                     let first = *first_on.entry(other).or_insert(i as u32);
                     uf.union(first, i as u32);
                 }
@@ -592,6 +627,11 @@ pub(crate) fn component_edges(
                 sizes[l as usize] += 1;
             }
             let related = labels.iter().filter(|&&l| sizes[l as usize] >= 2).count();
+            // Groups of two or more accounts anchored past f: each is (part of) another entity.
+            let mut entity = vec![false; inside.len()];
+            for (i, &l) in labels.iter().enumerate() {
+                entity[l as usize] |= anchored[i] && sizes[l as usize] >= 2;
+            }
             let cross = if hub {
                 0.0
             } else if inside.len() == 2
@@ -601,7 +641,7 @@ pub(crate) fn component_edges(
             } else {
                 (related as f64 / inside.len() as f64).max(cross_floor)
             };
-            emit(&inside, &labels, base, cross, &mut edges);
+            emit(&inside, &labels, &entity, base, cross, &mut edges);
         }
     }
     edges
@@ -627,13 +667,34 @@ fn time_groups(g: &Graph, f: ArtifactId, window: Option<u64>) -> Vec<Vec<Account
     }
 }
 
-/// Writes the (possibly sparsified) weighted clique of one artifact.
-fn emit(inside: &[u32], labels: &[u32], base: f64, cross: f64, edges: &mut Vec<(u32, u32, f64)>) {
+/// Writes the (possibly sparsified) weighted clique of one artifact: `base` within a
+/// relatedness group, nothing between two groups that are each another entity's
+/// (`entity[label]`), `base · cross` across any other two groups. Labels are dense
+/// (`0..groups`, from `Clustering::from_labels`).
+fn emit(
+    inside: &[u32],
+    labels: &[u32],
+    entity: &[bool],
+    base: f64,
+    cross: f64,
+    edges: &mut Vec<(u32, u32, f64)>,
+) {
     let n = inside.len();
+    let mut sizes = vec![0u32; n];
+    for &l in labels {
+        sizes[l as usize] += 1;
+    }
     if n <= CLIQUE_LIMIT {
         for i in 0..n {
             for j in i + 1..n {
-                let w = if labels[i] == labels[j] { base } else { base * cross };
+                let (li, lj) = (labels[i], labels[j]);
+                let w = if li == lj {
+                    base
+                } else if entity[li as usize] && entity[lj as usize] {
+                    0.0
+                } else {
+                    base * cross
+                };
                 if w > 0.0 {
                     edges.push((inside[i], inside[j], w));
                 }
@@ -641,7 +702,16 @@ fn emit(inside: &[u32], labels: &[u32], base: f64, cross: f64, edges: &mut Vec<(
         }
         return;
     }
-    // Within each relatedness group: a clique or a circulant; across: one circulant over all.
+    // Too many pairs to write: within each group a circulant; across, one circulant over the
+    // groups that are no other entity's and the one entity's group they may join without
+    // joining two entities (all groups when at most one is an entity's; else the largest, the
+    // first in label order among equals).
+    let entities = entity.iter().filter(|&&e| e).count();
+    let main = (0..n as u32)
+        .filter(|&l| entity[l as usize])
+        .max_by_key(|&l| (sizes[l as usize], core::cmp::Reverse(l)))
+        .unwrap_or(0);
+    let crossing = |l: u32| entities <= 1 || !entity[l as usize] || l == main;
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by_key(|&i| (labels[i], inside[i]));
     let mut start = 0;
@@ -650,13 +720,14 @@ fn emit(inside: &[u32], labels: &[u32], base: f64, cross: f64, edges: &mut Vec<(
         while end < n && labels[order[end]] == labels[order[start]] {
             end += 1;
         }
+        let l = labels[order[start]];
         let group: Vec<u32> = order[start..end].iter().map(|&i| inside[i]).collect();
-        circulant(&group, base * (1.0 - cross), edges);
+        circulant(&group, if crossing(l) { base * (1.0 - cross) } else { base }, edges);
         start = end;
     }
     if cross > 0.0 {
-        let all: Vec<u32> = order.iter().map(|&i| inside[i]).collect();
-        circulant(&all, base * cross, edges);
+        let across: Vec<u32> = order.iter().filter(|&&i| crossing(labels[i])).map(|&i| inside[i]).collect();
+        circulant(&across, base * cross, edges);
     }
 }
 
