@@ -21,19 +21,19 @@
 //!   storefront that used the artifact once) get the weight scaled by the artifact's
 //!   *cohesion* (the share of its accounts related to another of its accounts otherwise), at
 //!   least [`OperatorSettings::cross_floor`]; for an incoherent hub, cross-group pairs get
-//!   nothing, so it counts as evidence exactly where the rest of the evidence agrees.
+//!   nothing, so it counts as evidence exactly where the rest of the evidence agrees. A hub by
+//!   degree (past its cap or the ceiling) and legitimate infrastructure count for nothing: an
+//!   artifact too big to judge is too big to weigh, and so every edge reads only artifacts
+//!   whose accounts all lie in one piece of the market (see the `shard` module). A ring's mule
+//!   account serving 150 related storefronts keeps its weight; a café hotspot's 60 unrelated
+//!   strangers lose it.
 //! - **One bundle is one piece of evidence.** When grouping `f`'s accounts, an artifact `g`
 //!   that holds more than half of `f`'s accounts, with at least half of its own accounts among
 //!   them, is `f`'s twin (a document and the SIM sold with it; a person's SSN and name) and
 //!   relates nothing: otherwise each of the two would vouch for the other across the rings that
 //!   bought them. On the hostile 40k market without the base traps this took operator F1
-//!   0.977 → 0.985, and on real data pseudopeople_w2 0.911 → 0.928 and patentsview
-//!   0.681 → 0.696 (BENCHMARKS.md §2b). A hub by degree (past
-//!   its cap or the ceiling) and legitimate infrastructure count for nothing: an artifact too
-//!   big to judge is too big to weigh, and so every edge reads only artifacts whose accounts
-//!   all lie in one piece of the market (see the `shard` module). A ring's mule account
-//!   serving 150 related storefronts keeps its weight; a café hotspot's 60 unrelated strangers
-//!   lose it.
+//!   0.977 → 0.985, and on real data pseudopeople_w2 0.911 → 0.925 and patentsview
+//!   0.681 → 0.710 (BENCHMARKS.md §2b).
 //! - **Time**: an artifact with a time window (an `ip`) is split into its time-coincident
 //!   groups of uses first, each counted as one artifact.
 //! - **Memory**: no clique is materialised. An artifact's pairs are written out explicitly up
