@@ -362,6 +362,36 @@ pub fn incoherent_at_first(
     degree: u32,
     accounts: &[(Option<i64>, Vec<Use>)],
 ) -> bool {
+    incoherent_given(policy, artifact, degree, accounts, |_| false)
+}
+
+/// [`incoherent_at_first`] in a later round of the coherence judgement: with the artifacts for
+/// which `rejected` holds already rejected (they still count as evidence an account has, but
+/// relate nobody). When every artifact `rejected` names is rejected by the whole build, a
+/// `true` here means the whole build rejects `artifact` too; repeating the test until nothing
+/// more is rejected reaches the whole build's rejections among the artifacts so judged (tested
+/// against the build in `tests/shard.rs`).
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::{policy::LinkPolicy, shard::{Use, incoherent_given}};
+/// let use_of = |v: &str, degree| Use { artifact: ("device".into(), v.into()), first_use: None, degree, hub: false };
+/// let pc = ("device".to_string(), "cafe-pc".to_string());
+/// // Three accounts of a café PC, related only through a second PC that they also share.
+/// let accounts: Vec<(Option<i64>, Vec<Use>)> =
+///     (0..3).map(|_| (None, vec![use_of("cafe-pc", 3), use_of("cafe-pc-2", 3)])).collect();
+/// assert!(!incoherent_given(&LinkPolicy::new(), &pc, 3, &accounts, |_| false));
+/// // Once the second PC is rejected, nothing relates them.
+/// assert!(incoherent_given(&LinkPolicy::new(), &pc, 3, &accounts, |a| a.1 == "cafe-pc-2"));
+/// ```
+pub fn incoherent_given(
+    policy: &LinkPolicy,
+    artifact: &(String, String),
+    degree: u32,
+    accounts: &[(Option<i64>, Vec<Use>)],
+    rejected: impl Fn(&(String, String)) -> bool,
+) -> bool {
     let Some(need) = policy.coherence_needed() else { return false };
     // Keys: the artifacts' positions in one sorted table; times relative to the earliest
     // (only differences matter; see the module docs for the one limit).
@@ -386,5 +416,7 @@ pub fn incoherent_at_first(
             coherence_view::AccountView { first_use: rel(*t), uses }
         })
         .collect();
-    coherence_view::incoherent_at_first(need, key(artifact), degree, &views)
+    coherence_view::incoherent_at_first(need, key(artifact), degree, &views, |k: u32| {
+        keys.get(k as usize).is_some_and(|a| rejected(a))
+    })
 }

@@ -156,8 +156,99 @@ fn check(obs: &[Obs]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// The artifacts one build rejects as incoherent, found the way a distributed backend finds
+/// them: round after round, each artifact judged by `shard::incoherent_given` on its accounts'
+/// neighbourhoods alone (every artifact here has at most 64 accounts, so none is sampled), with
+/// the rejections of the rounds before, until a round rejects nothing new.
+fn rejected_by_rounds(obs: &[Obs], policy: &LinkPolicy) -> (BTreeSet<(String, String)>, usize) {
+    let mut kinds = Kinds::new();
+    for (_, k, _, _) in obs {
+        kinds.resolve(k).unwrap();
+    }
+    let mut users: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
+    let mut first: BTreeMap<(&str, (&str, &str)), Option<i64>> = BTreeMap::new();
+    let mut arts_of: BTreeMap<&str, BTreeSet<(&str, &str)>> = BTreeMap::new();
+    for (a, k, v, t) in obs {
+        users.entry((k, v)).or_default().insert(a);
+        arts_of.entry(a).or_default().insert((k, v));
+        let slot = first.entry((a, (k, v))).or_insert(None);
+        *slot = match (*slot, *t) {
+            (Some(x), Some(y)) => Some(x.min(y)),
+            (x, y) => x.or(y),
+        };
+    }
+    let mut histograms: BTreeMap<&str, BTreeMap<u32, u64>> = BTreeMap::new();
+    for ((k, _), accounts) in &users {
+        *histograms.entry(k).or_default().entry(accounts.len() as u32).or_default() += 1;
+    }
+    let legitimate = &policy.overrides().legitimate;
+    let hub = |k: &str, v: &str| {
+        let d = users[&(k, v)].len() as u32;
+        (d >= 2 && d > policy.cap_for(k, &histograms[k]))
+            || legitimate.iter().any(|(lk, lv)| lk == k && lv == v)
+    };
+    let mut rejected: BTreeSet<(String, String)> = BTreeSet::new();
+    for round in 0.. {
+        let mut newly = Vec::new();
+        for (&(k, v), accounts) in &users {
+            let art = (k.to_string(), v.to_string());
+            if accounts.len() < 3 || hub(k, v) || rejected.contains(&art) {
+                continue;
+            }
+            // The accounts in name order, each with its first use and all its artifacts.
+            let view: Vec<(Option<i64>, Vec<shard::Use>)> = accounts
+                .iter()
+                .map(|a| {
+                    let uses = arts_of[a]
+                        .iter()
+                        .map(|&(gk, gv)| shard::Use {
+                            artifact: (gk.to_string(), gv.to_string()),
+                            first_use: first[&(*a, (gk, gv))],
+                            degree: users[&(gk, gv)].len() as u32,
+                            hub: hub(gk, gv),
+                        })
+                        .collect();
+                    (first[&(*a, (k, v))], uses)
+                })
+                .collect();
+            if shard::incoherent_given(policy, &art, accounts.len() as u32, &view, |g| rejected.contains(g)) {
+                newly.push(art);
+            }
+        }
+        if newly.is_empty() {
+            return (rejected, round);
+        }
+        rejected.extend(newly);
+    }
+    unreachable!("rounds end when one rejects nothing new")
+}
+
+fn check_rounds(obs: &[Obs]) -> Result<(), TestCaseError> {
+    for policy in policies() {
+        let index = whole(obs, &policy, Level::Components);
+        let expected: BTreeSet<sellerlink::ArtifactId> = index
+            .hubs()
+            .filter(|h| h.reason == sellerlink::policy::Suppressed::Incoherent)
+            .map(|h| h.artifact)
+            .collect();
+        let rounds: BTreeSet<sellerlink::ArtifactId> = rejected_by_rounds(obs, &policy)
+            .0
+            .iter()
+            .map(|(k, v)| index.artifact(k, v).expect("an artifact of the market"))
+            .collect();
+        prop_assert_eq!(&rounds, &expected, "under {:?}", policy);
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn rounds_of_judgement_reject_what_one_build_rejects(obs in dense_strategy(90)) {
+        check_rounds(&obs)?;
+    }
+
 
     #[test]
     fn pieces_equal_one_build(obs in obs_strategy(60)) {
@@ -168,6 +259,35 @@ proptest! {
     fn dense_pieces_equal_one_build(obs in dense_strategy(60)) {
         check(&obs)?;
     }
+}
+
+/// Two café PCs: `pc-small` (stores a, b, c) and `pc-big` (a, b, c and five strangers). The big
+/// one is incoherent at once (its five strangers share nothing with a, b, c); the small one
+/// only once the big one is rejected, since until then the big one relates a, b and c.
+#[test]
+fn a_rejection_that_takes_two_rounds() {
+    let mut obs: Vec<Obs> = Vec::new();
+    for s in ["a", "b", "c"] {
+        obs.push((s.to_string(), "device", "pc-small".to_string(), None));
+    }
+    for (i, s) in ["a", "b", "c", "d", "e", "f", "g", "h"].into_iter().enumerate() {
+        obs.push((s.to_string(), "device", "pc-big".to_string(), None));
+        // Each store also shares a phone with a stranger of its own, so it has other evidence.
+        obs.push((s.to_string(), "phone", format!("+4915100000{i}"), None));
+        obs.push((format!("stranger-{s}"), "phone", format!("+4915100000{i}"), None));
+    }
+    let policy = LinkPolicy::new();
+    let index = whole(&obs, &policy, Level::Components);
+    let incoherent: BTreeSet<String> = index
+        .hubs()
+        .filter(|h| h.reason == sellerlink::policy::Suppressed::Incoherent)
+        .map(|h| index.artifact_value(h.artifact).to_string())
+        .collect();
+    assert_eq!(incoherent, BTreeSet::from(["pc-big".to_string(), "pc-small".to_string()]));
+    let (rounds, count) = rejected_by_rounds(&obs, &policy);
+    assert_eq!(count, 2, "pc-big in the first round, pc-small in the second");
+    let values: BTreeSet<String> = rounds.into_iter().map(|(_, v)| v).collect();
+    assert_eq!(values, incoherent);
 }
 
 /// A market with hubs of every kind (a shared IP and a café PC used by many otherwise

@@ -405,14 +405,17 @@ pub(crate) struct AccountView<K> {
 }
 
 /// True when an artifact of `degree` accounts, judged on the sampled accounts `accounts` (its
-/// [`sample`], in name order) with every other artifact accepted, is incoherent: the first round
-/// of [`judge`], which rejection only confirms, so such an artifact is rejected at the fixpoint.
-/// `key` is the artifact's own key in the accounts' lists.
+/// [`sample`], in name order) with the other artifacts for which `rejected` holds rejected and
+/// every other accepted, is incoherent: a round of [`judge`]. When every artifact `rejected`
+/// names is rejected at the fixpoint, rejection only confirms this one, so it is rejected at the
+/// fixpoint too (with none rejected, it is the first round). `key` is the artifact's own key in
+/// the accounts' lists.
 pub(crate) fn incoherent_at_first<K: Copy + Ord>(
     need: f64,
     key: K,
     degree: u32,
     accounts: &[AccountView<K>],
+    rejected: impl Fn(K) -> bool,
 ) -> bool {
     let mut uses: Vec<(K, u32)> = Vec::new();
     let mut degrees: Vec<(K, u32)> = Vec::new();
@@ -427,7 +430,7 @@ pub(crate) fn incoherent_at_first<K: Copy + Ord>(
     degrees.sort_unstable();
     degrees.dedup_by_key(|d| d.0);
     let degree_of = |g: K| degrees.binary_search_by(|d| d.0.cmp(&g)).map_or(0, |j| degrees[j].1);
-    let core = Core::from_uses(accounts.len(), degree, uses, degree_of, |_| true);
+    let core = Core::from_uses(accounts.len(), degree, uses, degree_of, |g| !rejected(g));
     !coherent(&core.informative, &core.root, need, degree)
 }
 
