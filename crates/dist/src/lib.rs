@@ -30,8 +30,9 @@
 //! observations (or whose inputs from the whole market: the kinds, a cap) changed.
 //!
 //! With [`Job::cut_incoherent`] pieces are also cut at artifacts of up to 64 accounts that
-//! coherence rejects in its first round ([`shard::incoherent_at_first`] on each one's two-hop
-//! neighbourhood); each piece that holds one is given all its uses and presumes it incoherent
+//! coherence rejects, found round by round as the library's judgement finds them
+//! ([`shard::incoherent_given`] on each one's two-hop neighbourhood, with the rejections of
+//! the rounds before, until nothing more is rejected); each piece that holds one is given all its uses and presumes it incoherent
 //! ([`shard::presume_incoherent`]).
 //!
 //! # Limits
@@ -148,8 +149,8 @@ pub struct Job {
     pub policy: LinkPolicy,
     /// How to read: strict or lenient, declared kinds.
     pub options: CsvOptions,
-    /// Also cut pieces at artifacts incoherent in coherence's first round (up to 64 accounts
-    /// each): smaller pieces, at the cost of judging every such artifact's two-hop
+    /// Also cut pieces at artifacts that coherence rejects (up to 64 accounts each, found round
+    /// by round): smaller pieces, at the cost of judging every such artifact's two-hop
     /// neighbourhood and sending each cut artifact's uses to every piece that holds one.
     pub cut_incoherent: bool,
 }
@@ -670,10 +671,12 @@ fn front<'s>(
         .map(|(art, d): (Art, isize)| ((art.0.clone(), art.1.hashed() % GROUPS), (art, d as u32)))
         .join_map(caps, |_, (art, d), cap| (art.clone(), (*d >= 2 && d > cap, *d)));
 
-    // 3. Artifacts incoherent at the first round of coherence (with every other artifact
-    //    accepted), judged on their sampled accounts' neighbourhoods: rejected at the fixpoint
-    //    too, so pieces are cut there as well (up to CUT_MAX accounts: each piece that uses one
-    //    is given all its uses).
+    // 3. Artifacts that coherence rejects, found round by round as the library's judgement
+    //    finds them: each judged on its sampled accounts' neighbourhoods, with the rejections
+    //    of the rounds before (`shard::incoherent_given`), until a round rejects nothing new.
+    //    Each is rejected by the whole build too, so pieces are cut there as well (up to
+    //    CUT_MAX accounts: each piece that uses one is given all its uses). Larger artifacts
+    //    are not judged here and count as accepted, which only keeps pieces whole.
     let users_by_art = users.clone().arrange_by_key();
     let judgeable = hub
         .clone()
@@ -700,42 +703,67 @@ fn front<'s>(
         })
         .map(|((account, art), t)| (art, (account, t)))
         .join_map(hub.clone(), |art, (account, t), (is_hub, d)| {
-            (account.clone(), (art.clone(), *t, *d, *is_hub))
+            (art.clone(), (account.clone(), *t, *d, *is_hub))
         });
-    let neighbourhoods = first_use.semijoin(sampled.clone().map(|(a, _)| a).distinct()).reduce(
-        |_a, vals: &[(&UseRow, isize)], out: &mut Vec<(Vec<UseRow>, isize)>| {
-            out.push((vals.iter().map(|(u, _)| (*u).clone()).collect(), 1));
-        },
-    );
+    let sampled_accounts = sampled.clone().map(|(a, _)| a).distinct();
+    let uses = first_use
+        .map(|(art, (account, t, d, is_hub))| (account, (art, t, d, is_hub)))
+        .semijoin(sampled_accounts)
+        .map(|(account, (art, t, d, is_hub))| (art, (account, t, d, is_hub)));
     let judge_policy = policy.clone();
-    let incoherent = sampled
-        .join_map(neighbourhoods, |a, art, uses| (art.clone(), (a.clone(), uses.clone())))
-        .join_map(judgeable, |art, view, d| (art.clone(), (view.clone(), *d)))
-        .reduce(
-            move |art: &Art, vals: &[(&((String, Vec<UseRow>), u32), isize)], out: &mut Vec<((), isize)>| {
-                let degree = vals.first().map_or(0, |(v, _)| v.1);
-                let accounts: Vec<(Option<i64>, Vec<shard::Use>)> = vals
-                    .iter()
-                    .map(|(((_, uses), _), _)| {
-                        let own = uses.iter().find(|u| &u.0 == art).and_then(|u| u.1);
-                        let uses = uses
-                            .iter()
-                            .map(|(artifact, first_use, degree, hub)| shard::Use {
-                                artifact: artifact.clone(),
-                                first_use: *first_use,
-                                degree: *degree,
-                                hub: *hub,
-                            })
-                            .collect();
-                        (own, uses)
-                    })
-                    .collect();
-                if shard::incoherent_at_first(&judge_policy, art, degree, &accounts) {
-                    out.push(((), 1));
-                }
+    let incoherent = judgeable.clone().filter(|_| false).map(|(art, _)| art).iterate(|inner, rejected| {
+        let uses = uses.enter(inner);
+        let sampled = sampled.enter(inner);
+        let judgeable = judgeable.enter(inner);
+        let judge_policy = judge_policy.clone();
+        // Each use marked with whether its artifact is rejected so far.
+        let hit = uses.clone().semijoin(rejected.clone());
+        let marked = uses
+            .map(|(art, (a, t, d, h))| (a, ((art, t, d, h), false)))
+            .concat(hit.clone().map(|(art, (a, t, d, h))| (a, ((art, t, d, h), false))).negate())
+            .concat(hit.map(|(art, (a, t, d, h))| (a, ((art, t, d, h), true))));
+        let neighbourhoods = marked.reduce(
+            |_a, vals: &[(&(UseRow, bool), isize)], out: &mut Vec<(Vec<(UseRow, bool)>, isize)>| {
+                out.push((vals.iter().map(|(u, _)| (*u).clone()).collect(), 1));
             },
-        )
-        .map(|(art, ())| art);
+        );
+        sampled
+            .join_map(neighbourhoods, |a, art, uses| (art.clone(), (a.clone(), uses.clone())))
+            .join_map(judgeable, |art, view, d| (art.clone(), (view.clone(), *d)))
+            .reduce(
+                move |art: &Art,
+                      vals: &[(&((String, Vec<(UseRow, bool)>), u32), isize)],
+                      out: &mut Vec<((), isize)>| {
+                    let degree = vals.first().map_or(0, |(v, _)| v.1);
+                    let mut gone: Vec<&Art> = Vec::new();
+                    let accounts: Vec<(Option<i64>, Vec<shard::Use>)> = vals
+                        .iter()
+                        .map(|(((_, uses), _), _)| {
+                            let own = uses.iter().find(|u| &u.0.0 == art).and_then(|u| u.0.1);
+                            gone.extend(uses.iter().filter(|u| u.1).map(|u| &u.0.0));
+                            let uses = uses
+                                .iter()
+                                .map(|((artifact, first_use, degree, hub), _)| shard::Use {
+                                    artifact: artifact.clone(),
+                                    first_use: *first_use,
+                                    degree: *degree,
+                                    hub: *hub,
+                                })
+                                .collect();
+                            (own, uses)
+                        })
+                        .collect();
+                    gone.sort_unstable();
+                    gone.dedup();
+                    if shard::incoherent_given(&judge_policy, art, degree, &accounts, |g| {
+                        gone.binary_search(&g).is_ok()
+                    }) {
+                        out.push(((), 1));
+                    }
+                },
+            )
+            .map(|(art, ())| art)
+    });
 
     // 4. Pieces: label propagation over accounts and the artifacts that link (not hubs, not
     //    cut), on hashes (a collision only joins two pieces).

@@ -42,7 +42,7 @@ fn main() {
     opts.optflag(
         "",
         "cut-incoherent",
-        "also cut pieces at artifacts incoherent in coherence's first round (smaller pieces, more work)",
+        "also cut pieces at artifacts that coherence rejects (smaller pieces, more work)",
     );
     opts.optflag("", "help", "print this help");
     let m = opts.parse(&args).unwrap_or_else(|e| fail(format!("{e}\n{}", opts.usage("sellerlink-dist"))));
