@@ -78,6 +78,7 @@ impl IndexBuilder {
             policy: LinkPolicy::default(),
             operators: Some(OperatorSettings::default()),
             presumed: Vec::new(),
+            market_degree: Vec::new(),
         })
     }
 

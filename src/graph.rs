@@ -70,6 +70,9 @@ pub struct Graph {
     pub(crate) ev_off: Vec<u32>,
     pub(crate) ev_acc: Vec<AccountId>,
     pub(crate) ev_time: Vec<i64>,
+    /// For a piece of a market (see the `shard` module): the market's degree of artifacts cut
+    /// from the piece, whose other accounts are not here, sorted by artifact. Empty otherwise.
+    pub(crate) market_degree: Vec<(ArtifactId, u32)>,
 }
 
 /// A use of an artifact: an account and when ([`NO_TIME`] if unknown).
@@ -143,7 +146,17 @@ impl Graph {
         art_acc.shrink_to_fit();
         // Account side: the transpose of the artifact side.
         let (acc_off, acc_art) = transpose(&art_off, &art_acc, accounts);
-        Ok(Graph { acc_off, acc_art, art_off, art_acc, art_kind, ev_off, ev_acc, ev_time })
+        Ok(Graph {
+            acc_off,
+            acc_art,
+            art_off,
+            art_acc,
+            art_kind,
+            ev_off,
+            ev_acc,
+            ev_time,
+            market_degree: Vec::new(),
+        })
     }
 
     /// Number of account slots (ids `0..n`; after an update, some may be unused).
@@ -212,7 +225,8 @@ impl Graph {
         &self.art_acc[self.art_off[i] as usize..self.art_off[i + 1] as usize]
     }
 
-    /// Number of distinct accounts that used an artifact.
+    /// Number of distinct accounts that used an artifact (in a piece of a market built with
+    /// `shard::presume_cut`, the market's number for an artifact cut from the piece).
     ///
     /// # Panics
     ///
@@ -224,7 +238,13 @@ impl Graph {
     #[track_caller]
     pub fn degree(&self, f: ArtifactId) -> u32 {
         let i = f.as_usize();
-        self.art_off[i + 1] - self.art_off[i]
+        let here = self.art_off[i + 1] - self.art_off[i];
+        if self.market_degree.is_empty() {
+            return here;
+        }
+        self.market_degree
+            .binary_search_by_key(&f, |&(g, _)| g)
+            .map_or(here, |j| self.market_degree[j].1.max(here))
     }
 
     /// The kind of an artifact.

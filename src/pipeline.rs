@@ -44,6 +44,9 @@ pub(crate) struct Collected {
     /// Artifacts `(kind, value)` judged incoherent over a whole market, of which this is a
     /// piece (see the `shard` module): rejected from the start of the coherence judgement.
     pub(crate) presumed: Vec<(String, String)>,
+    /// The market's degree of artifacts `(kind, value)` cut from this piece (see
+    /// `shard::presume_cut`).
+    pub(crate) market_degree: Vec<((String, String), u32)>,
 }
 
 /// What an update brings to the pipeline: the index it starts from, the artifacts whose uses
@@ -173,8 +176,20 @@ pub(crate) fn judge_only(mut c: Collected) -> Result<Judged, crate::Error> {
 /// Stage 2: the bipartite graph of the collected edges (which it takes).
 fn freeze(c: &mut Collected) -> Result<Graph, crate::Error> {
     let art_kind = c.artifacts.raw_parts().2.to_vec();
-    Graph::from_edges(c.accounts.len(), art_kind, &mut core::mem::take(&mut c.edges))
-        .map_err(|_| crate::Error::Capacity("more than 4294967295 distinct observations"))
+    let mut graph = Graph::from_edges(c.accounts.len(), art_kind, &mut core::mem::take(&mut c.edges))
+        .map_err(|_| crate::Error::Capacity("more than 4294967295 distinct observations"))?;
+    let mut buf = String::new();
+    for ((kind, value), degree) in &c.market_degree {
+        let Some(k) = c.kinds.get(kind) else { continue };
+        if c.kinds.normalizer(k).normalize(value, &mut buf).is_ok() {
+            if let Some(f) = c.artifacts.find(k.as_u32(), &buf) {
+                graph.market_degree.push((crate::id::ArtifactId::from_u32(f), *degree));
+            }
+        }
+    }
+    graph.market_degree.sort_unstable();
+    graph.market_degree.dedup_by_key(|e| e.0);
+    Ok(graph)
 }
 
 /// Stage 1: numbers the accounts and returns their name order.

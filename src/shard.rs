@@ -313,6 +313,39 @@ pub fn presume_incoherent<'a>(
     builder
 }
 
+/// [`presume_incoherent`] for artifacts cut from a piece without their other uses: each
+/// `(kind, value, degree)` is presumed incoherent, and the piece reads `degree`, the market's
+/// number of accounts that use it, as its degree (the piece's judgement of other artifacts and
+/// its operators' weights read it). Its time groups are the piece's own uses', so an artifact
+/// with a time window needs its uses for the operators (as [`presume_incoherent`] has them);
+/// for components its degree is enough.
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::{IndexBuilder, shard};
+/// let mut b = IndexBuilder::new();
+/// for s in ["a", "b", "c"] {
+///     b.add(s, "device", "cafe-pc", None)?;
+/// }
+/// let index = shard::presume_cut(b, [("device", "cafe-pc", 40)]).build()?;
+/// let pc = index.artifact("device", "cafe-pc").expect("known");
+/// assert_eq!(index.graph().degree(pc), 40);
+/// assert_eq!(index.clustering().len(), 3);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn presume_cut<'a>(
+    mut builder: IndexBuilder,
+    artifacts: impl IntoIterator<Item = (&'a str, &'a str, u32)>,
+) -> IndexBuilder {
+    for (k, v, d) in artifacts {
+        let art = (k.to_string(), v.to_string());
+        builder.collected.presumed.push(art.clone());
+        builder.collected.market_degree.push((art, d));
+    }
+    builder
+}
+
 /// One artifact an account uses, as [`incoherent_at_first`] reads it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Use {

@@ -575,6 +575,7 @@ fn rebuild(
         ev_off: p.ev_off.into_owned(),
         ev_acc: p.ev_acc.into_owned(),
         ev_time: p.ev_time.into_owned(),
+        market_degree: Vec::new(),
     };
 
     // The accounts' name order: stored after updates, else the identity (ids in name order).

@@ -145,6 +145,7 @@ impl Index {
             policy: self.policy.clone(),
             operators: self.operator_settings.clone(),
             presumed: Vec::new(),
+            market_degree: Vec::new(),
         });
         Updater { old: self, builder, old_edges, removed: AHashMap::new(), expire_before: None }
     }

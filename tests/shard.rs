@@ -241,8 +241,104 @@ fn check_rounds(obs: &[Obs]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// The market's components built as pieces cut at the hubs and at every artifact the rounds of
+/// judgement reject, each piece holding only its own accounts' uses of a cut artifact and
+/// reading the market's degree for it (`shard::presume_cut`), as `sellerlink-dist
+/// --cut-incoherent` builds them.
+fn components_by_cut_pieces(obs: &[Obs], policy: &LinkPolicy) -> BTreeMap<String, String> {
+    let mut kinds = Kinds::new();
+    for (_, k, _, _) in obs {
+        kinds.resolve(k).unwrap();
+    }
+    let mut users: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
+    for (a, k, v, _) in obs {
+        users.entry((k, v)).or_default().insert(a);
+    }
+    let mut histograms: BTreeMap<&str, BTreeMap<u32, u64>> = BTreeMap::new();
+    for ((k, _), accounts) in &users {
+        *histograms.entry(k).or_default().entry(accounts.len() as u32).or_default() += 1;
+    }
+    let hub = |k: &str, v: &str| {
+        let d = users[&(k, v)].len() as u32;
+        d >= 2 && d > policy.cap_for(k, &histograms[k])
+    };
+    let (rejected, _) = rejected_by_rounds(obs, policy);
+    let cut = |k: &str, v: &str| rejected.contains(&(k.to_string(), v.to_string()));
+    let mut sets = Sets(BTreeMap::new());
+    for (a, _, _, _) in obs {
+        sets.find(a);
+    }
+    for ((k, v), accounts) in &users {
+        if !hub(k, v) && !cut(k, v) {
+            let first = accounts.iter().next().unwrap();
+            for a in accounts {
+                sets.union(first, a);
+            }
+        }
+    }
+    for (a, b) in &policy.overrides().must_link {
+        if sets.0.contains_key(a) && sets.0.contains_key(b) {
+            sets.union(a, b);
+        }
+    }
+    let mut pieces: BTreeMap<String, Vec<&Obs>> = BTreeMap::new();
+    for o in obs {
+        pieces.entry(sets.find(&o.0)).or_default().push(o);
+    }
+    let builder = |rows: &[&Obs], policy: LinkPolicy| {
+        let hubs: BTreeSet<(&str, &str)> =
+            rows.iter().filter(|(_, k, v, _)| hub(k, v)).map(|(_, k, v, _)| (*k, v.as_str())).collect();
+        let cuts: BTreeSet<(&str, &str, u32)> = rows
+            .iter()
+            .filter(|(_, k, v, _)| cut(k, v))
+            .map(|(_, k, v, _)| (*k, v.as_str(), users[&(*k, v.as_str())].len() as u32))
+            .collect();
+        let mut b = IndexBuilder::with_kinds(kinds.clone())
+            .policy(shard::piece_policy(&policy, &kinds, hubs))
+            .operators(None);
+        for (a, k, v, t) in rows {
+            b.add(a, k, v, *t).unwrap();
+        }
+        shard::presume_cut(b, cuts)
+    };
+    // Learning from the pieces' sums, as `by_pieces` does.
+    let mut census = shard::Census::default();
+    for rows in pieces.values() {
+        census.merge(&shard::census(builder(rows, policy.clone())).unwrap());
+    }
+    let keep = census.keep_one_in();
+    let mut patterns = shard::Patterns::default();
+    for rows in pieces.values() {
+        patterns.merge(&shard::patterns(builder(rows, policy.clone()), keep).unwrap());
+    }
+    let pinned = match shard::learn(&kinds, policy, &census, &patterns) {
+        Some(l) => policy.clone().with_learned(Some(l)),
+        None => policy.clone(),
+    };
+    let mut labels = BTreeMap::new();
+    for rows in pieces.values() {
+        labels.extend(shard::labels(&builder(rows, pinned.clone()).build().unwrap(), Level::Components));
+    }
+    labels
+}
+
+fn check_cut_pieces(obs: &[Obs]) -> Result<(), TestCaseError> {
+    for policy in policies() {
+        let index = whole(obs, &policy, Level::Components);
+        let expected: BTreeMap<String, String> =
+            shard::labels(&index, Level::Components).into_iter().collect();
+        prop_assert_eq!(&components_by_cut_pieces(obs, &policy), &expected, "under {:?}", policy);
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn pieces_cut_at_rejections_equal_one_build(obs in dense_strategy(90)) {
+        check_cut_pieces(&obs)?;
+    }
 
     #[test]
     fn rounds_of_judgement_reject_what_one_build_rejects(obs in dense_strategy(90)) {
@@ -288,6 +384,38 @@ fn a_rejection_that_takes_two_rounds() {
     assert_eq!(count, 2, "pc-big in the first round, pc-small in the second");
     let values: BTreeSet<String> = rounds.into_iter().map(|(_, v)| v).collect();
     assert_eq!(values, incoherent);
+}
+
+/// A café PC of 40 accounts is too big (more than four times eight) to say anything about the
+/// five accounts of a laptop, two of whom share a second laptop and three of whom also used
+/// the café: the laptop is coherent and links all five. The café PC is rejected and cut from
+/// the laptop's piece, where only three of its accounts remain; read at that degree it would
+/// count as evidence the three have, leave them unrelated, and reject the laptop.
+#[test]
+fn a_cut_artifact_is_read_at_its_market_degree() {
+    let mut obs: Vec<Obs> = Vec::new();
+    let mut add = |a: &str, v: &str| obs.push((a.to_string(), "device", v.to_string(), None));
+    for a in ["a1", "a2", "a3", "b", "c"] {
+        add(a, "laptop");
+    }
+    for a in ["b", "c"] {
+        add(a, "laptop-bc");
+    }
+    for a in ["a1", "a2", "a3"] {
+        add(a, "cafe-pc");
+    }
+    for i in 0..37 {
+        // Strangers of the café, each with a partner of their own (so they have other evidence).
+        let (s, t) = (format!("s{i}"), format!("t{i}"));
+        add(&s, "cafe-pc");
+        add(&s, &format!("pair-{i}"));
+        add(&t, &format!("pair-{i}"));
+    }
+    let policy = LinkPolicy::new();
+    let index = whole(&obs, &policy, Level::Components);
+    let expected: BTreeMap<String, String> = shard::labels(&index, Level::Components).into_iter().collect();
+    assert_eq!(expected["a1"], expected["c"], "the laptop links all five");
+    assert_eq!(components_by_cut_pieces(&obs, &policy), expected);
 }
 
 /// A market with hubs of every kind (a shared IP and a café PC used by many otherwise

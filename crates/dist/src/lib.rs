@@ -29,11 +29,14 @@
 //! Further input files are later epochs: differential dataflow re-runs only the pieces whose
 //! observations (or whose inputs from the whole market: the kinds, a cap) changed.
 //!
-//! With [`Job::cut_incoherent`] pieces are also cut at artifacts of up to 64 accounts that
-//! coherence rejects, found round by round as the library's judgement finds them
-//! ([`shard::incoherent_given`] on each one's two-hop neighbourhood, with the rejections of
-//! the rounds before, until nothing more is rejected); each piece that holds one is given all its uses and presumes it incoherent
-//! ([`shard::presume_incoherent`]).
+//! With [`Job::cut_incoherent`] pieces are also cut at the artifacts that coherence rejects,
+//! found round by round as the library's judgement finds them ([`shard::incoherent_given`] on
+//! each one's sampled two-hop neighbourhood, with the rejections of the rounds before, until
+//! nothing more is rejected). Each piece that holds a cut artifact presumes it incoherent and
+//! reads its market degree ([`shard::presume_cut`]); for the operators, an artifact with a time
+//! window is cut only up to 64 accounts and comes with all its uses, so that its time groups
+//! are the market's. At the components level the largest piece is then the largest component
+//! (1M market: 146 accounts, against 85,558 without the cut).
 //!
 //! # Limits
 //!
@@ -93,7 +96,7 @@ enum Val {
     Kinds(Vec<String>),
     Keep(u64),
     Hub(String, String),
-    Cut(String, String),
+    Cut(String, String, u32),
     Learned(String),
     Row(Vec<u8>, Option<i64>),
     Phantom(Vec<u8>, Option<i64>),
@@ -149,9 +152,10 @@ pub struct Job {
     pub policy: LinkPolicy,
     /// How to read: strict or lenient, declared kinds.
     pub options: CsvOptions,
-    /// Also cut pieces at artifacts that coherence rejects (up to 64 accounts each, found round
-    /// by round): smaller pieces, at the cost of judging every such artifact's two-hop
-    /// neighbourhood and sending each cut artifact's uses to every piece that holds one.
+    /// Also cut pieces at artifacts that coherence rejects (found round by round): smaller
+    /// pieces, at the cost of judging every artifact's sampled two-hop neighbourhood (and, for
+    /// the operators, sending each cut artifact with a time window, up to 64 accounts, whole to
+    /// every piece that holds one).
     pub cut_incoherent: bool,
 }
 
@@ -399,7 +403,7 @@ fn worker_main(worker: &mut timely::worker::Worker, job: &Job) -> Result<Outcome
         let (must_in, must) = scope.new_collection::<(String, String), isize>();
         let (trigger_in, trigger) = scope.new_collection::<(), isize>();
         let (errors_in, read_errors) = scope.new_collection::<String, isize>();
-        let (by_group, kinds, sizes) = front(rows, firsts, must, &policy, cut);
+        let (by_group, kinds, sizes) = front(rows, firsts, must, &policy, cut, level);
         sizes
             .inspect(move |((_, size), _t, r): &((u64, isize), Time, isize)| {
                 *sizes_sink.borrow_mut().entry(*size).or_insert(0) += *r;
@@ -622,6 +626,7 @@ fn front<'s>(
     must: VecCollection<'s, Time, (String, String)>,
     policy: &LinkPolicy,
     cut_incoherent: bool,
+    level: Level,
 ) -> (
     VecCollection<'s, Time, (u64, Val)>,
     VecCollection<'s, Time, ((), Vec<String>)>,
@@ -678,9 +683,17 @@ fn front<'s>(
     //    CUT_MAX accounts: each piece that uses one is given all its uses). Larger artifacts
     //    are not judged here and count as accepted, which only keeps pieces whole.
     let users_by_art = users.clone().arrange_by_key();
+    // An artifact with a time window, when operators are wanted, can be cut only with all its
+    // uses (its time groups are the market's only with them), so only when small; any other
+    // is cut with its market degree alone.
+    let window_policy = policy.clone();
+    let needs_uses =
+        move |art: &Art| level == Level::Operators && window_policy.kind_policy(&art.0).window().is_some();
     let judgeable = hub
         .clone()
-        .filter(move |(_, (is_hub, d))| cut_incoherent && !*is_hub && (3..=CUT_MAX).contains(d))
+        .filter(move |(art, (is_hub, d))| {
+            cut_incoherent && !*is_hub && *d >= 3 && (*d <= CUT_MAX || !needs_uses(art))
+        })
         .map(|(art, (_, d))| (art, d));
     let sampled = users_by_art
         .clone()
@@ -773,7 +786,7 @@ fn front<'s>(
         .map(|(art, _)| (art, ()))
         .antijoin(incoherent.clone())
         .map(|(art, ())| art);
-    let hubs = hub.filter(|(_, (is_hub, _))| *is_hub).map(|(art, _)| art);
+    let hubs = hub.clone().filter(|(_, (is_hub, _))| *is_hub).map(|(art, _)| art);
     let edges = users_by_art
         .clone()
         .join_core(linking.arrange_by_self(), |art, a, ()| {
@@ -806,22 +819,31 @@ fn front<'s>(
         .join_core(hubs.arrange_by_self(), |art, a, ()| Some((account_node(a), art.clone())))
         .join_map(group_of.clone(), |_, (kind, value), g| (*g, Val::Hub(kind.clone(), value.clone())))
         .distinct();
-    // Each cut artifact, with all its uses, to every group that uses it.
-    let cut_rows = rows
+    // Each cut artifact, with its market degree, to every group that uses it; and all its uses
+    // where its time groups are needed.
+    let by_art = rows.clone().map(|(a, packed, time)| {
+        let [_, kind, value, _] = unpack(&packed);
+        ((kind.to_string(), value.to_string()), (a, packed, time))
+    });
+    let cut_groups = by_art
         .clone()
-        .map(|(a, packed, time)| {
-            let [_, kind, value, _] = unpack(&packed);
-            ((kind.to_string(), value.to_string()), (a, packed, time))
-        })
-        .semijoin(incoherent);
-    let cut_groups = cut_rows
-        .clone()
+        .semijoin(incoherent.clone())
         .map(|(art, (a, _, _))| (a, art))
         .join_map(group_of.clone(), |_, art, g| (art.clone(), *g))
         .distinct();
-    let cut = cut_rows
+    let cut_degree =
+        incoherent.clone().map(|art| (art, ())).join_map(hub.clone(), |art, (), (_, d)| (art.clone(), *d));
+    let phantom_policy = policy.clone();
+    let with_uses = incoherent.filter(move |art| {
+        level == Level::Operators && phantom_policy.kind_policy(&art.0).window().is_some()
+    });
+    let cut = by_art
+        .semijoin(with_uses)
         .join_map(cut_groups.clone(), |_, (_, packed, time), g| (*g, Val::Phantom(packed.clone(), *time)))
-        .concat(cut_groups.map(|((kind, value), g)| (g, Val::Cut(kind, value))));
+        .concat(
+            cut_groups
+                .join_map(cut_degree, |(kind, value), g, d| (*g, Val::Cut(kind.clone(), value.clone(), *d))),
+        );
     let by_group = rows
         .map(|(a, packed, time)| (a, (packed, time)))
         .join_map(group_of, |_, (packed, time), g| (*g, Val::Row(packed.clone(), *time)));
@@ -886,10 +908,10 @@ fn piece_builder(vals: &[(&Val, isize)], policy: &LinkPolicy, level: Level) -> R
         }
     }
     let cut = vals.iter().filter_map(|(v, _)| match v {
-        Val::Cut(kind, value) => Some((kind.as_str(), value.as_str())),
+        Val::Cut(kind, value, degree) => Some((kind.as_str(), value.as_str(), *degree)),
         _ => None,
     });
-    Ok(shard::presume_incoherent(b, cut))
+    Ok(shard::presume_cut(b, cut))
 }
 
 /// The accounts of a group's own observations (not the other pieces' accounts it holds for
