@@ -49,6 +49,72 @@ impl Sets {
     }
 }
 
+/// The whole market's tables that pieces are cut by: the kinds in the order one build
+/// registers them (first sight), each artifact's accounts, and each kind's degree histogram.
+struct Market<'o> {
+    kinds: Kinds,
+    users: BTreeMap<(&'o str, &'o str), BTreeSet<&'o str>>,
+    histograms: BTreeMap<&'o str, BTreeMap<u32, u64>>,
+}
+
+impl<'o> Market<'o> {
+    fn new(obs: &'o [Obs]) -> Market<'o> {
+        let mut kinds = Kinds::new();
+        let mut users: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
+        for (a, k, v, _) in obs {
+            kinds.resolve(k).unwrap();
+            users.entry((k, v)).or_default().insert(a);
+        }
+        let mut histograms: BTreeMap<&str, BTreeMap<u32, u64>> = BTreeMap::new();
+        for ((k, _), accounts) in &users {
+            *histograms.entry(k).or_default().entry(accounts.len() as u32).or_default() += 1;
+        }
+        Market { kinds, users, histograms }
+    }
+
+    fn degree(&self, k: &str, v: &str) -> u32 {
+        self.users[&(k, v)].len() as u32
+    }
+
+    /// A hub by degree: past its kind's cap or the ceiling.
+    fn hub(&self, policy: &LinkPolicy, k: &str, v: &str) -> bool {
+        let d = self.degree(k, v);
+        d >= 2 && d > policy.cap_for(k, &self.histograms[k])
+    }
+
+    /// The observations in pieces: accounts connected through the artifacts for which `links`
+    /// holds, and through must-link pairs.
+    fn pieces(
+        &self,
+        obs: &'o [Obs],
+        policy: &LinkPolicy,
+        links: impl Fn(&str, &str) -> bool,
+    ) -> BTreeMap<String, Vec<&'o Obs>> {
+        let mut sets = Sets(BTreeMap::new());
+        for (a, _, _, _) in obs {
+            sets.find(a);
+        }
+        for ((k, v), accounts) in &self.users {
+            if links(k, v) {
+                let first = accounts.iter().next().unwrap();
+                for a in accounts {
+                    sets.union(first, a);
+                }
+            }
+        }
+        for (a, b) in &policy.overrides().must_link {
+            if sets.0.contains_key(a) && sets.0.contains_key(b) {
+                sets.union(a, b);
+            }
+        }
+        let mut pieces: BTreeMap<String, Vec<&Obs>> = BTreeMap::new();
+        for o in obs {
+            pieces.entry(sets.find(&o.0)).or_default().push(o);
+        }
+        pieces
+    }
+}
+
 /// Runs the market as pieces, as a distributed backend would, and returns its labels at
 /// `level`, with the learned policy the pieces agreed on.
 fn by_pieces(
@@ -56,46 +122,10 @@ fn by_pieces(
     policy: &LinkPolicy,
     level: Level,
 ) -> (BTreeMap<String, String>, Option<sellerlink::policy::Learned>) {
-    // The kinds, in the order one build registers them (first sight).
-    let mut kinds = Kinds::new();
-    for (_, k, _, _) in obs {
-        kinds.resolve(k).unwrap();
-    }
-    // Degrees, caps and hubs over the whole market.
-    let mut users: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
-    for (a, k, v, _) in obs {
-        users.entry((k, v)).or_default().insert(a);
-    }
-    let mut histograms: BTreeMap<&str, BTreeMap<u32, u64>> = BTreeMap::new();
-    for ((k, _), accounts) in &users {
-        *histograms.entry(k).or_default().entry(accounts.len() as u32).or_default() += 1;
-    }
-    let hub = |k: &str, v: &str| {
-        let d = users[&(k, v)].len() as u32;
-        d >= 2 && d > policy.cap_for(k, &histograms[k])
-    };
+    let market = Market::new(obs);
+    let (kinds, hub) = (&market.kinds, |k: &str, v: &str| market.hub(policy, k, v));
     // Pieces: connected through artifacts that are not hubs, and through must-link pairs.
-    let mut sets = Sets(BTreeMap::new());
-    for (a, _, _, _) in obs {
-        sets.find(a);
-    }
-    for ((k, v), accounts) in &users {
-        if !hub(k, v) {
-            let first = accounts.iter().next().unwrap();
-            for a in accounts {
-                sets.union(first, a);
-            }
-        }
-    }
-    for (a, b) in &policy.overrides().must_link {
-        if sets.0.contains_key(a) && sets.0.contains_key(b) {
-            sets.union(a, b);
-        }
-    }
-    let mut pieces: BTreeMap<String, Vec<&Obs>> = BTreeMap::new();
-    for o in obs {
-        pieces.entry(sets.find(&o.0)).or_default().push(o);
-    }
+    let pieces = market.pieces(obs, policy, |k, v| !hub(k, v));
     let builder = |rows: &[&Obs], policy: LinkPolicy| {
         let hubs: BTreeSet<(&str, &str)> =
             rows.iter().filter(|(_, k, v, _)| hub(k, v)).map(|(_, k, v, _)| (*k, v.as_str())).collect();
@@ -109,17 +139,7 @@ fn by_pieces(
         }
         b
     };
-    // Learning from the pieces' sums.
-    let mut census = shard::Census::default();
-    for rows in pieces.values() {
-        census.merge(&shard::census(builder(rows, policy.clone())).unwrap());
-    }
-    let keep = census.keep_one_in();
-    let mut patterns = shard::Patterns::default();
-    for rows in pieces.values() {
-        patterns.merge(&shard::patterns(builder(rows, policy.clone()), keep).unwrap());
-    }
-    let learned = shard::learn(&kinds, policy, &census, &patterns);
+    let learned = learn_from_pieces(kinds, policy, pieces.values(), builder);
     let pinned = match &learned {
         Some(l) => policy.clone().with_learned(Some(l.clone())),
         None => policy.clone(),
@@ -130,6 +150,25 @@ fn by_pieces(
         labels.extend(shard::labels(&index, level));
     }
     (labels, learned)
+}
+
+/// What the pieces learn together: the sums of their censuses, then of their patterns.
+fn learn_from_pieces<'p>(
+    kinds: &Kinds,
+    policy: &LinkPolicy,
+    pieces: impl Iterator<Item = &'p Vec<&'p Obs>> + Clone,
+    builder: impl Fn(&[&Obs], LinkPolicy) -> IndexBuilder,
+) -> Option<sellerlink::policy::Learned> {
+    let mut census = shard::Census::default();
+    for rows in pieces.clone() {
+        census.merge(&shard::census(builder(rows, policy.clone())).unwrap());
+    }
+    let keep = census.keep_one_in();
+    let mut patterns = shard::Patterns::default();
+    for rows in pieces {
+        patterns.merge(&shard::patterns(builder(rows, policy.clone()), keep).unwrap());
+    }
+    shard::learn(kinds, policy, &census, &patterns)
 }
 
 fn whole(obs: &[Obs], policy: &LinkPolicy, level: Level) -> sellerlink::Index {
@@ -161,15 +200,11 @@ fn check(obs: &[Obs]) -> Result<(), TestCaseError> {
 /// neighbourhoods alone (every artifact here has at most 64 accounts, so none is sampled), with
 /// the rejections of the rounds before, until a round rejects nothing new.
 fn rejected_by_rounds(obs: &[Obs], policy: &LinkPolicy) -> (BTreeSet<(String, String)>, usize) {
-    let mut kinds = Kinds::new();
-    for (_, k, _, _) in obs {
-        kinds.resolve(k).unwrap();
-    }
-    let mut users: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
+    let market = Market::new(obs);
+    let users = &market.users;
     let mut first: BTreeMap<(&str, (&str, &str)), Option<i64>> = BTreeMap::new();
     let mut arts_of: BTreeMap<&str, BTreeSet<(&str, &str)>> = BTreeMap::new();
     for (a, k, v, t) in obs {
-        users.entry((k, v)).or_default().insert(a);
         arts_of.entry(a).or_default().insert((k, v));
         let slot = first.entry((a, (k, v))).or_insert(None);
         *slot = match (*slot, *t) {
@@ -177,20 +212,13 @@ fn rejected_by_rounds(obs: &[Obs], policy: &LinkPolicy) -> (BTreeSet<(String, St
             (x, y) => x.or(y),
         };
     }
-    let mut histograms: BTreeMap<&str, BTreeMap<u32, u64>> = BTreeMap::new();
-    for ((k, _), accounts) in &users {
-        *histograms.entry(k).or_default().entry(accounts.len() as u32).or_default() += 1;
-    }
     let legitimate = &policy.overrides().legitimate;
-    let hub = |k: &str, v: &str| {
-        let d = users[&(k, v)].len() as u32;
-        (d >= 2 && d > policy.cap_for(k, &histograms[k]))
-            || legitimate.iter().any(|(lk, lv)| lk == k && lv == v)
-    };
+    let hub =
+        |k: &str, v: &str| market.hub(policy, k, v) || legitimate.iter().any(|(lk, lv)| lk == k && lv == v);
     let mut rejected: BTreeSet<(String, String)> = BTreeSet::new();
     for round in 0.. {
         let mut newly = Vec::new();
-        for (&(k, v), accounts) in &users {
+        for (&(k, v), accounts) in users {
             let art = (k.to_string(), v.to_string());
             if accounts.len() < 3 || hub(k, v) || rejected.contains(&art) {
                 continue;
@@ -246,52 +274,18 @@ fn check_rounds(obs: &[Obs]) -> Result<(), TestCaseError> {
 /// reading the market's degree for it (`shard::presume_cut`), as `sellerlink-dist
 /// --cut-incoherent` builds them.
 fn components_by_cut_pieces(obs: &[Obs], policy: &LinkPolicy) -> BTreeMap<String, String> {
-    let mut kinds = Kinds::new();
-    for (_, k, _, _) in obs {
-        kinds.resolve(k).unwrap();
-    }
-    let mut users: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
-    for (a, k, v, _) in obs {
-        users.entry((k, v)).or_default().insert(a);
-    }
-    let mut histograms: BTreeMap<&str, BTreeMap<u32, u64>> = BTreeMap::new();
-    for ((k, _), accounts) in &users {
-        *histograms.entry(k).or_default().entry(accounts.len() as u32).or_default() += 1;
-    }
-    let hub = |k: &str, v: &str| {
-        let d = users[&(k, v)].len() as u32;
-        d >= 2 && d > policy.cap_for(k, &histograms[k])
-    };
+    let market = Market::new(obs);
+    let (kinds, hub) = (&market.kinds, |k: &str, v: &str| market.hub(policy, k, v));
     let (rejected, _) = rejected_by_rounds(obs, policy);
     let cut = |k: &str, v: &str| rejected.contains(&(k.to_string(), v.to_string()));
-    let mut sets = Sets(BTreeMap::new());
-    for (a, _, _, _) in obs {
-        sets.find(a);
-    }
-    for ((k, v), accounts) in &users {
-        if !hub(k, v) && !cut(k, v) {
-            let first = accounts.iter().next().unwrap();
-            for a in accounts {
-                sets.union(first, a);
-            }
-        }
-    }
-    for (a, b) in &policy.overrides().must_link {
-        if sets.0.contains_key(a) && sets.0.contains_key(b) {
-            sets.union(a, b);
-        }
-    }
-    let mut pieces: BTreeMap<String, Vec<&Obs>> = BTreeMap::new();
-    for o in obs {
-        pieces.entry(sets.find(&o.0)).or_default().push(o);
-    }
+    let pieces = market.pieces(obs, policy, |k, v| !hub(k, v) && !cut(k, v));
     let builder = |rows: &[&Obs], policy: LinkPolicy| {
         let hubs: BTreeSet<(&str, &str)> =
             rows.iter().filter(|(_, k, v, _)| hub(k, v)).map(|(_, k, v, _)| (*k, v.as_str())).collect();
         let cuts: BTreeSet<(&str, &str, u32)> = rows
             .iter()
             .filter(|(_, k, v, _)| cut(k, v))
-            .map(|(_, k, v, _)| (*k, v.as_str(), users[&(*k, v.as_str())].len() as u32))
+            .map(|(_, k, v, _)| (*k, v.as_str(), market.degree(k, v)))
             .collect();
         let mut b = IndexBuilder::with_kinds(kinds.clone())
             .policy(shard::piece_policy(&policy, &kinds, hubs))
@@ -301,17 +295,7 @@ fn components_by_cut_pieces(obs: &[Obs], policy: &LinkPolicy) -> BTreeMap<String
         }
         shard::presume_cut(b, cuts)
     };
-    // Learning from the pieces' sums, as `by_pieces` does.
-    let mut census = shard::Census::default();
-    for rows in pieces.values() {
-        census.merge(&shard::census(builder(rows, policy.clone())).unwrap());
-    }
-    let keep = census.keep_one_in();
-    let mut patterns = shard::Patterns::default();
-    for rows in pieces.values() {
-        patterns.merge(&shard::patterns(builder(rows, policy.clone()), keep).unwrap());
-    }
-    let pinned = match shard::learn(&kinds, policy, &census, &patterns) {
+    let pinned = match learn_from_pieces(kinds, policy, pieces.values(), builder) {
         Some(l) => policy.clone().with_learned(Some(l)),
         None => policy.clone(),
     };
