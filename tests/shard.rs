@@ -129,8 +129,7 @@ fn by_pieces(
     let builder = |rows: &[&Obs], policy: LinkPolicy| {
         let hubs: BTreeSet<(&str, &str)> =
             rows.iter().filter(|(_, k, v, _)| hub(k, v)).map(|(_, k, v, _)| (*k, v.as_str())).collect();
-        let mut b =
-            IndexBuilder::with_kinds(kinds.clone()).policy(shard::piece_policy(&policy, &kinds, hubs));
+        let mut b = IndexBuilder::with_kinds(kinds.clone()).policy(shard::piece_policy(&policy, kinds, hubs));
         if level == Level::Components {
             b = b.operators(None);
         }
@@ -288,7 +287,7 @@ fn components_by_cut_pieces(obs: &[Obs], policy: &LinkPolicy) -> BTreeMap<String
             .map(|(_, k, v, _)| (*k, v.as_str(), market.degree(k, v)))
             .collect();
         let mut b = IndexBuilder::with_kinds(kinds.clone())
-            .policy(shard::piece_policy(&policy, &kinds, hubs))
+            .policy(shard::piece_policy(&policy, kinds, hubs))
             .operators(None);
         for (a, k, v, t) in rows {
             b.add(a, k, v, *t).unwrap();
