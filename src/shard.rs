@@ -318,7 +318,8 @@ pub fn presume_incoherent<'a>(
 /// number of accounts that use it, as its degree (the piece's judgement of other artifacts and
 /// its operators' weights read it). Its time groups are the piece's own uses', so an artifact
 /// with a time window needs its uses for the operators (as [`presume_incoherent`] has them);
-/// for components its degree is enough.
+/// for components its degree is enough. Like [`presume_incoherent`], this holds for the build
+/// only: a snapshot of the piece keeps neither the presumption nor the market degree.
 ///
 /// # Examples
 ///
@@ -449,7 +450,7 @@ pub fn incoherent_given(
             coherence_view::AccountView { first_use: rel(*t), uses }
         })
         .collect();
-    coherence_view::incoherent_at_first(need, key(artifact), degree, &views, |k: u32| {
+    coherence_view::incoherent_in_round(need, key(artifact), degree, &views, |k: u32| {
         keys.get(k as usize).is_some_and(|a| rejected(a))
     })
 }

@@ -396,7 +396,7 @@ fn coherent(informative: &[bool], root: &[u32], need: f64, degree: u32) -> bool 
     largest as f64 >= need * count as f64
 }
 
-/// One account of an artifact's neighbourhood, for [`incoherent_at_first`]: its first use of
+/// One account of an artifact's neighbourhood, for [`incoherent_in_round`]: its first use of
 /// the artifact, and each of its artifacts with its first use, its degree and whether it is
 /// usable (not a hub by degree), sorted by artifact key.
 pub(crate) struct AccountView<K> {
@@ -410,7 +410,7 @@ pub(crate) struct AccountView<K> {
 /// names is rejected at the fixpoint, rejection only confirms this one, so it is rejected at the
 /// fixpoint too (with none rejected, it is the first round). `key` is the artifact's own key in
 /// the accounts' lists.
-pub(crate) fn incoherent_at_first<K: Copy + Ord>(
+pub(crate) fn incoherent_in_round<K: Copy + Ord>(
     need: f64,
     key: K,
     degree: u32,

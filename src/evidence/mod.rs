@@ -37,7 +37,7 @@ pub(crate) use coherence::{ACCOUNT_LIMIT, UNVERIFIED_MAX};
 
 /// The coherence judgement of one artifact from a view of its neighbourhood (for `shard`).
 pub(crate) mod coherence_view {
-    pub(crate) use super::coherence::{AccountView, incoherent_at_first, sample_positions};
+    pub(crate) use super::coherence::{AccountView, incoherent_in_round, sample_positions};
 }
 pub mod policy;
 
