@@ -34,9 +34,10 @@
 //! each one's sampled two-hop neighbourhood, with the rejections of the rounds before, until
 //! nothing more is rejected). Each piece that holds a cut artifact presumes it incoherent and
 //! reads its market degree ([`shard::presume_cut`]); for the operators, an artifact with a time
-//! window is cut only up to 64 accounts and comes with all its uses, so that its time groups
-//! are the market's. At the components level the largest piece is then the largest component
-//! (1M market: 146 accounts, against 85,558 without the cut).
+//! window also comes with the other pieces' uses that bridge the piece's own into the market's
+//! time groups. The largest piece is then the largest component wherever rejection, not
+//! detachment, separates components (1M market: 146 accounts, against 85,558 without the
+//! cut).
 //!
 //! # Limits
 //!
@@ -80,10 +81,6 @@ type Art = (String, String);
 
 /// The account name of a build's failure in the output (no account name holds a NUL).
 const ERROR: &str = "\u{0}error";
-
-/// The most accounts an artifact cut from the pieces may have: each piece that uses it is
-/// given all its uses, so a cut costs up to its degree squared.
-const CUT_MAX: u32 = 64;
 
 /// Pieces are built in this many groups (a group is a union of pieces, so building it is as
 /// exact as building each piece, and one build's fixed costs cover many small pieces).
@@ -154,8 +151,8 @@ pub struct Job {
     pub options: CsvOptions,
     /// Also cut pieces at artifacts that coherence rejects (found round by round): smaller
     /// pieces, at the cost of judging every artifact's sampled two-hop neighbourhood (and, for
-    /// the operators, sending each cut artifact with a time window, up to 64 accounts, whole to
-    /// every piece that holds one).
+    /// the operators, sending each piece that holds a cut artifact with a time window the uses
+    /// that bridge its own into the market's time groups).
     pub cut_incoherent: bool,
 }
 
@@ -679,21 +676,13 @@ fn front<'s>(
     // 3. Artifacts that coherence rejects, found round by round as the library's judgement
     //    finds them: each judged on its sampled accounts' neighbourhoods, with the rejections
     //    of the rounds before (`shard::incoherent_given`), until a round rejects nothing new.
-    //    Each is rejected by the whole build too, so pieces are cut there as well (up to
-    //    CUT_MAX accounts: each piece that uses one is given all its uses). Larger artifacts
-    //    are not judged here and count as accepted, which only keeps pieces whole.
+    //    Each is rejected by the whole build too, so pieces are cut there as well: each piece
+    //    that uses one reads its market degree (and, for the operators of an artifact with a
+    //    time window, the uses that make its time groups the market's; see `bridging`).
     let users_by_art = users.clone().arrange_by_key();
-    // An artifact with a time window, when operators are wanted, can be cut only with all its
-    // uses (its time groups are the market's only with them), so only when small; any other
-    // is cut with its market degree alone.
-    let window_policy = policy.clone();
-    let needs_uses =
-        move |art: &Art| level == Level::Operators && window_policy.kind_policy(&art.0).window().is_some();
     let judgeable = hub
         .clone()
-        .filter(move |(art, (is_hub, d))| {
-            cut_incoherent && !*is_hub && *d >= 3 && (*d <= CUT_MAX || !needs_uses(art))
-        })
+        .filter(move |(_, (is_hub, d))| cut_incoherent && !*is_hub && *d >= 3)
         .map(|(art, (_, d))| (art, d));
     let sampled = users_by_art
         .clone()
@@ -819,8 +808,9 @@ fn front<'s>(
         .join_core(hubs.arrange_by_self(), |art, a, ()| Some((account_node(a), art.clone())))
         .join_map(group_of.clone(), |_, (kind, value), g| (*g, Val::Hub(kind.clone(), value.clone())))
         .distinct();
-    // Each cut artifact, with its market degree, to every group that uses it; and all its uses
-    // where its time groups are needed.
+    // Each cut artifact, with its market degree, to every group that uses it; and, where its
+    // time groups are needed (the operators' weights of an artifact with a time window), the
+    // other groups' uses that bridge the group's own into the market's time groups.
     let by_art = rows.clone().map(|(a, packed, time)| {
         let [_, kind, value, _] = unpack(&packed);
         ((kind.to_string(), value.to_string()), (a, packed, time))
@@ -833,21 +823,82 @@ fn front<'s>(
         .distinct();
     let cut_degree =
         incoherent.clone().map(|art| (art, ())).join_map(hub.clone(), |art, (), (_, d)| (art.clone(), *d));
-    let phantom_policy = policy.clone();
-    let with_uses = incoherent.filter(move |art| {
-        level == Level::Operators && phantom_policy.kind_policy(&art.0).window().is_some()
-    });
-    let cut = by_art
+    let window_policy = policy.clone();
+    let window = move |art: &Art| window_policy.kind_policy(&art.0).window();
+    let phantom_window = window.clone();
+    let with_uses = incoherent.filter(move |art| level == Level::Operators && window(art).is_some());
+    let bridges = by_art
         .semijoin(with_uses)
-        .join_map(cut_groups.clone(), |_, (_, packed, time), g| (*g, Val::Phantom(packed.clone(), *time)))
-        .concat(
-            cut_groups
-                .join_map(cut_degree, |(kind, value), g, d| (*g, Val::Cut(kind.clone(), value.clone(), *d))),
-        );
+        .map(|(art, (a, packed, time))| (a, (art, packed, time)))
+        .join_map(group_of.clone(), |_, (art, packed, time), g| (art.clone(), (*time, *g, packed.clone())))
+        .reduce(
+            move |art: &Art,
+                  vals: &[(&(Option<i64>, u64, Vec<u8>), isize)],
+                  out: &mut Vec<((u64, Vec<u8>, Option<i64>), isize)>| {
+                let uses: Vec<&(Option<i64>, u64, Vec<u8>)> = vals.iter().map(|(v, _)| *v).collect();
+                for (g, packed, time) in bridging(&uses, phantom_window(art).unwrap_or(0)) {
+                    out.push(((g, packed, time), 1));
+                }
+            },
+        )
+        .map(|(_, (g, packed, time))| (g, Val::Phantom(packed, time)));
+    let cut = bridges.concat(
+        cut_groups
+            .join_map(cut_degree, |(kind, value), g, d| (*g, Val::Cut(kind.clone(), value.clone(), *d))),
+    );
     let by_group = rows
         .map(|(a, packed, time)| (a, (packed, time)))
         .join_map(group_of, |_, (packed, time), g| (*g, Val::Row(packed.clone(), *time)));
     (by_group.concat(hub_uses).concat(kinds_g).concat(cut), kinds, sizes)
+}
+
+/// The uses of an artifact with a time window of `window` seconds that the groups of pieces
+/// holding it need besides their own, so that its time groups there are the market's (`uses`:
+/// each use's time, its account's group and its row, sorted, untimed first): a group whose own
+/// uses fall in one market time group but lie further apart than the window is given a chain
+/// of other groups' uses between them, each within the window of the last. When the market
+/// has an untimed use, the artifact is one time group, and a group with only timed uses of it
+/// is given one untimed use.
+fn bridging(uses: &[&(Option<i64>, u64, Vec<u8>)], window: u64) -> Vec<(u64, Vec<u8>, Option<i64>)> {
+    let mut out: Vec<(u64, Vec<u8>, Option<i64>)> = Vec::new();
+    let mut own: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
+    for (i, (_, g, _)) in uses.iter().enumerate() {
+        own.entry(*g).or_default().push(i);
+    }
+    if let Some(untimed) = uses.iter().find(|u| u.0.is_none()) {
+        for (&g, at) in &own {
+            if at.iter().all(|&i| uses[i].0.is_some()) {
+                out.push((g, untimed.2.clone(), None));
+            }
+        }
+        return out;
+    }
+    let times: Vec<i64> = uses.iter().map(|u| u.0.unwrap_or(i64::MIN)).collect();
+    let within = |x: i64, y: i64| y.abs_diff(x) <= window;
+    // The market's time groups: a new one after each gap longer than the window.
+    let mut group = vec![0u32; times.len()];
+    for i in 1..times.len() {
+        group[i] = group[i - 1] + u32::from(!within(times[i - 1], times[i]));
+    }
+    for (&g, at) in &own {
+        for pair in at.windows(2) {
+            let (i, j) = (pair[0], pair[1]);
+            if group[i] != group[j] || within(times[i], times[j]) {
+                continue;
+            }
+            // The furthest use within the window of the last, until j is within reach.
+            let mut at_k = i;
+            while !within(times[at_k], times[j]) {
+                let reach = times[at_k].saturating_add(i64::try_from(window).unwrap_or(i64::MAX));
+                let next = times.partition_point(|&t| t <= reach) - 1;
+                at_k = next.max(at_k + 1);
+                out.push((g, uses[at_k].2.clone(), uses[at_k].0));
+            }
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 /// The registry one build would have: the built-in kinds, then `custom` in order.
@@ -931,4 +982,73 @@ fn own_accounts(vals: &[(&Val, isize)]) -> Vec<String> {
 
 fn json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The time groups of `uses` (sorted; untimed first) as the library forms them: one group
+    /// when the first is untimed, else a new group after each gap longer than `window`.
+    fn groups(uses: &[(Option<i64>, usize)], window: u64) -> Vec<Vec<usize>> {
+        let mut out: Vec<Vec<usize>> = Vec::new();
+        for (i, (t, who)) in uses.iter().enumerate() {
+            let split = i > 0
+                && uses[0].0.is_some()
+                && t.zip(uses[i - 1].0).is_some_and(|(t, before)| t.abs_diff(before) > window);
+            if out.is_empty() || split {
+                out.push(Vec::new());
+            }
+            if let Some(last) = out.last_mut() {
+                last.push(*who);
+            }
+        }
+        out
+    }
+
+    /// How the uses with an id in `own` fall into time groups: each group's ids among them.
+    fn own_groups(uses: &[(Option<i64>, usize)], window: u64, own: &[usize]) -> BTreeSet<Vec<usize>> {
+        groups(uses, window)
+            .into_iter()
+            .map(|g| g.into_iter().filter(|who| own.contains(who)).collect::<Vec<_>>())
+            .filter(|g| !g.is_empty())
+            .collect()
+    }
+
+    use std::collections::BTreeSet;
+
+    proptest! {
+        /// Each group's own uses with the bridging uses fall into the market's time groups.
+        #[test]
+        fn bridged_groups_are_the_markets(
+            raw in prop::collection::vec((prop::option::weighted(0.9, 0..200i64), 0..4u64), 1..40),
+            window in 0..30u64,
+        ) {
+            // Each use: its time, its account's group, and a row naming it by position.
+            let mut uses: Vec<(Option<i64>, u64, Vec<u8>)> =
+                raw.iter().enumerate().map(|(i, &(t, g))| (t, g, (i as u32).to_le_bytes().to_vec())).collect();
+            uses.sort();
+            let id = |row: &[u8]| u32::from_le_bytes([row[0], row[1], row[2], row[3]]) as usize;
+            let market: Vec<(Option<i64>, usize)> = uses.iter().map(|(t, _, row)| (*t, id(row))).collect();
+            let refs: Vec<&(Option<i64>, u64, Vec<u8>)> = uses.iter().collect();
+            let bridges = bridging(&refs, window);
+            for g in 0..4u64 {
+                let own: Vec<usize> = uses.iter().filter(|u| u.1 == g).map(|u| id(&u.2)).collect();
+                if own.is_empty() {
+                    prop_assert!(bridges.iter().all(|b| b.0 != g), "a group without uses gets none");
+                    continue;
+                }
+                let mut local: Vec<(Option<i64>, usize)> = uses
+                    .iter()
+                    .filter(|u| u.1 == g)
+                    .map(|(t, _, row)| (*t, id(row)))
+                    .chain(bridges.iter().filter(|b| b.0 == g).map(|(_, row, t)| (*t, id(row))))
+                    .collect();
+                local.sort();
+                local.dedup();
+                prop_assert_eq!(own_groups(&local, window, &own), own_groups(&market, window, &own));
+            }
+        }
+    }
 }
