@@ -60,6 +60,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--input", required=True)
     ap.add_argument("--level", default="operators")
+    ap.add_argument("--cut-incoherent", action="store_true", help="pass --cut-incoherent to every sellerlink-dist run")
     ap.add_argument("--bin", default="target/release")
     ap.add_argument("--examples", default="target/release/examples")
     ap.add_argument("--workers", default="1,2", help="in-process runs: worker counts, comma-separated")
@@ -77,9 +78,10 @@ def main():
     rows.append((f"cluster ({threads} threads)", threads, wall, rss, 0, True))
 
     dist = f"{args.bin}/sellerlink-dist"
+    cut = ["--cut-incoherent"] if args.cut_incoherent else []
     for w in [int(x) for x in args.workers.split(",") if x]:
         d = os.path.join(work, f"w{w}")
-        wall, rss, _ = timed([dist, "--input", args.input, "--output", d, "--level", args.level, "-w", str(w)])
+        wall, rss, _ = timed([dist, "--input", args.input, "--output", d, "--level", args.level, "-w", str(w)] + cut)
         rows.append((f"sellerlink-dist -w {w}", w, wall, rss, 0, partition(glob.glob(d + "/part-*.csv")) == reference))
 
     if args.no_processes:
@@ -92,7 +94,7 @@ def main():
     start = time.time()
     procs = [
         subprocess.Popen(["/usr/bin/time", "-f", "TIME %e %M", dist, "--input", args.input, "--output", d,
-                          "--level", args.level, "-w", "1", "-n", "2", "-p", str(p), "-h", hosts],
+                          "--level", args.level, "-w", "1", "-n", "2", "-p", str(p), "-h", hosts] + cut,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for p in (0, 1)
     ]
