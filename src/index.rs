@@ -489,10 +489,7 @@ impl Index {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn artifact(&self, kind: &str, value: &str) -> Option<ArtifactId> {
-        let k = self.kinds.get(kind)?;
-        let mut out = String::new();
-        self.kinds.normalizer(k).normalize(value, &mut out).ok()?;
-        self.artifacts.find(k.as_u32(), &out).map(ArtifactId::from_u32)
+        crate::evidence::find_written(&self.kinds, &self.artifacts, kind, value, &mut String::new())
     }
 
     /// The canonical value of an artifact.

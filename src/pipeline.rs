@@ -180,11 +180,8 @@ fn freeze(c: &mut Collected) -> Result<Graph, crate::Error> {
         .map_err(|_| crate::Error::Capacity("more than 4294967295 distinct observations"))?;
     let mut buf = String::new();
     for ((kind, value), degree) in &c.market_degree {
-        let Some(k) = c.kinds.get(kind) else { continue };
-        if c.kinds.normalizer(k).normalize(value, &mut buf).is_ok() {
-            if let Some(f) = c.artifacts.find(k.as_u32(), &buf) {
-                graph.market_degree.push((crate::id::ArtifactId::from_u32(f), *degree));
-            }
+        if let Some(f) = crate::evidence::find_written(&c.kinds, &c.artifacts, kind, value, &mut buf) {
+            graph.market_degree.push((f, *degree));
         }
     }
     graph.market_degree.sort_unstable();

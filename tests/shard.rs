@@ -328,7 +328,6 @@ proptest! {
         check_rounds(&obs)?;
     }
 
-
     #[test]
     fn pieces_equal_one_build(obs in obs_strategy(60)) {
         check(&obs)?;

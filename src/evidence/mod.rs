@@ -360,18 +360,27 @@ impl Decisions {
 impl Decisions {
     /// The ids of the artifacts `(kind, value as written)` that the index holds.
     fn artifacts(kinds: &Kinds, artifacts: &Interner, named: &[(String, String)]) -> RoaringBitmap {
-        let mut out = RoaringBitmap::new();
         let mut buf = String::new();
-        for (kind, value) in named {
-            let Some(k) = kinds.get(kind) else { continue };
-            if kinds.normalizer(k).normalize(value, &mut buf).is_ok() {
-                if let Some(f) = artifacts.find(k.as_u32(), &buf) {
-                    out.insert(f);
-                }
-            }
-        }
-        out
+        named
+            .iter()
+            .filter_map(|(kind, value)| find_written(kinds, artifacts, kind, value, &mut buf))
+            .map(ArtifactId::as_u32)
+            .collect()
     }
+}
+
+/// The artifact `value` of `kind` as written (normalised with the kind's normaliser, in `buf`),
+/// if the interner holds it.
+pub(crate) fn find_written(
+    kinds: &Kinds,
+    artifacts: &Interner,
+    kind: &str,
+    value: &str,
+    buf: &mut String,
+) -> Option<ArtifactId> {
+    let k = kinds.get(kind)?;
+    kinds.normalizer(k).normalize(value, buf).ok()?;
+    artifacts.find(k.as_u32(), buf).map(ArtifactId::from_u32)
 }
 
 /// The judgement of one graph's evidence; see the [module docs](self).

@@ -641,7 +641,7 @@ pub(crate) fn component_edges(
             } else {
                 (related as f64 / inside.len() as f64).max(cross_floor)
             };
-            emit(&inside, &labels, &entity, base, cross, &mut edges);
+            emit(&inside, &labels, &sizes, &entity, base, cross, &mut edges);
         }
     }
     edges
@@ -670,20 +670,17 @@ fn time_groups(g: &Graph, f: ArtifactId, window: Option<u64>) -> Vec<Vec<Account
 /// Writes the (possibly sparsified) weighted clique of one artifact: `base` within a
 /// relatedness group, nothing between two groups that are each another entity's
 /// (`entity[label]`), `base · cross` across any other two groups. Labels are dense
-/// (`0..groups`, from `Clustering::from_labels`).
+/// (`0..groups`, from `Clustering::from_labels`), `sizes[label]` each group's size.
 fn emit(
     inside: &[u32],
     labels: &[u32],
+    sizes: &[u32],
     entity: &[bool],
     base: f64,
     cross: f64,
     edges: &mut Vec<(u32, u32, f64)>,
 ) {
     let n = inside.len();
-    let mut sizes = vec![0u32; n];
-    for &l in labels {
-        sizes[l as usize] += 1;
-    }
     if n <= CLIQUE_LIMIT {
         for i in 0..n {
             for j in i + 1..n {

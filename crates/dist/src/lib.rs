@@ -805,6 +805,7 @@ fn front<'s>(
 
     // Every observation, and every hub use, keyed by its group; each group the market's kinds.
     let hub_uses = users_by_art
+        .clone()
         .join_core(hubs.arrange_by_self(), |art, a, ()| Some((account_node(a), art.clone())))
         .join_map(group_of.clone(), |_, (kind, value), g| (*g, Val::Hub(kind.clone(), value.clone())))
         .distinct();
@@ -815,10 +816,8 @@ fn front<'s>(
         let [_, kind, value, _] = unpack(&packed);
         ((kind.to_string(), value.to_string()), (a, packed, time))
     });
-    let cut_groups = by_art
-        .clone()
-        .semijoin(incoherent.clone())
-        .map(|(art, (a, _, _))| (a, art))
+    let cut_groups = users_by_art
+        .join_core(incoherent.clone().arrange_by_self(), |art, a, ()| Some((account_node(a), art.clone())))
         .join_map(group_of.clone(), |_, art, g| (art.clone(), *g))
         .distinct();
     let cut_degree =
