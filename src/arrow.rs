@@ -285,6 +285,70 @@ enum Entry {
     Reject { row: u64, reason: String, message: String },
 }
 
+/// Where the rows a read accepts go: a builder, or a caller's function.
+pub(crate) trait Target: Send {
+    /// Adds one checked, normalised observation (`time` is [`crate::graph::NO_TIME`] when
+    /// the row has none).
+    fn add(
+        &mut self,
+        row: u64,
+        account: &str,
+        kind: crate::KindId,
+        value: &str,
+        raw: &str,
+        time: i64,
+    ) -> Result<(), ObservationError>;
+
+    /// Distinct accounts and artifacts so far, to size tables from the first slice's rates.
+    fn counts(&self) -> Option<(usize, usize)> {
+        None
+    }
+
+    /// Room for `rows` more rows, with about `accounts` and `artifacts` new ones.
+    fn reserve(&mut self, _rows: usize, _accounts: usize, _artifacts: usize) {}
+}
+
+impl Target for &mut IndexBuilder {
+    fn add(
+        &mut self,
+        _row: u64,
+        account: &str,
+        kind: crate::KindId,
+        value: &str,
+        raw: &str,
+        time: i64,
+    ) -> Result<(), ObservationError> {
+        self.add_checked(account, kind, value, raw, time)
+    }
+
+    fn counts(&self) -> Option<(usize, usize)> {
+        Some(self.distinct_counts())
+    }
+
+    fn reserve(&mut self, rows: usize, accounts: usize, artifacts: usize) {
+        IndexBuilder::reserve(self, rows, accounts, artifacts);
+    }
+}
+
+/// A caller's function as a [`Target`]: every accepted row, as a [`crate::ingest::Row`].
+pub(crate) struct EachRow<F>(pub(crate) F);
+
+impl<F: FnMut(crate::ingest::Row<'_>) + Send> Target for EachRow<F> {
+    fn add(
+        &mut self,
+        row: u64,
+        account: &str,
+        kind: crate::KindId,
+        value: &str,
+        raw: &str,
+        time: i64,
+    ) -> Result<(), ObservationError> {
+        let time = (time != crate::graph::NO_TIME).then_some(time);
+        (self.0)(crate::ingest::Row { line: row, account, kind, value, raw, time });
+        Ok(())
+    }
+}
+
 /// Reads, checks and normalises on this thread; interns on a second one, in order.
 pub(crate) fn ingest(
     batches: impl Iterator<Item = Result<RecordBatch, ArrowError>>,
@@ -293,15 +357,40 @@ pub(crate) fn ingest(
     builder: &mut IndexBuilder,
 ) -> Result<IngestReport, TableError> {
     let mut kinds = std::mem::take(&mut builder.collected.kinds);
+    let joined = ingest_parts(std::iter::once((0, batches)), source, options, &mut kinds, &mut *builder);
+    builder.collected.kinds = kinds;
+    joined
+}
+
+/// Reads parts of one source, each from its first row (`row0`), in order: this thread checks
+/// and normalises, a second one hands the rows to `target`.
+pub(crate) fn ingest_parts<B, T>(
+    parts: impl Iterator<Item = (u64, B)>,
+    source: &Source,
+    options: &ArrowOptions,
+    kinds: &mut crate::kind::Kinds,
+    target: T,
+) -> Result<IngestReport, TableError>
+where
+    B: Iterator<Item = Result<RecordBatch, ArrowError>>,
+    T: Target,
+{
     let (tx, rx) = sync_channel::<Msg>(4);
     let joined = std::thread::scope(|scope| {
-        let b = &mut *builder;
-        let consumer = scope.spawn(move || consume(rx, source, options, b));
-        produce(batches, source, options, &mut kinds, &tx);
+        let consumer = scope.spawn(move || consume(rx, source, options, target));
+        let mut producer = Producer {
+            cols: None,
+            scratch: String::new(),
+            gate: KindGate::new(options.declared.clone(), !options.is_lenient()),
+        };
+        for (row0, batches) in parts {
+            if !producer.produce(batches, row0, source, options, kinds, &tx) {
+                break;
+            }
+        }
         drop(tx);
         consumer.join()
     });
-    builder.collected.kinds = kinds;
     joined.unwrap_or_else(|_| {
         Err(TableError::Format {
             path: source.path.clone(),
@@ -310,65 +399,76 @@ pub(crate) fn ingest(
     })
 }
 
-fn produce(
-    batches: impl Iterator<Item = Result<RecordBatch, ArrowError>>,
-    source: &Source,
-    options: &ArrowOptions,
-    kinds: &mut crate::kind::Kinds,
-    tx: &SyncSender<Msg>,
-) {
-    let mut row0 = 0u64;
-    let mut scratch = String::new();
-    let mut cols: Option<(SchemaRef, Columns)> = None;
-    let mut gate = KindGate::new(options.declared.clone(), !options.is_lenient());
-    for batch in batches {
-        let batch = match batch {
-            Ok(b) => b,
-            Err(e) => {
-                let _ = tx.send(Msg::Fail(TableError::Decode { at: source.at(row0), reason: e.to_string() }));
-                return;
-            }
-        };
-        let c = match &cols {
-            Some((schema, c)) if schema == &batch.schema() => *c,
-            _ => match Columns::find(&batch.schema()) {
-                Ok(c) => {
-                    cols = Some((batch.schema(), c));
-                    c
+/// The reading side's state across the parts of a source.
+struct Producer {
+    cols: Option<(SchemaRef, Columns)>,
+    scratch: String,
+    gate: KindGate,
+}
+
+impl Producer {
+    /// Checks and normalises `batches`, whose first row is the source's row `row0`, and sends
+    /// them on; false once the read has ended (an error, or the consumer stopped).
+    fn produce(
+        &mut self,
+        batches: impl Iterator<Item = Result<RecordBatch, ArrowError>>,
+        mut row0: u64,
+        source: &Source,
+        options: &ArrowOptions,
+        kinds: &mut crate::kind::Kinds,
+        tx: &SyncSender<Msg>,
+    ) -> bool {
+        for batch in batches {
+            let batch = match batch {
+                Ok(b) => b,
+                Err(e) => {
+                    let _ =
+                        tx.send(Msg::Fail(TableError::Decode { at: source.at(row0), reason: e.to_string() }));
+                    return false;
                 }
-                Err(reason) => {
-                    let _ = tx.send(Msg::Fail(TableError::Schema { path: source.path.clone(), reason }));
-                    return;
+            };
+            let c = match &self.cols {
+                Some((schema, c)) if schema == &batch.schema() => *c,
+                _ => match Columns::find(&batch.schema()) {
+                    Ok(c) => {
+                        self.cols = Some((batch.schema(), c));
+                        c
+                    }
+                    Err(reason) => {
+                        let _ = tx.send(Msg::Fail(TableError::Schema { path: source.path.clone(), reason }));
+                        return false;
+                    }
+                },
+            };
+            let mut offset = 0;
+            while offset < batch.num_rows() {
+                let len = SLICE_ROWS.min(batch.num_rows() - offset);
+                let part = batch.slice(offset, len);
+                let mut slice = Slice::default();
+                let result = prepare(
+                    &part,
+                    c,
+                    source,
+                    row0,
+                    options.is_lenient(),
+                    (kinds, &mut self.gate),
+                    &mut self.scratch,
+                    &mut slice,
+                );
+                slice.new_kinds = std::mem::take(&mut self.gate.new_kinds);
+                slice.warnings = std::mem::take(&mut self.gate.warnings);
+                if tx.send(Msg::Slice(slice)).is_err() {
+                    return false; // the consumer stopped
                 }
-            },
-        };
-        let mut offset = 0;
-        while offset < batch.num_rows() {
-            let len = SLICE_ROWS.min(batch.num_rows() - offset);
-            let part = batch.slice(offset, len);
-            let mut slice = Slice::default();
-            let result = prepare(
-                &part,
-                c,
-                source,
-                row0,
-                options.is_lenient(),
-                (kinds, &mut gate),
-                &mut scratch,
-                &mut slice,
-            );
-            slice.new_kinds = std::mem::take(&mut gate.new_kinds);
-            slice.warnings = std::mem::take(&mut gate.warnings);
-            if tx.send(Msg::Slice(slice)).is_err() {
-                return; // the consumer stopped
+                if let Err(e) = result {
+                    let _ = tx.send(Msg::Fail(e));
+                    return false;
+                }
+                offset += len;
+                row0 += len as u64;
             }
-            if let Err(e) = result {
-                let _ = tx.send(Msg::Fail(e));
-                return;
-            }
-            offset += len;
-            row0 += len as u64;
         }
+        true
     }
 }
 
@@ -470,7 +570,7 @@ fn consume(
     rx: Receiver<Msg>,
     source: &Source,
     options: &ArrowOptions,
-    builder: &mut IndexBuilder,
+    mut target: impl Target,
 ) -> Result<IngestReport, TableError> {
     let mut report = IngestReport::default();
     let mut rows_hint = options.format.rows;
@@ -482,13 +582,13 @@ fn consume(
         report.records += slice.rows;
         report.lines_read += slice.rows;
         report.absorb_kinds(slice.new_kinds, slice.warnings);
-        let before = builder.distinct_counts();
+        let before = target.counts();
         let text = &slice.text;
         let span = |(a, b): Span| &text[a as usize..b as usize];
         for entry in slice.entries {
             match entry {
                 Entry::Obs { row, account, value, raw, kind, time } => {
-                    match builder.add_checked(span(account), kind, span(value), span(raw), time) {
+                    match target.add(row, span(account), kind, span(value), span(raw), time) {
                         Ok(()) => report.accepted += 1,
                         Err(e) if options.is_lenient() => {
                             let message =
@@ -507,11 +607,12 @@ fn consume(
         }
         // After the first full slice: size the tables for the rest, at the first slice's rates
         // of new accounts and artifacts per row (an upper bound: later rows repeat more).
-        if let Some(total) = rows_hint.take().filter(|_| slice.rows > 0) {
+        if let (Some(total), Some(before), Some(after)) =
+            (rows_hint.take().filter(|_| slice.rows > 0), before, target.counts())
+        {
             let left = total.saturating_sub(report.records) as f64;
             let rate = |after: usize, before: usize| (after - before) as f64 / slice.rows as f64;
-            let after = builder.distinct_counts();
-            builder.reserve(
+            target.reserve(
                 left as usize,
                 (left * rate(after.0, before.0)) as usize,
                 (left * rate(after.1, before.1)) as usize,

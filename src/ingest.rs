@@ -199,6 +199,26 @@ impl<F> ReadOptions<F> {
         self
     }
 
+    /// The same mode, rejection limit and declared kinds, for another format (with that
+    /// format's default settings): one set of reading flags for CSV and Parquet inputs alike.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sellerlink::ingest::{Csv, CsvOptions, ReadOptions};
+    /// let csv = CsvOptions::lenient().max_rejections(10).declare_kinds(["tax_id"]).chunk_size(64);
+    /// let other: ReadOptions<Csv> = csv.for_format();
+    /// assert_eq!(other, CsvOptions::lenient().max_rejections(10).declare_kinds(["tax_id"]));
+    /// ```
+    pub fn for_format<G: Default>(&self) -> ReadOptions<G> {
+        ReadOptions {
+            lenient: self.lenient,
+            max_rejections: self.max_rejections,
+            declared: self.declared.clone(),
+            format: G::default(),
+        }
+    }
+
     /// True in lenient mode.
     ///
     /// # Examples
@@ -473,7 +493,7 @@ pub fn read_csv<R: Read + Send>(
 /// See [`read_csv_rows`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Row<'a> {
-    /// The line the row is on.
+    /// The line the row is on (for a Parquet file, its row, 0-based).
     pub line: u64,
     /// The account, as written (checked).
     pub account: &'a str,

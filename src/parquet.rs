@@ -19,13 +19,14 @@ use std::path::Path;
 
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ParquetRecordBatchReaderBuilder};
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
 use crate::arrow::{ArrowOptions, Columns, Source, TableError};
 use crate::builder::IndexBuilder;
-use crate::ingest::IngestReport;
+use crate::ingest::{IngestReport, Row};
+use crate::kind::Kinds;
 use crate::update::Updater;
 use crate::{Index, Level};
 
@@ -99,6 +100,106 @@ pub fn read_parquet_path(
     let batches = reader.with_projection(mask).with_batch_size(BATCH_ROWS).build().map_err(|e| format(&e))?;
     let source = Source { path: path.to_path_buf(), group_starts };
     crate::arrow::ingest(batches, &source, &options, builder)
+}
+
+/// Reads the row groups of a Parquet file that `select` keeps (by index), as
+/// [`read_parquet_path`] reads a whole file (the same columns, checks, normalisers, lenient
+/// counting and kind registration into `kinds`), and hands each accepted row to `each`, in
+/// file order, instead of building: for a caller that reads its share of a file and routes the
+/// rows elsewhere (the distributed backend gives each worker every n-th row group).
+/// [`Row::line`] is the row's place in the whole file (0-based), as errors give it.
+///
+/// # Errors
+///
+/// As [`read_parquet_path`]; places are rows of the whole file.
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::{arrow::ArrowOptions, kind::Kinds, parquet::read_parquet_rows};
+/// # let path = std::env::temp_dir().join(format!("sellerlink-doc-rows-{}.parquet", std::process::id()));
+/// # {
+/// #     use std::sync::Arc;
+/// #     use sellerlink::arrow::arrow_array::{ArrayRef, RecordBatch, StringArray};
+/// #     let col = |v: &[&str]| Arc::new(StringArray::from(v.to_vec())) as ArrayRef;
+/// #     let props = parquet::file::properties::WriterProperties::builder().set_max_row_group_row_count(Some(2)).build();
+/// #     let batch = RecordBatch::try_from_iter([
+/// #         ("account", col(&["s1", "s2", "s3", "s4"])),
+/// #         ("kind", col(&["device", "device", "phone", "device"])),
+/// #         ("value", col(&["D-1", "d-1", "not a phone", "d-2"])),
+/// #     ])?;
+/// #     let mut w = parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&path)?, batch.schema(), Some(props))?;
+/// #     w.write(&batch)?;
+/// #     w.close()?;
+/// # }
+/// // Row groups of two rows each; read the second.
+/// let mut kinds = Kinds::new();
+/// let mut seen = Vec::new();
+/// let report = read_parquet_rows(&path, |g| g == 1, &ArrowOptions::lenient(), &mut kinds, |row| {
+///     seen.push((row.line, row.account.to_string(), row.value.to_string()));
+/// })?;
+/// assert_eq!(seen, [(3, "s4".to_string(), "d-2".to_string())]);
+/// assert_eq!((report.records, report.rejected), (2, 1));
+/// assert_eq!(report.examples[0].0, 2); // the rejected row, counted in the whole file
+/// # std::fs::remove_file(&path)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn read_parquet_rows(
+    path: impl AsRef<Path>,
+    select: impl Fn(usize) -> bool,
+    options: &ArrowOptions,
+    kinds: &mut Kinds,
+    each: impl FnMut(Row<'_>) + Send,
+) -> Result<IngestReport, TableError> {
+    let path = path.as_ref();
+    let file = File::open(path).map_err(|cause| TableError::Io { path: path.to_path_buf(), cause })?;
+    let format = |e: &dyn std::fmt::Display| TableError::Format {
+        path: path.to_path_buf(),
+        reason: format!("not a readable Parquet file: {e}"),
+    };
+    let metadata = ArrowReaderMetadata::load(&file, Default::default()).map_err(|e| format(&e))?;
+    let columns = Columns::find(metadata.schema())
+        .map_err(|reason| TableError::Schema { path: path.to_path_buf(), reason })?;
+    let mut roots = vec![columns.account, columns.kind, columns.value];
+    roots.extend(columns.time);
+    let mask = ProjectionMask::roots(metadata.metadata().file_metadata().schema_descr(), roots);
+    let mut group_starts = Vec::with_capacity(metadata.metadata().num_row_groups());
+    let (mut rows, mut selected) = (0u64, 0u64);
+    let mut groups = Vec::new();
+    for (g, group) in metadata.metadata().row_groups().iter().enumerate() {
+        group_starts.push(rows);
+        let n = u64::try_from(group.num_rows()).unwrap_or(0);
+        if select(g) {
+            groups.push((g, rows));
+            selected += n;
+        }
+        rows += n;
+    }
+    let mut options = options.clone();
+    if options.format.rows.is_none() {
+        options = options.rows_hint(selected);
+    }
+    // One reader per row group, opened as the read reaches it.
+    let parts = groups.into_iter().map(|(g, row0)| {
+        let reader = file
+            .try_clone()
+            .map_err(parquet::errors::ParquetError::from)
+            .and_then(|f| {
+                ParquetRecordBatchReaderBuilder::new_with_metadata(f, metadata.clone())
+                    .with_projection(mask.clone())
+                    .with_row_groups(vec![g])
+                    .with_batch_size(BATCH_ROWS)
+                    .build()
+            })
+            .map_err(|e| arrow_schema::ArrowError::ExternalError(Box::new(e)));
+        let batches: Box<dyn Iterator<Item = _>> = match reader {
+            Ok(r) => Box::new(r),
+            Err(e) => Box::new(std::iter::once(Err(e))),
+        };
+        (row0, batches)
+    });
+    let source = Source { path: path.to_path_buf(), group_starts };
+    crate::arrow::ingest_parts(parts, &source, &options, kinds, crate::arrow::EachRow(each))
 }
 
 impl Updater<'_> {

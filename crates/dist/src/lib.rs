@@ -6,9 +6,10 @@
 //!
 //! # The dataflow
 //!
-//! Every worker reads its own byte range of each input file (ranges aligned to lines, the
-//! file's header line prepended), with the library's reader and normalisers
-//! ([`sellerlink::ingest::read_csv_rows`]). Then, in differential dataflow:
+//! Every worker reads its own byte range of each CSV input file (ranges aligned to lines, the
+//! file's header line prepended) with the library's reader and normalisers
+//! ([`sellerlink::ingest::read_csv_rows`]), and of a Parquet file (`.parquet`) every n-th row
+//! group ([`sellerlink::parquet::read_parquet_rows`]). Then, in differential dataflow:
 //!
 //! 1. **Kinds.** The custom kinds in order of first sight (epoch, file, byte range, line): the
 //!    order one build registers them in, which numbers them.
@@ -27,7 +28,10 @@
 //!    operator. Labels are global: every process gives a cluster the same one.
 //!
 //! Further input files are later epochs: differential dataflow re-runs only the pieces whose
-//! observations (or whose inputs from the whole market: the kinds, a cap) changed.
+//! observations (or whose inputs from the whole market: the kinds, a cap) changed. An epoch
+//! may also remove accounts or expire old observations ([`Batch`]), as the library's updates
+//! do: each worker retracts the rows it read itself, which it keeps for that when the job has
+//! such an epoch.
 //!
 //! With [`Job::cut_incoherent`] pieces are also cut at the artifacts that coherence rejects,
 //! found round by round as the library's judgement finds them ([`shard::incoherent_given`] on
@@ -45,10 +49,9 @@
 //! hubs by degree (the ceiling, or caps) and optionally by first-round incoherence, not by the
 //! whole coherence fixpoint: a market whose sub-ceiling shared artifacts chain strangers
 //! together (café PCs, recycled IPs) has large pieces even when its components are small.
-//! Removals are not supported (batches add observations).
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -58,6 +61,7 @@ use std::time::{Duration, Instant};
 use differential_dataflow::input::Input;
 use differential_dataflow::operators::Iterate;
 use differential_dataflow::{AsCollection, Hashable, VecCollection};
+use sellerlink::arrow::ArrowOptions;
 use sellerlink::ingest::{CsvOptions, IngestReport, read_csv_rows};
 use sellerlink::kind::Kinds;
 use sellerlink::policy::LinkPolicy;
@@ -141,8 +145,8 @@ fn account_node(name: &str) -> u64 {
 pub struct Job {
     /// The first epoch's observation files (CSV: `account,kind,value[,timestamp]`).
     pub inputs: Vec<PathBuf>,
-    /// One further epoch per file.
-    pub batches: Vec<PathBuf>,
+    /// The further epochs, in order.
+    pub batches: Vec<Batch>,
     /// Components or operators.
     pub level: Level,
     /// The linking policy (with or without a learned part).
@@ -154,6 +158,35 @@ pub struct Job {
     /// the operators, sending each piece that holds a cut artifact with a time window the uses
     /// that bridge its own into the market's time groups).
     pub cut_incoherent: bool,
+}
+
+/// One later epoch: observations added, accounts removed, or old observations expired.
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink_dist::Batch;
+/// let day = [Batch::Add("day2.csv".into()), Batch::RemoveAccounts("closed.csv".into()), Batch::ExpireBefore(1_700_000_000)];
+/// assert!(day[1].removes());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Batch {
+    /// Observations from a file (CSV, or Parquet by the extension `.parquet`), as `--input`.
+    Add(PathBuf),
+    /// Removes the accounts a CSV file names in its `account` column (other columns are
+    /// ignored), with every observation so far, as the library's `Updater::remove_account`.
+    /// A name that no observation has is ignored.
+    RemoveAccounts(PathBuf),
+    /// Drops every timestamped observation older than this (unix seconds), as the library's
+    /// `Updater::expire_before`; untimed observations stay.
+    ExpireBefore(i64),
+}
+
+impl Batch {
+    /// True when the epoch takes observations away.
+    pub fn removes(&self) -> bool {
+        !matches!(self, Batch::Add(_))
+    }
 }
 
 /// What one process gives back.
@@ -248,25 +281,45 @@ pub fn run(config: timely::Config, job: Job) -> Result<Outcome, DistError> {
 #[derive(Default)]
 struct Share {
     rows: Vec<Row>,
+    /// Rows this worker inserted before and retracts now.
+    retract: Vec<Row>,
     firsts: Vec<(String, Pos)>,
     report: IngestReport,
 }
 
 fn read_epoch(files: &[PathBuf], epoch: u64, job: &Job, index: usize, peers: usize) -> Result<Share, String> {
-    let mut share = Share { rows: Vec::new(), firsts: Vec::new(), report: IngestReport::default() };
+    let mut share = Share::default();
     for (i, path) in files.iter().enumerate() {
-        let (start, text) = byte_share(path, index, peers).map_err(|e| format!("{}: {e}", path.display()))?;
-        let name = format!("{} (bytes from {start})", path.display());
         let mut kinds = Kinds::new();
         let first_row = share.rows.len();
         let mut ids = Vec::new();
-        let report = read_csv_rows(&text[..], &name, &job.options, &mut kinds, |row| {
+        let mut each = |row: sellerlink::ingest::Row<'_>| {
             ids.push(row.kind);
             let raw = if row.raw == row.value { "" } else { row.raw };
             // The kind's name is filled in below, once the reader has let go of the registry.
             share.rows.push((account_node(row.account), pack([row.account, "", row.value, raw]), row.time));
-        })
-        .map_err(|e| e.to_string())?;
+        };
+        // Where this share starts in the file: a byte for CSV; a Parquet share's rows are
+        // numbered in the whole file already.
+        let (start, report) = if is_parquet(path) {
+            let options: ArrowOptions = job.options.for_format();
+            let report = sellerlink::parquet::read_parquet_rows(
+                path,
+                |group| group % peers == index,
+                &options,
+                &mut kinds,
+                &mut each,
+            )
+            .map_err(|e| e.to_string())?;
+            (0, report)
+        } else {
+            let (start, text) =
+                byte_share(path, index, peers).map_err(|e| format!("{}: {e}", path.display()))?;
+            let name = format!("{} (bytes from {start})", path.display());
+            let report = read_csv_rows(&text[..], &name, &job.options, &mut kinds, &mut each)
+                .map_err(|e| e.to_string())?;
+            (start, report)
+        };
         for (row, kind) in share.rows[first_row..].iter_mut().zip(ids) {
             let [account, _, value, raw] = unpack(&row.1);
             row.1 = pack([account, kinds.name(kind), value, raw]);
@@ -277,6 +330,36 @@ fn read_epoch(files: &[PathBuf], epoch: u64, job: &Job, index: usize, peers: usi
         share.report.merge(&report);
     }
     Ok(share)
+}
+
+/// True for a `.parquet` path: the format follows the extension, as for `cluster`.
+fn is_parquet(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+}
+
+/// The account names in the `account` column of a CSV file, trimmed as the reader trims them.
+fn account_names(path: &Path) -> Result<BTreeSet<String>, String> {
+    let at = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_path(path).map_err(|e| at(&e))?;
+    let headers = reader.headers().map_err(|e| at(&e))?;
+    let column = headers
+        .iter()
+        .position(|h| h.trim().trim_start_matches('\u{feff}').eq_ignore_ascii_case("account"))
+        .ok_or_else(|| format!("{}:1: no account column", path.display()))?;
+    let mut names = BTreeSet::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| at(&e))?;
+        match record.get(column).map(str::trim) {
+            Some(name) if !name.is_empty() => {
+                names.insert(name.to_string());
+            }
+            _ => {
+                let line = record.position().map_or(0, |p| p.line());
+                return Err(format!("{}:{line}: field account: empty account", path.display()));
+            }
+        }
+    }
+    Ok(names)
 }
 
 /// The lines of `path` that start in worker `index`'s byte range (of `peers` equal ranges),
@@ -341,6 +424,9 @@ fn feed(inputs: &mut Inputs, share: &Share, must: Option<&[(String, String)]>) {
     for row in &share.rows {
         inputs.0.insert(row.clone());
     }
+    for row in &share.retract {
+        inputs.0.remove(row.clone());
+    }
     for f in &share.firsts {
         inputs.1.insert(f.clone());
     }
@@ -373,6 +459,31 @@ fn read_or_fail(
         Ok(share) => (share, None),
         Err(why) => (Share::default(), Some(why)),
     }
+}
+
+/// A later epoch's share: the rows this worker reads, or those it inserted before and
+/// retracts now (taken out of `kept`, the rows it has inserted and not retracted).
+fn batch_share(
+    batch: &Batch,
+    epoch: u64,
+    job: &Job,
+    (index, peers): (usize, usize),
+    kept: &mut Vec<Row>,
+) -> (Share, Option<String>) {
+    let gone: Box<dyn Fn(&Row) -> bool> = match batch {
+        Batch::Add(path) => return read_or_fail(std::slice::from_ref(path), epoch, job, index, peers),
+        Batch::RemoveAccounts(path) => match account_names(path) {
+            Ok(names) => Box::new(move |row: &Row| names.contains(unpack(&row.1)[0])),
+            Err(why) => return (Share::default(), Some(why)),
+        },
+        Batch::ExpireBefore(cutoff) => {
+            let cutoff = *cutoff;
+            Box::new(move |row: &Row| row.2.is_some_and(|t| t < cutoff))
+        }
+    };
+    let (retract, keep) = std::mem::take(kept).into_iter().partition(|row| gone(row));
+    *kept = keep;
+    (Share { retract, ..Share::default() }, None)
 }
 
 /// A worker's result: its rows, its epoch timings, its reading report, the learned policy.
@@ -479,11 +590,17 @@ fn worker_main(worker: &mut timely::worker::Worker, job: &Job) -> Result<Outcome
     let mut epochs = Vec::new();
     let mut share = first;
     let mut epoch: Time = 0;
+    // The rows this worker inserted and has not retracted, kept only when an epoch removes.
+    let keeps = job.batches.iter().any(Batch::removes);
+    let mut kept: Vec<Row> = Vec::new();
     loop {
         let clock = Instant::now();
         feed(&mut inputs, &share, (epoch == 0).then_some(must.as_slice()));
         if let Some(why) = failed.take() {
             inputs.4.insert(why);
+        }
+        if keeps {
+            kept.append(&mut share.rows);
         }
         drop(share);
         inputs.0.advance_to(epoch + 1);
@@ -498,9 +615,9 @@ fn worker_main(worker: &mut timely::worker::Worker, job: &Job) -> Result<Outcome
         inputs.4.flush();
         worker.step_while(|| probe.less_than(inputs.0.time()));
         epochs.push(clock.elapsed());
-        let Some(path) = job.batches.get(epoch as usize) else { break };
+        let Some(batch) = job.batches.get(epoch as usize) else { break };
         epoch += 1;
-        (share, failed) = read_or_fail(std::slice::from_ref(path), epoch, job, index, peers);
+        (share, failed) = batch_share(batch, epoch, job, (index, peers), &mut kept);
         report.merge(&share.report);
     }
     drop(inputs);

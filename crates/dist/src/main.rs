@@ -2,14 +2,17 @@
 //!
 //! ```text
 //! sellerlink-dist --input OBS.csv --output DIR [--level operators|components] [-w WORKERS]
-//!     [-n PROCESSES -p INDEX -h HOSTFILE] [--batch FILE]... [--policy FILE] [--strict] [--kind NAME]...
-//!     [--cut-incoherent]
+//!     [-n PROCESSES -p INDEX -h HOSTFILE] [--batch FILE]... [--remove FILE]... [--expire-before T]...
+//!     [--policy FILE] [--strict] [--kind NAME]... [--cut-incoherent]
 //! ```
 //!
 //! `-w`, `-n`, `-p` and `-h` are timely's own (`-h` names a file of `host:port` lines). Each
 //! process reads its share of every input and writes `DIR/part-P.csv` (`account,cluster`) for
 //! the accounts its workers own; a cluster's label is its smallest account name, the same in
-//! every part. Each `--batch` file is applied as a later epoch; every epoch prints its time.
+//! every part. Inputs are CSV, or Parquet by the extension `.parquet` (each process reads every
+//! n-th row group). Each `--batch` file, `--remove` file (accounts to remove, in its `account`
+//! column) and `--expire-before` cutoff (unix seconds) is a later epoch, in the order given;
+//! every epoch prints its time.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -17,6 +20,7 @@ use std::path::PathBuf;
 use sellerlink::Level;
 use sellerlink::ingest::CsvOptions;
 use sellerlink::policy::LinkPolicy;
+use sellerlink_dist::Batch;
 
 fn fail(message: impl std::fmt::Display) -> ! {
     eprintln!("error: {message}");
@@ -35,6 +39,18 @@ fn main() {
         "batch",
         "a file of further observations, applied as a later epoch (repeatable)",
         "FILE",
+    );
+    opts.optmulti(
+        "",
+        "remove",
+        "a CSV file whose account column names accounts to remove, as a later epoch (repeatable)",
+        "FILE",
+    );
+    opts.optmulti(
+        "",
+        "expire-before",
+        "drop timestamped observations older than T (unix seconds), as a later epoch (repeatable)",
+        "T",
     );
     opts.optopt("", "policy", "the linking policy, JSON (as `cluster --save-policy` writes it)", "FILE");
     opts.optflag("", "strict", "fail on the first bad line instead of skipping and counting it");
@@ -86,7 +102,7 @@ fn main() {
     }
     let job = sellerlink_dist::Job {
         inputs,
-        batches: m.opt_strs("batch").into_iter().map(PathBuf::from).collect(),
+        batches: batches(&m),
         level,
         policy,
         options,
@@ -131,6 +147,20 @@ fn main() {
             "output": path.display().to_string(),
         })
     );
+}
+
+/// The later epochs, in the order the command line gives them.
+fn batches(m: &getopts::Matches) -> Vec<Batch> {
+    let mut at: Vec<(usize, Batch)> = Vec::new();
+    at.extend(m.opt_strs_pos("batch").into_iter().map(|(i, f)| (i, Batch::Add(f.into()))));
+    at.extend(m.opt_strs_pos("remove").into_iter().map(|(i, f)| (i, Batch::RemoveAccounts(f.into()))));
+    for (i, t) in m.opt_strs_pos("expire-before") {
+        let cutoff: i64 =
+            t.trim().parse().unwrap_or_else(|_| fail(format!("--expire-before {t}: not unix seconds")));
+        at.push((i, Batch::ExpireBefore(cutoff)));
+    }
+    at.sort_by_key(|(i, _)| *i);
+    at.into_iter().map(|(_, b)| b).collect()
 }
 
 /// A CSV field, quoted when it must be.

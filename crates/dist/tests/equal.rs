@@ -11,10 +11,29 @@ use proptest::prelude::*;
 use sellerlink::ingest::CsvOptions;
 use sellerlink::policy::{HubCap, KindPolicy, LinkPolicy};
 use sellerlink::{IndexBuilder, Level, shard};
-use sellerlink_dist::{Job, run};
+use sellerlink_dist::{Batch, Job, run};
 
 /// (account, kind, value, time)
 type Obs = (String, String, String, Option<i64>);
+
+/// One epoch of a test: observations added, or accounts removed (by number), or timestamped
+/// observations older than a time (relative, as in [`Obs`]) expired.
+#[derive(Clone, Debug)]
+enum Step {
+    Add(Vec<Obs>),
+    Remove(Vec<u32>),
+    Expire(i64),
+}
+
+const BASE: i64 = 1_700_000_000;
+
+fn step_strategy() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        3 => obs_strategy(18, 4, 12).prop_map(Step::Add),
+        1 => prop::collection::vec(0..18u32, 1..4).prop_map(Step::Remove),
+        1 => (0..86_400i64 * 3).prop_map(Step::Expire),
+    ]
+}
 
 const KINDS: &[&str] = &["device", "payment", "wifi", "ip", "address", "phone", "shoe_size", "dob"];
 
@@ -57,31 +76,36 @@ fn write_csv(dir: &Path, name: &str, obs: &[Obs]) -> PathBuf {
     let mut f = std::fs::File::create(&path).unwrap();
     writeln!(f, "account,kind,value,timestamp").unwrap();
     for (a, k, v, t) in obs {
-        let t = t.map(|t| (1_700_000_000 + t).to_string()).unwrap_or_default();
+        let t = t.map(|t| (BASE + t).to_string()).unwrap_or_default();
         writeln!(f, "{a},{k},\"{v}\",{t}").unwrap();
     }
     path
 }
 
-/// The library's answer: one build of the first batch, then each later batch as an update.
-fn library(batches: &[Vec<Obs>], policy: &LinkPolicy, level: Level) -> BTreeSet<BTreeSet<String>> {
+/// The library's answer: one build of the first batch, then each later step as an update.
+fn library(first: &[Obs], steps: &[Step], policy: &LinkPolicy, level: Level) -> BTreeSet<BTreeSet<String>> {
     let mut b = IndexBuilder::new().policy(policy.clone());
     if level == Level::Components {
         b = b.operators(None);
     }
-    let add = |a: &str, k: &str, v: &str, t: Option<i64>| {
-        (a.to_string(), k.to_string(), v.to_string(), t.map(|t| 1_700_000_000 + t))
-    };
-    for (a, k, v, t) in &batches[0] {
-        let (a, k, v, t) = add(a, k, v, *t);
-        b.add(&a, &k, &v, t).unwrap();
+    for (a, k, v, t) in first {
+        b.add(a, k, v, t.map(|t| BASE + t)).unwrap();
     }
     let mut index = b.build().unwrap();
-    for batch in &batches[1..] {
+    for step in steps {
         let mut u = index.updater();
-        for (a, k, v, t) in batch {
-            let (a, k, v, t) = add(a, k, v, *t);
-            u.add(&a, &k, &v, t).unwrap();
+        match step {
+            Step::Add(batch) => {
+                for (a, k, v, t) in batch {
+                    u.add(a, k, v, t.map(|t| BASE + t)).unwrap();
+                }
+            }
+            Step::Remove(accounts) => {
+                for a in accounts {
+                    u.remove_account(&format!("acct{a}"));
+                }
+            }
+            Step::Expire(t) => u.expire_before(BASE + t),
         }
         index = u.finish().unwrap().0;
     }
@@ -97,18 +121,31 @@ fn partition(rows: impl IntoIterator<Item = (String, String)>) -> BTreeSet<BTree
 }
 
 fn dist(
-    batches: &[Vec<Obs>],
+    first: &[Obs],
+    steps: &[Step],
     policy: &LinkPolicy,
     level: Level,
     workers: usize,
     cut: bool,
 ) -> BTreeSet<BTreeSet<String>> {
     let dir = tempdir();
-    let paths: Vec<PathBuf> =
-        batches.iter().enumerate().map(|(i, b)| write_csv(&dir, &format!("b{i}.csv"), b)).collect();
+    let batches = steps
+        .iter()
+        .enumerate()
+        .map(|(i, step)| match step {
+            Step::Add(obs) => Batch::Add(write_csv(&dir, &format!("b{i}.csv"), obs)),
+            Step::Remove(accounts) => {
+                let path = dir.join(format!("r{i}.csv"));
+                let names: String = accounts.iter().map(|a| format!("acct{a}\n")).collect();
+                std::fs::write(&path, format!("note,account\n{}", names.replace("acct", "x,acct"))).unwrap();
+                Batch::RemoveAccounts(path)
+            }
+            Step::Expire(t) => Batch::ExpireBefore(BASE + t),
+        })
+        .collect();
     let job = Job {
-        inputs: vec![paths[0].clone()],
-        batches: paths[1..].to_vec(),
+        inputs: vec![write_csv(&dir, "first.csv", first)],
+        batches,
         level,
         policy: policy.clone(),
         options: CsvOptions::lenient(),
@@ -135,11 +172,11 @@ fn tempdir() -> PathBuf {
     dir
 }
 
-fn check(batches: &[Vec<Obs>], policy: &LinkPolicy) -> Result<(), TestCaseError> {
+fn check(first: &[Obs], steps: &[Step], policy: &LinkPolicy) -> Result<(), TestCaseError> {
     for level in [Level::Components, Level::Operators] {
-        let expected = library(batches, policy, level);
+        let expected = library(first, steps, policy, level);
         for (workers, cut) in [(1, false), (2, false), (2, true)] {
-            let got = dist(batches, policy, level, workers, cut);
+            let got = dist(first, steps, policy, level, workers, cut);
             prop_assert_eq!(
                 &got,
                 &expected,
@@ -159,7 +196,7 @@ proptest! {
 
     #[test]
     fn one_epoch_equals_one_build(obs in obs_strategy(12, 2, 60), which in 0usize..2) {
-        check(&[obs], &policies()[which])?;
+        check(&obs, &[], &policies()[which])?;
     }
 
     #[test]
@@ -168,9 +205,78 @@ proptest! {
         later in prop::collection::vec(obs_strategy(18, 4, 12), 1..3),
         which in 0usize..2,
     ) {
-        let mut batches = vec![first];
-        batches.extend(later);
-        check(&batches, &policies()[which])?;
+        let steps: Vec<Step> = later.into_iter().map(Step::Add).collect();
+        check(&first, &steps, &policies()[which])?;
+    }
+
+    /// Epochs that remove accounts or expire observations, between epochs that add: each
+    /// equals the library's update that does the same.
+    #[test]
+    fn removals_equal_updates(
+        first in obs_strategy(14, 3, 40),
+        steps in prop::collection::vec(step_strategy(), 1..4),
+        which in 0usize..2,
+    ) {
+        check(&first, &steps, &policies()[which])?;
+    }
+}
+
+/// `obs` as a Parquet file of row groups of `group_rows` rows (timestamps as int64 seconds).
+fn write_parquet(dir: &Path, name: &str, obs: &[Obs], group_rows: usize) -> PathBuf {
+    use sellerlink::arrow::arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+    use std::sync::Arc;
+    let path = dir.join(name);
+    let col = |f: &dyn Fn(&Obs) -> &str| -> ArrayRef {
+        Arc::new(StringArray::from(obs.iter().map(f).collect::<Vec<_>>()))
+    };
+    let times: ArrayRef =
+        Arc::new(Int64Array::from(obs.iter().map(|o| o.3.map(|t| BASE + t)).collect::<Vec<_>>()));
+    let batch = RecordBatch::try_from_iter([
+        ("account", col(&|o| o.0.as_str())),
+        ("kind", col(&|o| o.1.as_str())),
+        ("value", col(&|o| o.2.as_str())),
+        ("timestamp", times),
+    ])
+    .unwrap();
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_max_row_group_row_count(Some(group_rows))
+        .build();
+    let mut w = parquet::arrow::ArrowWriter::try_new(
+        std::fs::File::create(&path).unwrap(),
+        batch.schema(),
+        Some(props),
+    )
+    .unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    path
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(8))]
+
+    /// A Parquet input, each worker reading every other row group, and a Parquet batch: the
+    /// library's partition, and every row read once.
+    #[test]
+    fn parquet_shares_equal_one_build(
+        first in obs_strategy(12, 2, 60),
+        later in obs_strategy(16, 3, 12),
+        group_rows in 1usize..16,
+    ) {
+        let dir = tempdir();
+        let job = Job {
+            inputs: vec![write_parquet(&dir, "first.parquet", &first, group_rows)],
+            batches: vec![Batch::Add(write_parquet(&dir, "later.parquet", &later, group_rows))],
+            level: Level::Operators,
+            policy: LinkPolicy::new(),
+            options: CsvOptions::lenient(),
+            cut_incoherent: false,
+        };
+        let out = run(timely::Config::process(2), job).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        prop_assert_eq!(out.report.records as usize, first.len() + later.len());
+        let expected = library(&first, &[Step::Add(later)], &LinkPolicy::new(), Level::Operators);
+        prop_assert_eq!(partition(out.rows), expected);
     }
 }
 
