@@ -3,13 +3,17 @@
 //! ```text
 //! cargo run --release --example cluster -- --input OBS.csv --output CLUSTERS.csv \
 //!     [--level operators|components] [--strict] [--kind NAME]... [--save SNAPSHOT] \
-//!     [--load SNAPSHOT] [--policy POLICY.json] [--save-policy POLICY.json]
+//!     [--load SNAPSHOT [--remove ACCOUNTS.csv] [--expire-before T]] [--policy POLICY.json] \
+//!     [--save-policy POLICY.json]
 //! ```
 //!
 //! `--save` writes the built index as a snapshot; `--load` starts from a snapshot instead of
 //! an empty index, and `--input` (then optional) adds its observations to it as an update,
-//! recomputing communities only where the new observations touch. A truncated or corrupted
-//! snapshot makes the command exit 2 with a one-line error.
+//! recomputing communities only where the new observations touch. In the same update,
+//! `--remove` removes the accounts a CSV file names in its `account` column, with the
+//! snapshot's observations of them, and `--expire-before` drops every timestamped observation
+//! older than T (unix seconds). A truncated or corrupted snapshot makes the command exit 2 with
+//! a one-line error.
 //!
 //! Input and output are CSV or Parquet, chosen by the file extension (`.parquet`), with the same
 //! columns; a Parquet timestamp may be int64 unix seconds or a timestamp type.
@@ -69,6 +73,12 @@ struct Args {
     /// Start from this snapshot (the input, if any, is added to it).
     #[arg(long)]
     load: Option<PathBuf>,
+    /// With --load: remove the accounts this CSV file names in its account column.
+    #[arg(long, requires = "load")]
+    remove: Option<PathBuf>,
+    /// With --load: drop timestamped observations older than this (unix seconds).
+    #[arg(long, requires = "load")]
+    expire_before: Option<i64>,
     /// Write the index's linking policy, with what the build learned, as JSON.
     #[arg(long)]
     save_policy: Option<PathBuf>,
@@ -110,19 +120,30 @@ fn main() {
             spinner.0.finish_and_clear();
             index
         }
-        (Some(base), Some(input)) => {
+        (Some(base), input) if input.is_some() || args.remove.is_some() || args.expire_before.is_some() => {
             let t = Instant::now();
             let mut updater = base.updater();
-            // The snapshot's kinds are known; others must be declared as for a build.
-            let declared = common::declared(&args.read, &[]);
-            report = if common::is_parquet(input) {
-                let options = common::arrow_options(args.read.strict, declared.as_deref());
-                updater.read_parquet_path(input, &options).unwrap_or_else(|e| common::fail(e))
-            } else {
-                let options = common::options(args.read.strict, declared.as_deref());
-                updater.read_csv_path(input, &options).unwrap_or_else(|e| common::fail(e))
-            };
-            common::print_report(input, &report);
+            // Removals apply to the snapshot's observations, before the input's are added.
+            if let Some(path) = &args.remove {
+                for name in sellerlink::ingest::read_account_names(path).unwrap_or_else(|e| common::fail(e)) {
+                    updater.remove_account(&name);
+                }
+            }
+            if let Some(cutoff) = args.expire_before {
+                updater.expire_before(cutoff);
+            }
+            if let Some(input) = input {
+                // The snapshot's kinds are known; others must be declared as for a build.
+                let declared = common::declared(&args.read, &[]);
+                report = if common::is_parquet(input) {
+                    let options = common::arrow_options(args.read.strict, declared.as_deref());
+                    updater.read_parquet_path(input, &options).unwrap_or_else(|e| common::fail(e))
+                } else {
+                    let options = common::options(args.read.strict, declared.as_deref());
+                    updater.read_csv_path(input, &options).unwrap_or_else(|e| common::fail(e))
+                };
+                common::print_report(input, &report);
+            }
             timings.push(("load".into(), t.elapsed()));
             let t = Instant::now();
             let (next, c) = updater.finish().unwrap_or_else(|e| common::fail(e));
@@ -130,7 +151,7 @@ fn main() {
             changes = Some(c);
             next
         }
-        (Some(base), None) => base,
+        (Some(base), _) => base,
         (None, None) => common::fail("--input or --load is required"),
     };
     if let Some(path) = &args.save {

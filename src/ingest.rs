@@ -485,6 +485,76 @@ pub fn read_csv<R: Read + Send>(
     result
 }
 
+/// Reads the account names in the `account` column of a CSV file (a header line first; other
+/// columns are ignored; blank lines are skipped), each checked and trimmed as an observation's
+/// account is: a list of accounts to remove from an index, say. Names come in file order.
+///
+/// # Errors
+///
+/// [`IngestError`] naming the file and line: the file cannot be read, the header has no
+/// `account` column, a line is longer than [`MAX_LINE`], not UTF-8 or not one CSV record, or
+/// an account is empty, too long or holds a control character.
+///
+/// # Examples
+///
+/// ```
+/// let path = std::env::temp_dir().join(format!("sellerlink-doc-names-{}.csv", std::process::id()));
+/// std::fs::write(&path, "closed_on,account\n2026-11-30, s1 \n2026-12-01,\"s,2\"\n")?;
+/// let names = sellerlink::ingest::read_account_names(&path)?;
+/// assert_eq!(names, ["s1", "s,2"]);
+/// std::fs::write(&path, "closed_on,account\n2026-11-30,\n")?;
+/// let err = sellerlink::ingest::read_account_names(&path).unwrap_err();
+/// assert!(err.to_string().ends_with(":2: field account: empty account"), "{err}");
+/// # std::fs::remove_file(&path)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn read_account_names(path: impl AsRef<Path>) -> Result<Vec<String>, IngestError> {
+    let path = path.as_ref();
+    let io = |cause| IngestError::Io { path: path.to_path_buf(), cause };
+    let at = |line| Location { path: path.to_path_buf(), line };
+    let bad = |line, reason: &str| IngestError::Record { at: at(line), reason: reason.to_string() };
+    let mut reader = BufReader::new(File::open(path).map_err(io)?);
+    let (mut names, mut column, mut line, mut buf) = (Vec::new(), None, 0u64, Vec::new());
+    loop {
+        buf.clear();
+        // Bounded: a line (or a device without line breaks) longer than MAX_LINE is refused.
+        let n = io::BufRead::read_until(&mut (&mut reader).take(MAX_LINE as u64 + 1), b'\n', &mut buf)
+            .map_err(io)?;
+        if n == 0 {
+            break;
+        }
+        line += 1;
+        if buf.len() > MAX_LINE {
+            return Err(bad(line, "line too long"));
+        }
+        let text = std::str::from_utf8(&buf).map_err(|_| bad(line, "not UTF-8"))?;
+        let text = text.trim_end_matches(['\n', '\r']);
+        if text.trim().is_empty() {
+            continue;
+        }
+        let mut records = csv::ReaderBuilder::new().has_headers(false).from_reader(text.as_bytes());
+        let record = match records.records().next() {
+            Some(Ok(r)) => r,
+            _ => return Err(bad(line, "not one CSV record")),
+        };
+        let Some(column) = column else {
+            let found = record
+                .iter()
+                .position(|h| h.trim().trim_start_matches('\u{feff}').eq_ignore_ascii_case("account"));
+            column = Some(found.ok_or_else(|| IngestError::Header {
+                at: at(line),
+                reason: "missing column account".to_string(),
+            })?);
+            continue;
+        };
+        let name = record.get(column).ok_or_else(|| bad(line, "missing field account"))?;
+        let name = crate::observation::check_account(name)
+            .map_err(|cause| IngestError::Observation { at: at(line), cause })?;
+        names.push(name.to_string());
+    }
+    Ok(names)
+}
+
 /// One observation as the CSV reader checked and normalised it, handed to the caller of
 /// [`read_csv_rows`] instead of a builder.
 ///

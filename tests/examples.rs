@@ -255,3 +255,49 @@ fn investigate_runs_with_no_arguments() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).starts_with("Loaded "), "{}", text(&out.stdout));
 }
+
+/// `cluster --load S --remove F --expire-before T` removes the named accounts and the old
+/// timestamped observations, as a build of what is left gives; a bad list names its line.
+#[test]
+fn cluster_removes_accounts_and_expires_observations() {
+    let d = dir("remove");
+    let all = "account,kind,value,timestamp\ns1,device,fp-1,100\ns2,device,fp-1,200\ns3,device,fp-1,5000\ns4,phone,+49 151 12345678,\ns5,phone,+49 151 12345678,\ns2,email,x@example.com,\ns6,email,x@example.com,\n";
+    // What is left once s5 is removed and uses before 150 expire: s1 has nothing left.
+    let left = "account,kind,value,timestamp\ns2,device,fp-1,200\ns3,device,fp-1,5000\ns4,phone,+49 151 12345678,\ns2,email,x@example.com,\ns6,email,x@example.com,\n";
+    std::fs::write(d.join("all.csv"), all).unwrap();
+    std::fs::write(d.join("left.csv"), left).unwrap();
+    std::fs::write(d.join("closed.csv"), "note,account\nchargeback, s5 \nunknown,nobody\n").unwrap();
+    let p = |n: &str| d.join(n).to_str().unwrap().to_string();
+    let o = run("cluster", &["--input", &p("all.csv"), "--output", &p("o.csv"), "--save", &p("s.snap")]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = run(
+        "cluster",
+        &[
+            "--load",
+            &p("s.snap"),
+            "--remove",
+            &p("closed.csv"),
+            "--expire-before",
+            "150",
+            "--output",
+            &p("u.csv"),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("\"removed_accounts\":2"), "{}", text(&o.stdout));
+    let o = run("cluster", &["--input", &p("left.csv"), "--output", &p("b.csv")]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let updated = std::fs::read_to_string(p("u.csv")).unwrap();
+    assert_eq!(updated, std::fs::read_to_string(p("b.csv")).unwrap());
+    assert!(!updated.contains("s1,") && !updated.contains("s5,") && updated.contains("s6,"), "{updated}");
+
+    // An empty name is an error naming the file and line; --remove needs --load.
+    std::fs::write(d.join("bad.csv"), "account\ns5\n\" \"\n").unwrap();
+    let o = run("cluster", &["--load", &p("s.snap"), "--remove", &p("bad.csv"), "--output", &p("x.csv")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("bad.csv:3: field account: empty account"), "{}", text(&o.stderr));
+    let o =
+        run("cluster", &["--input", &p("all.csv"), "--remove", &p("closed.csv"), "--output", &p("x.csv")]);
+    assert_eq!(o.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -147,6 +147,58 @@ fn parquet_gives_the_csv_clusters_and_writes_them() {
     let _ = std::fs::remove_file(&out);
 }
 
+/// Shares of a Parquet file by row group (every n-th group, as the distributed backend reads
+/// them) hold every row of the file once, as `read_csv_rows` reads the same rows from CSV, each
+/// numbered by its row in the whole file.
+#[test]
+fn parquet_shares_by_row_group_hold_every_row_once() {
+    use sellerlink::ingest::read_csv_rows;
+    use sellerlink::kind::Kinds;
+    use sellerlink::parquet::read_parquet_rows;
+    let (csv, batch) = market(300);
+    // The CSV reader's rows, each with its line turned into a 0-based row.
+    let mut kinds = Kinds::new();
+    let mut expected = Vec::new();
+    read_csv_rows(&csv[..], "market.csv", &CsvOptions::lenient(), &mut kinds, |r| {
+        // Line 1 is the header: line 2 is row 0.
+        expected.push((r.line - 2, r.account.to_string(), r.value.to_string(), r.raw.to_string(), r.time));
+    })
+    .unwrap();
+    let path = temp("shares.parquet");
+    // (The writer recurses once per row group of a batch: small groups overflow a test stack.)
+    for group_rows in [13, 100, 10_000] {
+        write_parquet(&path, &batch, group_rows);
+        for peers in [1, 2, 3] {
+            let mut got = Vec::new();
+            let mut records = 0;
+            for index in 0..peers {
+                let mut kinds = Kinds::new();
+                let report = read_parquet_rows(
+                    &path,
+                    |g| g % peers == index,
+                    &ArrowOptions::lenient(),
+                    &mut kinds,
+                    |r| {
+                        got.push((
+                            r.line,
+                            r.account.to_string(),
+                            r.value.to_string(),
+                            r.raw.to_string(),
+                            r.time,
+                        ));
+                    },
+                )
+                .unwrap();
+                records += report.records;
+            }
+            got.sort_by_key(|r| r.0);
+            assert_eq!(records as usize, batch.num_rows(), "{group_rows} rows a group, {peers} shares");
+            assert_eq!(got, expected, "{group_rows} rows a group, {peers} shares");
+        }
+    }
+    let _ = std::fs::remove_file(&path);
+}
+
 #[test]
 fn parquet_errors_name_the_row_group_and_row() {
     let n = 10;

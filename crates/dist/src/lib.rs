@@ -173,9 +173,9 @@ pub struct Job {
 pub enum Batch {
     /// Observations from a file (CSV, or Parquet by the extension `.parquet`), as `--input`.
     Add(PathBuf),
-    /// Removes the accounts a CSV file names in its `account` column (other columns are
-    /// ignored), with every observation so far, as the library's `Updater::remove_account`.
-    /// A name that no observation has is ignored.
+    /// Removes the accounts a CSV file names in its `account` column (read by
+    /// [`sellerlink::ingest::read_account_names`]), with every observation so far, as the
+    /// library's `Updater::remove_account`. A name that no observation has is ignored.
     RemoveAccounts(PathBuf),
     /// Drops every timestamped observation older than this (unix seconds), as the library's
     /// `Updater::expire_before`; untimed observations stay.
@@ -337,31 +337,6 @@ fn is_parquet(path: &Path) -> bool {
     path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
 }
 
-/// The account names in the `account` column of a CSV file, trimmed as the reader trims them.
-fn account_names(path: &Path) -> Result<BTreeSet<String>, String> {
-    let at = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_path(path).map_err(|e| at(&e))?;
-    let headers = reader.headers().map_err(|e| at(&e))?;
-    let column = headers
-        .iter()
-        .position(|h| h.trim().trim_start_matches('\u{feff}').eq_ignore_ascii_case("account"))
-        .ok_or_else(|| format!("{}:1: no account column", path.display()))?;
-    let mut names = BTreeSet::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| at(&e))?;
-        match record.get(column).map(str::trim) {
-            Some(name) if !name.is_empty() => {
-                names.insert(name.to_string());
-            }
-            _ => {
-                let line = record.position().map_or(0, |p| p.line());
-                return Err(format!("{}:{line}: field account: empty account", path.display()));
-            }
-        }
-    }
-    Ok(names)
-}
-
 /// The lines of `path` that start in worker `index`'s byte range (of `peers` equal ranges),
 /// with the file's header line first; and where the range starts.
 fn byte_share(path: &Path, index: usize, peers: usize) -> std::io::Result<(u64, Vec<u8>)> {
@@ -472,9 +447,12 @@ fn batch_share(
 ) -> (Share, Option<String>) {
     let gone: Box<dyn Fn(&Row) -> bool> = match batch {
         Batch::Add(path) => return read_or_fail(std::slice::from_ref(path), epoch, job, index, peers),
-        Batch::RemoveAccounts(path) => match account_names(path) {
-            Ok(names) => Box::new(move |row: &Row| names.contains(unpack(&row.1)[0])),
-            Err(why) => return (Share::default(), Some(why)),
+        Batch::RemoveAccounts(path) => match sellerlink::ingest::read_account_names(path) {
+            Ok(names) => {
+                let names: BTreeSet<String> = names.into_iter().collect();
+                Box::new(move |row: &Row| names.contains(unpack(&row.1)[0]))
+            }
+            Err(why) => return (Share::default(), Some(why.to_string())),
         },
         Batch::ExpireBefore(cutoff) => {
             let cutoff = *cutoff;
@@ -810,9 +788,11 @@ fn front<'s>(
             out.extend(positions.into_iter().filter_map(|i| vals.get(i)).map(|(a, _)| ((*a).clone(), 1)));
         })
         .map(|(art, a)| (a, art));
-    // Each sampled account's uses: artifact, first use, degree, hub.
+    // Each sampled account's uses: artifact, first use, degree, hub (none without the cut:
+    // every row would otherwise be arranged once more for nothing).
     let first_use = rows
         .clone()
+        .filter(move |_| cut_incoherent)
         .map(|(_, packed, time)| {
             let [account, kind, value, _] = unpack(&packed);
             ((account.to_string(), (kind.to_string(), value.to_string())), time)
@@ -929,10 +909,11 @@ fn front<'s>(
     // Each cut artifact, with its market degree, to every group that uses it; and, where its
     // time groups are needed (the operators' weights of an artifact with a time window), the
     // other groups' uses that bridge the group's own into the market's time groups.
-    let by_art = rows.clone().map(|(a, packed, time)| {
-        let [_, kind, value, _] = unpack(&packed);
-        ((kind.to_string(), value.to_string()), (a, packed, time))
-    });
+    let by_art =
+        rows.clone().filter(move |_| cut_incoherent && level == Level::Operators).map(|(a, packed, time)| {
+            let [_, kind, value, _] = unpack(&packed);
+            ((kind.to_string(), value.to_string()), (a, packed, time))
+        });
     let cut_groups = users_by_art
         .join_core(incoherent.clone().arrange_by_self(), |art, a, ()| Some((account_node(a), art.clone())))
         .join_map(group_of.clone(), |_, art, g| (art.clone(), *g))

@@ -23,7 +23,8 @@ fn partition(rows: impl IntoIterator<Item = (String, String)>) -> BTreeSet<BTree
 
 /// A small market: rings sharing devices and payment accounts, café PCs, an IP used by everyone
 /// (a hub under the test's ceiling of 100), and a batch that joins two rings through a shared
-/// phone.
+/// phone. After it, an epoch removes two accounts (one of them the phone's), and one expires
+/// the IP uses of the first ten hours.
 fn market() -> (String, String) {
     let mut first = String::from("account,kind,value,timestamp\n");
     for ring in 0..30 {
@@ -51,6 +52,9 @@ fn two_processes_on_loopback() {
     let more = dir.join("batch.csv");
     std::fs::write(&input, &first).unwrap();
     std::fs::write(&more, &batch).unwrap();
+    let removed = dir.join("closed.csv");
+    std::fs::write(&removed, "closed_on,account\n2026-12-01,r01s1\n2026-12-01, r02s0 \n").unwrap();
+    let cutoff = 1_700_000_000 + 10 * 3600;
     let policy = sellerlink::policy::LinkPolicy::new().ceiling(100);
     let policy_file = dir.join("policy.json");
     std::fs::write(&policy_file, serde_json::to_string(&policy).unwrap()).unwrap();
@@ -65,6 +69,7 @@ fn two_processes_on_loopback() {
                 Command::new(env!("CARGO_BIN_EXE_sellerlink-dist"))
                     .args(["--input", input.to_str().unwrap(), "--output", out.to_str().unwrap()])
                     .args(["--batch", more.to_str().unwrap(), "--level", level_arg])
+                    .args(["--remove", removed.to_str().unwrap(), "--expire-before", &cutoff.to_string()])
                     .args(["--policy", policy_file.to_str().unwrap()])
                     .args(if level == Level::Operators { &["--cut-incoherent"][..] } else { &[][..] })
                     .args(["-w", "1", "-n", "2", "-p", &p.to_string(), "-h", hosts.to_str().unwrap()])
@@ -94,7 +99,8 @@ fn two_processes_on_loopback() {
         let accounts: BTreeSet<&String> = rows.iter().map(|(a, _)| a).collect();
         assert_eq!(accounts.len(), rows.len(), "an account in two parts");
 
-        // The library: one build of the input, the batch as an update.
+        // The library: one build of the input, the batch, the removals and the expiry as
+        // updates.
         let mut b = IndexBuilder::new().policy(policy.clone());
         if level == Level::Components {
             b = b.operators(None);
@@ -110,6 +116,13 @@ fn two_processes_on_loopback() {
         let mut u = index.updater();
         u.read_csv(batch.as_bytes(), "batch.csv", &sellerlink::ingest::CsvOptions::lenient()).unwrap();
         let index = u.finish().unwrap().0;
+        let mut u = index.updater();
+        assert!(u.remove_account("r01s1") && u.remove_account("r02s0"));
+        let index = u.finish().unwrap().0;
+        let mut u = index.updater();
+        u.expire_before(cutoff);
+        let index = u.finish().unwrap().0;
+        assert!(index.account("r01s1").is_none() && index.account("r01s2").is_some());
         assert_eq!(partition(rows), partition(shard::labels(&index, level)), "{level:?}");
     }
     let _ = std::fs::remove_dir_all(&dir);
