@@ -22,6 +22,9 @@ use sellerlink::ingest::CsvOptions;
 use sellerlink::policy::LinkPolicy;
 use sellerlink_dist::Batch;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn fail(message: impl std::fmt::Display) -> ! {
     eprintln!("error: {message}");
     std::process::exit(2)
