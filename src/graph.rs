@@ -367,28 +367,100 @@ impl ExactSizeIterator for Uses<'_> {}
 
 /// Transposes a CSR relation (rows `0..offsets.len()-1`, each listing targets in
 /// `0..n_targets`) by counting sort: returns the offsets and rows per target, rows ascending.
-pub(crate) fn transpose<T: Dense, R: Dense>(
+pub(crate) fn transpose<T: Dense + Sync, R: Dense + Send + Sync>(
     offsets: &[u32],
     targets: &[T],
     n_targets: usize,
 ) -> (Vec<u32>, Vec<R>) {
+    transpose_in(offsets, targets, n_targets, parts_for(targets.len()))
+}
+
+/// [`transpose`] in `parts` parts.
+fn transpose_in<T: Dense + Sync, R: Dense + Send + Sync>(
+    offsets: &[u32],
+    targets: &[T],
+    n_targets: usize,
+    parts: usize,
+) -> (Vec<u32>, Vec<R>) {
+    // Each part owns a range of targets: it reads every row, and counts and fills only its own
+    // targets, in row order, so the result is the serial one whatever the number of parts.
+    let cuts = even_cuts(n_targets, parts);
     let mut out_off = vec![0u32; n_targets + 1];
-    for &t in targets {
-        out_off[t.index() + 1] += 1;
-    }
+    for_each_part(&mut out_off[1..], &cuts, |k, counts| {
+        let (lo, hi) = (cuts[k], cuts[k + 1]);
+        for &t in targets {
+            if (lo..hi).contains(&t.index()) {
+                counts[t.index() - lo] += 1;
+            }
+        }
+    });
     for k in 0..n_targets {
         out_off[k + 1] += out_off[k];
     }
-    let mut fill = out_off.clone();
-    let mut rows = vec![R::from_u32(0); targets.len()];
-    for (row, w) in offsets.windows(2).enumerate() {
-        for &t in &targets[w[0] as usize..w[1] as usize] {
-            let slot = &mut fill[t.index()];
-            rows[*slot as usize] = R::from_u32(row as u32);
-            *slot += 1;
+    let mut rows: Vec<R> = filled(targets.len(), R::from_u32(0));
+    let row_cuts: Vec<usize> = cuts.iter().map(|&c| out_off[c] as usize).collect();
+    for_each_part(&mut rows, &row_cuts, |k, part| {
+        let (lo, hi, start) = (cuts[k], cuts[k + 1], row_cuts[k]);
+        let mut fill: Vec<u32> = out_off[lo..hi].to_vec();
+        for (row, w) in offsets.windows(2).enumerate() {
+            for &t in &targets[w[0] as usize..w[1] as usize] {
+                if (lo..hi).contains(&t.index()) {
+                    let slot = &mut fill[t.index() - lo];
+                    part[*slot as usize - start] = R::from_u32(row as u32);
+                    *slot += 1;
+                }
+            }
         }
-    }
+    });
     (out_off, rows)
+}
+
+/// How many parts a pass over `n` items is worth splitting into: the worker threads, for a
+/// large pass; one otherwise.
+pub(crate) fn parts_for(n: usize) -> usize {
+    #[cfg(feature = "rayon")]
+    if n >= 1 << 20 {
+        return rayon::current_num_threads().max(1);
+    }
+    let _ = n;
+    1
+}
+
+/// `0..n` cut into `parts` ranges of about equal length: the cuts, from 0 to `n`.
+pub(crate) fn even_cuts(n: usize, parts: usize) -> Vec<usize> {
+    (0..=parts).map(|k| n * k / parts.max(1)).collect()
+}
+
+/// `n` copies of `value`, written in parallel for a large `n` (the first touch of fresh pages
+/// is most of the cost of a large buffer, and each thread pays for its own).
+pub(crate) fn filled<R: Copy + Send + Sync>(n: usize, value: R) -> Vec<R> {
+    #[cfg(feature = "rayon")]
+    if parts_for(n) > 1 {
+        use rayon::prelude::*;
+        return (0..n).into_par_iter().map(|_| value).collect();
+    }
+    vec![value; n]
+}
+
+/// Runs `each(k, part)` on the parts of `data` between successive `cuts` (ascending, from 0 to
+/// `data.len()`): part `k` is `data[cuts[k]..cuts[k + 1]]`. In parallel with the `rayon` feature.
+pub(crate) fn for_each_part<T: Send>(data: &mut [T], cuts: &[usize], each: impl Fn(usize, &mut [T]) + Sync) {
+    let mut parts = Vec::with_capacity(cuts.len());
+    let mut rest = data;
+    for (k, w) in cuts.windows(2).enumerate() {
+        let (part, tail) = std::mem::take(&mut rest).split_at_mut(w[1] - w[0]);
+        parts.push((k, part));
+        rest = tail;
+    }
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        parts.into_par_iter().for_each(|(k, part)| each(k, part));
+    }
+    #[cfg(not(feature = "rayon"))]
+    for (k, part) in parts {
+        each(k, part);
+    }
 }
 
 fn dedup_tail<T: PartialEq + Copy>(v: &mut Vec<T>, from: usize) {
@@ -420,6 +492,37 @@ mod tests {
 
     fn e(account: u32, artifact: u32, time: i64) -> Edge {
         Edge { artifact, time, account }
+    }
+
+    proptest::proptest! {
+        /// The transpose in any number of parts is the serial one, and each target lists the
+        /// rows that hold it, ascending.
+        #[test]
+        fn transpose_in_parts_is_the_serial_one(
+            rows in proptest::collection::vec(proptest::collection::vec(0u32..40, 0..8), 0..60),
+            n in 40usize..45,
+        ) {
+            let mut offsets = vec![0u32];
+            let mut targets = Vec::new();
+            for r in &rows {
+                targets.extend(r.iter().map(|&t| AccountId::must(t as usize)));
+                offsets.push(targets.len() as u32);
+            }
+            let mut naive: Vec<Vec<u32>> = vec![Vec::new(); n];
+            for (i, r) in rows.iter().enumerate() {
+                for &t in r {
+                    naive[t as usize].push(i as u32);
+                }
+            }
+            for parts in 1..6 {
+                let (off, got): (Vec<u32>, Vec<ArtifactId>) = transpose_in(&offsets, &targets, n, parts);
+                for (t, want) in naive.iter().enumerate() {
+                    let have: Vec<u32> =
+                        got[off[t] as usize..off[t + 1] as usize].iter().map(|r| r.as_u32()).collect();
+                    proptest::prop_assert_eq!(&have, want, "parts {}", parts);
+                }
+            }
+        }
     }
 
     #[test]

@@ -92,31 +92,47 @@ pub(crate) struct FirstUse(Vec<u32>);
 
 impl FirstUse {
     pub(crate) fn new(graph: &Graph) -> FirstUse {
-        let mut out = vec![u32::MAX; graph.acc_art.len()];
+        FirstUse::new_in(graph, crate::graph::parts_for(graph.acc_art.len()))
+    }
+
+    /// [`FirstUse::new`] in `parts` parts.
+    fn new_in(graph: &Graph, parts: usize) -> FirstUse {
+        let mut out = crate::graph::filled(graph.acc_art.len(), u32::MAX);
         if !graph.is_timed() {
             return FirstUse(out);
         }
         let base = graph.ev_time.iter().copied().filter(|&t| t != crate::graph::NO_TIME).min().unwrap_or(0);
-        // Artifacts in id order meet each account's (sorted) artifacts in order, so a cursor per
-        // account finds the slot of each use without a search.
-        let mut cursor: Vec<u32> = graph.acc_off[..graph.account_count()].to_vec();
-        for f in (0..graph.artifact_count() as u32).map(ArtifactId::from_u32) {
-            let (accounts, times) = graph.use_slices(f);
-            let Some(times) = times else { continue };
-            for (&a, &t) in accounts.iter().zip(times) {
-                let end = graph.acc_off[a.as_usize() + 1];
-                let at = &mut cursor[a.as_usize()];
-                while *at < end && graph.acc_art[*at as usize] < f {
-                    *at += 1;
+        // Each part owns a range of accounts (and their slots): it reads every use and records
+        // only its own accounts', so the result does not depend on the number of parts.
+        let n = graph.account_count();
+        let cuts = crate::graph::even_cuts(n, parts);
+        let slot_cuts: Vec<usize> = cuts.iter().map(|&c| graph.acc_off[c] as usize).collect();
+        crate::graph::for_each_part(&mut out, &slot_cuts, |k, part| {
+            let (lo, hi, start) = (cuts[k], cuts[k + 1], slot_cuts[k]);
+            // Artifacts in id order meet each account's (sorted) artifacts in order, so a
+            // cursor per account finds the slot of each use without a search.
+            let mut cursor: Vec<u32> = graph.acc_off[lo..hi].to_vec();
+            for f in (0..graph.artifact_count() as u32).map(ArtifactId::from_u32) {
+                let (accounts, times) = graph.use_slices(f);
+                let Some(times) = times else { continue };
+                for (&a, &t) in accounts.iter().zip(times) {
+                    if !(lo..hi).contains(&a.as_usize()) {
+                        continue;
+                    }
+                    let end = graph.acc_off[a.as_usize() + 1];
+                    let at = &mut cursor[a.as_usize() - lo];
+                    while *at < end && graph.acc_art[*at as usize] < f {
+                        *at += 1;
+                    }
+                    if t == crate::graph::NO_TIME || *at == end || graph.acc_art[*at as usize] != f {
+                        continue;
+                    }
+                    let rel = u32::try_from((t - base).max(0)).unwrap_or(u32::MAX - 1);
+                    let slot = &mut part[*at as usize - start];
+                    *slot = (*slot).min(rel);
                 }
-                if t == crate::graph::NO_TIME || *at == end || graph.acc_art[*at as usize] != f {
-                    continue;
-                }
-                let rel = u32::try_from((t - base).max(0)).unwrap_or(u32::MAX - 1);
-                let slot = &mut out[*at as usize];
-                *slot = (*slot).min(rel);
             }
-        }
+        });
         FirstUse(out)
     }
 
@@ -648,5 +664,42 @@ impl<'a> Groups<'a> {
             }
         }
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{Edge, NO_TIME};
+
+    proptest::proptest! {
+        /// First uses found in any number of parts are those of a naive search: per account
+        /// and artifact, the earliest timed use, after the market's earliest.
+        #[test]
+        fn first_use_in_parts_is_the_naive_one(
+            uses in proptest::collection::vec((0u32..30, 0u32..20, proptest::option::of(0i64..1000)), 1..120),
+        ) {
+            let mut edges: Vec<Edge> = uses
+                .iter()
+                .map(|&(account, artifact, t)| Edge { artifact, time: t.map_or(NO_TIME, |t| 1_700_000_000 + t), account })
+                .collect();
+            let graph = Graph::from_edges(30, vec![0u8; 20], &mut edges).unwrap();
+            let base = uses.iter().filter_map(|u| u.2).min().map(|t| 1_700_000_000 + t);
+            for parts in 1..6 {
+                let first = FirstUse::new_in(&graph, parts);
+                for a in (0..30).map(AccountId::must) {
+                    let row = first.row(&graph, a);
+                    for (i, f) in graph.artifacts_of(a).iter().enumerate() {
+                        let want = uses
+                            .iter()
+                            .filter(|u| u.0 == a.as_u32() && u.1 == f.as_u32())
+                            .filter_map(|u| u.2)
+                            .min()
+                            .map_or(u32::MAX, |t| (1_700_000_000 + t - base.unwrap_or(0)) as u32);
+                        proptest::prop_assert_eq!(row[i], want, "parts {}", parts);
+                    }
+                }
+            }
+        }
     }
 }
