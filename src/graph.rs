@@ -104,40 +104,43 @@ impl Graph {
         let artifacts = art_kind.len();
         let timed = edges.iter().any(|e| e.time != NO_TIME);
 
-        // Artifact side: events (time-sorted) and distinct sorted accounts.
-        let mut art_off = Vec::with_capacity(artifacts + 1);
-        let mut art_acc: Vec<AccountId> = Vec::with_capacity(edges.len());
-        let (mut ev_off, mut ev_acc, mut ev_time) = if timed {
+        // Artifact side: events (time-sorted: the edges themselves, in order) and distinct
+        // sorted accounts. The large buffers are first written in parallel: touching fresh
+        // pages is most of their cost.
+        let (mut ev_off, ev_acc, ev_time) = if timed {
             (
                 Vec::with_capacity(artifacts + 1),
-                Vec::with_capacity(edges.len()),
-                Vec::with_capacity(edges.len()),
+                mapped(edges, |e| AccountId::from_u32(e.account)),
+                mapped(edges, |e| e.time),
             )
         } else {
             (Vec::new(), Vec::new(), Vec::new())
         };
+        let mut art_off = Vec::with_capacity(artifacts + 1);
+        let mut art_acc: Vec<AccountId> = filled(edges.len(), AccountId::from_u32(0));
         art_off.push(0u32);
         if timed {
             ev_off.push(0u32);
         }
-        let mut i = 0;
+        let (mut i, mut w) = (0, 0);
         for art in 0..artifacts as u32 {
             let start = i;
             while i < edges.len() && edges[i].artifact == art {
                 i += 1;
             }
-            let group = &edges[start..i];
             if timed {
-                ev_acc.extend(group.iter().map(|e| AccountId::from_u32(e.account)));
-                ev_time.extend(group.iter().map(|e| e.time));
-                ev_off.push(ev_acc.len() as u32);
+                ev_off.push(i as u32);
             }
-            let from = art_acc.len();
-            art_acc.extend(group.iter().map(|e| AccountId::from_u32(e.account)));
-            art_acc[from..].sort_unstable();
-            dedup_tail(&mut art_acc, from);
-            art_off.push(art_acc.len() as u32);
+            let from = w;
+            for e in &edges[start..i] {
+                art_acc[w] = AccountId::from_u32(e.account);
+                w += 1;
+            }
+            art_acc[from..w].sort_unstable();
+            w = from + dedup_sorted(&mut art_acc[from..w]);
+            art_off.push(w as u32);
         }
+        art_acc.truncate(w);
 
         // The edges are read: free them before the account side is made (at 100M observations
         // they are 1.6 GB, and this stage's peak).
@@ -463,15 +466,26 @@ pub(crate) fn for_each_part<T: Send>(data: &mut [T], cuts: &[usize], each: impl 
     }
 }
 
-fn dedup_tail<T: PartialEq + Copy>(v: &mut Vec<T>, from: usize) {
-    let mut w = from;
-    for r in from..v.len() {
-        if r == from || v[r] != v[w - 1] {
+/// Moves the distinct values of a sorted slice to its front; returns how many there are.
+fn dedup_sorted<T: PartialEq + Copy>(v: &mut [T]) -> usize {
+    let mut w = 0;
+    for r in 0..v.len() {
+        if r == 0 || v[r] != v[w - 1] {
             v[w] = v[r];
             w += 1;
         }
     }
-    v.truncate(w);
+    w
+}
+
+/// `f` of each item, in parallel for a large slice (see [`filled`]).
+fn mapped<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync + Send) -> Vec<U> {
+    #[cfg(feature = "rayon")]
+    if parts_for(items.len()) > 1 {
+        use rayon::prelude::*;
+        return items.par_iter().map(f).collect();
+    }
+    items.iter().map(f).collect()
 }
 
 /// Sorts a slice, in parallel when the `rayon` feature is on: the one place the crate chooses
