@@ -1035,7 +1035,7 @@ impl LineCounter {
     /// a LF only if `buf[to]` is one: `buf` is the whole chunk, not cut at `to`.
     fn line_at(&mut self, buf: &[u8], to: usize) -> u64 {
         let part = &buf[self.at..to];
-        let mut n = part.iter().filter(|&&b| b == b'\n').count() as u64;
+        let mut n = memchr::memchr_iter(b'\n', part).count() as u64;
         for i in memchr::memchr_iter(b'\r', part) {
             if buf.get(self.at + i + 1) != Some(&b'\n') {
                 n += 1;
@@ -1317,17 +1317,23 @@ impl Columns {
         scratch: &mut String,
         text: &mut String,
     ) -> Result<((u32, u32), (u32, u32), (u32, u32), crate::KindId, i64), Fault> {
+        // The record's fields, checked as UTF-8 once (a field that is not is found, and named,
+        // field by field).
+        let whole = std::str::from_utf8(r.as_slice()).ok();
         let field = |i: usize, name: &'static str| -> Result<&str, Fault> {
+            if let Some(f) = whole.zip(r.range(i)).and_then(|(w, range)| w.get(range)) {
+                return Ok(f);
+            }
             let bytes = r.get(i).ok_or(Fault::Field(name, "missing"))?;
             std::str::from_utf8(bytes).map_err(|_| Fault::Field(name, "not valid UTF-8"))
         };
         let account = field(self.account, "account")?;
         let kind = field(self.kind, "kind")?;
         let value = field(self.value, "value")?;
-        let time = match self.time.and_then(|i| r.get(i)) {
+        let time = match self.time.filter(|&i| i < r.len()) {
             None => None,
-            Some(t) => {
-                let t = std::str::from_utf8(t).map_err(|_| Fault::Field("timestamp", "not valid UTF-8"))?;
+            Some(i) => {
+                let t = field(i, "timestamp")?;
                 if t.trim().is_empty() {
                     None
                 } else {
