@@ -479,7 +479,7 @@ fn dedup_sorted<T: PartialEq + Copy>(v: &mut [T]) -> usize {
 }
 
 /// `f` of each item, in parallel for a large slice (see [`filled`]).
-fn mapped<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync + Send) -> Vec<U> {
+pub(crate) fn mapped<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync + Send) -> Vec<U> {
     #[cfg(feature = "rayon")]
     if parts_for(items.len()) > 1 {
         use rayon::prelude::*;

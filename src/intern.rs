@@ -159,21 +159,44 @@ impl Interner {
     ///
     /// Panics when `order` names an id that is out of range.
     pub fn permuted(&self, order: &[u32]) -> Interner {
+        self.permuted_in(order, None)
+    }
+
+    /// [`Interner::permuted`], its strings copied in `parts` parts (`None`: as many as pay).
+    fn permuted_in(&self, order: &[u32], parts: Option<usize>) -> Interner {
         let mut new_of_old = vec![u32::MAX; self.len()];
-        let mut out = Self::with_tags(self.tagged);
-        out.arena.reserve(if order.len() == self.len() {
-            self.arena.len()
-        } else {
-            order.iter().map(|&old| self.get(old).len()).sum()
-        });
-        out.ends.reserve(order.len());
         for (new, &old) in order.iter().enumerate() {
             new_of_old[old as usize] = new as u32;
-            out.arena.push_str(self.get(old));
-            out.ends.push(out.arena.len() as u64);
-            if self.tagged {
-                out.tags.push(self.tags[old as usize]);
+        }
+        let mut out = Self::with_tags(self.tagged);
+        // The strings' new ends, then their bytes copied in parts that each own a range of new
+        // ids (in parallel for a large interner: the reads are at random).
+        let lens: Vec<u64> = crate::graph::mapped(order, |&old| self.get(old).len() as u64);
+        let mut end = 0u64;
+        out.ends = lens
+            .iter()
+            .map(|&l| {
+                end += l;
+                end
+            })
+            .collect();
+        drop(lens);
+        let cuts = crate::graph::even_cuts(order.len(), parts.unwrap_or_else(|| crate::graph::parts_for(order.len())));
+        let byte_cuts: Vec<usize> =
+            cuts.iter().map(|&c| if c == 0 { 0 } else { out.ends[c - 1] as usize }).collect();
+        let mut bytes = crate::graph::filled(end as usize, 0u8);
+        crate::graph::for_each_part(&mut bytes, &byte_cuts, |k, part| {
+            let mut at = 0;
+            for &old in &order[cuts[k]..cuts[k + 1]] {
+                let s = self.get(old).as_bytes();
+                part[at..at + s.len()].copy_from_slice(s);
+                at += s.len();
             }
+        });
+        // Whole strings, each valid UTF-8, concatenated: valid UTF-8.
+        out.arena = String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        if self.tagged {
+            out.tags = crate::graph::mapped(order, |&old| self.tags[old as usize]);
         }
         // The table (if built) is kept, so its hasher must be too.
         out.hasher = self.hasher.clone();
@@ -621,6 +644,30 @@ mod tests {
         // And the result interns on as usual.
         assert_eq!(q.intern(0, "0"), Some(5_000));
         assert_eq!(q.find(0, "0"), Some(5_000));
+    }
+
+    proptest::proptest! {
+        /// Strings copied in any number of parts give the interner one copy gives.
+        #[test]
+        fn permuted_in_parts_is_permuted(
+            words in proptest::collection::btree_set("[a-zé]{0,6}", 1..40),
+            keep in proptest::collection::vec(proptest::bool::ANY, 40),
+        ) {
+            let mut i = Interner::tagged();
+            for (n, w) in words.iter().enumerate() {
+                i.intern((n % 3) as u32, w);
+            }
+            let order: Vec<u32> = (0..i.len() as u32).rev().filter(|&n| keep[n as usize]).collect();
+            let one = i.permuted_in(&order, Some(1));
+            for parts in 2..6 {
+                let p = i.permuted_in(&order, Some(parts));
+                proptest::prop_assert_eq!((&p.arena, &p.ends, &p.tags), (&one.arena, &one.ends, &one.tags));
+            }
+            for (new, &old) in order.iter().enumerate() {
+                proptest::prop_assert_eq!(one.get(new as u32), i.get(old));
+                proptest::prop_assert_eq!(one.tag(new as u32), i.tag(old));
+            }
+        }
     }
 }
 
