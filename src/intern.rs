@@ -181,7 +181,10 @@ impl Interner {
             })
             .collect();
         drop(lens);
-        let cuts = crate::graph::even_cuts(order.len(), parts.unwrap_or_else(|| crate::graph::parts_for(order.len())));
+        let cuts = crate::graph::even_cuts(
+            order.len(),
+            parts.unwrap_or_else(|| crate::graph::parts_for(order.len())),
+        );
         let byte_cuts: Vec<usize> =
             cuts.iter().map(|&c| if c == 0 { 0 } else { out.ends[c - 1] as usize }).collect();
         let mut bytes = crate::graph::filled(end as usize, 0u8);
@@ -194,7 +197,8 @@ impl Interner {
             }
         });
         // Whole strings, each valid UTF-8, concatenated: valid UTF-8.
-        out.arena = String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        out.arena =
+            String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         if self.tagged {
             out.tags = crate::graph::mapped(order, |&old| self.tags[old as usize]);
         }
