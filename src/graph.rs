@@ -418,16 +418,20 @@ fn transpose_in<T: Dense + Sync, R: Dense + Send + Sync>(
     (out_off, rows)
 }
 
-/// How many parts a pass over `n` items is worth splitting into: the worker threads, for a
-/// large pass; one otherwise.
+/// How many parts a pass over `n` items is worth splitting into: the worker threads (at most
+/// [`MAX_PARTS`]), for a large pass; one otherwise.
 pub(crate) fn parts_for(n: usize) -> usize {
     #[cfg(feature = "rayon")]
     if n >= 1 << 20 {
-        return rayon::current_num_threads().max(1);
+        return rayon::current_num_threads().clamp(1, MAX_PARTS);
     }
     let _ = n;
     1
 }
+
+/// The most parts a pass is split into: a part that owns a range of accounts still reads every
+/// use, so more parts read more (sequentially) for less random work each.
+const MAX_PARTS: usize = 8;
 
 /// `0..n` cut into `parts` ranges of about equal length: the cuts, from 0 to `n`.
 pub(crate) fn even_cuts(n: usize, parts: usize) -> Vec<usize> {
