@@ -419,7 +419,7 @@ fn transpose_in<T: Dense + Sync, R: Dense + Send + Sync>(
 }
 
 /// How many parts a pass over `n` items is worth splitting into: the worker threads (at most
-/// [`MAX_PARTS`]), for a large pass; one otherwise.
+/// `MAX_PARTS`), for a large pass; one otherwise.
 pub(crate) fn parts_for(n: usize) -> usize {
     #[cfg(feature = "rayon")]
     if n >= 1 << 20 {
@@ -431,6 +431,7 @@ pub(crate) fn parts_for(n: usize) -> usize {
 
 /// The most parts a pass is split into: a part that owns a range of accounts still reads every
 /// use, so more parts read more (sequentially) for less random work each.
+#[cfg(feature = "rayon")]
 const MAX_PARTS: usize = 8;
 
 /// `0..n` cut into `parts` ranges of about equal length: the cuts, from 0 to `n`.
