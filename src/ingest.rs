@@ -923,6 +923,22 @@ fn produce<R: Read>(mut reader: R, setup: Setup, kinds: &mut Kinds, tx: std::syn
                     }
                 }
                 let line = if has_cr { lines.line_at(&buf, start) } else { line0 + csv_line - 1 + skipped };
+                // A mark at the start of a line is dropped, so a quote right after it opens a
+                // quoted field. The parser drops a mark only where it starts reading (elsewhere
+                // the quote would be a literal character): read the line again from there.
+                if start != reader_start
+                    && buf[start..end].starts_with(BOM)
+                    && buf.get(start + BOM.len()) == Some(&b'"')
+                {
+                    line0 = line;
+                    reader_start = start;
+                    let mut at = csv::Position::new();
+                    at.set_byte(start as u64).set_line(1);
+                    if rdr.seek(at).is_err() {
+                        break; // a cursor over memory cannot fail to seek
+                    }
+                    continue;
+                }
                 let broken = has_quote
                     && if more && !has_cr {
                         // The lines the stretch covers, less skipped blank lines and the

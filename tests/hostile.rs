@@ -494,3 +494,23 @@ fn one_place_format_everywhere() {
     let e = sellerlink::snapshot::load_path(missing).unwrap_err();
     assert!(check::snapshot_error(missing, &e).starts_with("/nonexistent/sellerlink/base.snap: "));
 }
+
+/// A byte-order mark at the start of a line is dropped, so a quote after it opens a quoted
+/// field, wherever the line falls in the reader's chunks (the fuzzer found that a mark in the
+/// middle of a chunk left the quote a literal character).
+#[test]
+fn a_quote_after_a_mid_file_byte_order_mark_opens_a_field() {
+    let data = "account,kind,value\ns0,device,d1\n\u{feff}\"s,1\",device,d1\n\u{feff}\"s2,device,d2\n".as_bytes();
+    for chunk in [None, Some(1), Some(7), Some(30), Some(64)] {
+        let mut options = CsvOptions::lenient();
+        if let Some(c) = chunk {
+            options = options.chunk_size(c);
+        }
+        let mut b = IndexBuilder::new();
+        let report = read_csv(data, "obs.csv", &options, &mut b).unwrap();
+        assert_eq!((report.accepted, report.rejected), (2, 1), "chunk {chunk:?}");
+        assert!(report.examples[0].1.starts_with("obs.csv:4:"), "chunk {chunk:?}: {:?}", report.examples);
+        let index = b.build().unwrap();
+        assert!(index.account("s,1").is_some(), "chunk {chunk:?}");
+    }
+}
