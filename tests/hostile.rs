@@ -500,7 +500,8 @@ fn one_place_format_everywhere() {
 /// middle of a chunk left the quote a literal character).
 #[test]
 fn a_quote_after_a_mid_file_byte_order_mark_opens_a_field() {
-    let data = "account,kind,value\ns0,device,d1\n\u{feff}\"s,1\",device,d1\n\u{feff}\"s2,device,d2\n".as_bytes();
+    let data =
+        "account,kind,value\ns0,device,d1\n\u{feff}\"s,1\",device,d1\n\u{feff}\"s2,device,d2\n".as_bytes();
     for chunk in [None, Some(1), Some(7), Some(30), Some(64)] {
         let mut options = CsvOptions::lenient();
         if let Some(c) = chunk {
