@@ -135,7 +135,7 @@ fn main() {
             if let Some(input) = input {
                 // The snapshot's kinds are known; others must be declared as for a build.
                 let declared = common::declared(&args.read, &[]);
-                report = if common::is_parquet(input) {
+                report = if sellerlink::parquet::is_parquet_path(input) {
                     let options = common::arrow_options(args.read.strict, declared.as_deref());
                     updater.read_parquet_path(input, &options).unwrap_or_else(|e| common::fail(e))
                 } else {
@@ -166,7 +166,7 @@ fn main() {
         LevelArg::Components => Level::Components,
     };
     let write_start = Instant::now();
-    if common::is_parquet(&args.output) {
+    if sellerlink::parquet::is_parquet_path(&args.output) {
         sellerlink::parquet::write_clusters_path(&index, level, &args.output)
             .unwrap_or_else(|e| common::fail(e));
     } else {

@@ -932,9 +932,7 @@ fn produce<R: Read>(mut reader: R, setup: Setup, kinds: &mut Kinds, tx: std::syn
                 {
                     line0 = line;
                     reader_start = start;
-                    let mut at = csv::Position::new();
-                    at.set_byte(start as u64).set_line(1);
-                    if rdr.seek(at).is_err() {
+                    if !restart(&mut rdr, start) {
                         break; // a cursor over memory cannot fail to seek
                     }
                     continue;
@@ -957,9 +955,7 @@ fn produce<R: Read>(mut reader: R, setup: Setup, kinds: &mut Kinds, tx: std::syn
                         consumed = resume;
                         line0 = line + 1;
                         reader_start = resume;
-                        let mut at = csv::Position::new();
-                        at.set_byte(resume as u64).set_line(1);
-                        if rdr.seek(at).is_err() {
+                        if !restart(&mut rdr, resume) {
                             break; // a cursor over memory cannot fail to seek
                         }
                         continue;
@@ -1061,6 +1057,14 @@ impl LineCounter {
         self.line += n;
         self.line
     }
+}
+
+/// Moves the parser to byte `at` of its chunk, as if it had started reading there (line 1):
+/// false if it could not seek.
+fn restart<R: io::Read + io::Seek>(rdr: &mut csv::Reader<R>, at: usize) -> bool {
+    let mut position = csv::Position::new();
+    position.set_byte(at as u64).set_line(1);
+    rdr.seek(position).is_ok()
 }
 
 /// Where the line that starts at `start` ends (after its LF, CRLF or CR), unless that is not

@@ -33,6 +33,20 @@ use crate::{Index, Level};
 /// Rows decoded per batch.
 const BATCH_ROWS: usize = 1 << 16;
 
+/// True for a path whose extension is `.parquet` (any case): the tools choose CSV or Parquet
+/// by the extension.
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::parquet::is_parquet_path;
+/// assert!(is_parquet_path(std::path::Path::new("day2.PARQUET")));
+/// assert!(!is_parquet_path(std::path::Path::new("day2.csv")));
+/// ```
+pub fn is_parquet_path(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+}
+
 /// Reads observations from a Parquet file into `builder`.
 ///
 /// # Errors
@@ -75,31 +89,10 @@ pub fn read_parquet_path(
     options: &ArrowOptions,
     builder: &mut IndexBuilder,
 ) -> Result<IngestReport, TableError> {
-    let path = path.as_ref();
-    let file = File::open(path).map_err(|cause| TableError::Io { path: path.to_path_buf(), cause })?;
-    let format = |e: &dyn std::fmt::Display| TableError::Format {
-        path: path.to_path_buf(),
-        reason: format!("not a readable Parquet file: {e}"),
-    };
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| format(&e))?;
-    let columns = Columns::find(reader.schema())
-        .map_err(|reason| TableError::Schema { path: path.to_path_buf(), reason })?;
-    let mut roots = vec![columns.account, columns.kind, columns.value];
-    roots.extend(columns.time);
-    let mask = ProjectionMask::roots(reader.parquet_schema(), roots);
-    let mut group_starts = Vec::with_capacity(reader.metadata().num_row_groups());
-    let mut rows = 0u64;
-    for g in reader.metadata().row_groups() {
-        group_starts.push(rows);
-        rows += u64::try_from(g.num_rows()).unwrap_or(0);
-    }
-    let mut options = options.clone();
-    if options.format.rows.is_none() {
-        options = options.rows_hint(rows);
-    }
-    let batches = reader.with_projection(mask).with_batch_size(BATCH_ROWS).build().map_err(|e| format(&e))?;
-    let source = Source { path: path.to_path_buf(), group_starts };
-    crate::arrow::ingest(batches, &source, &options, builder)
+    let mut kinds = std::mem::take(&mut builder.collected.kinds);
+    let result = read_groups(path.as_ref(), |_| true, options, &mut kinds, &mut *builder);
+    builder.collected.kinds = kinds;
+    result
 }
 
 /// Reads the row groups of a Parquet file that `select` keeps (by index), as
@@ -151,7 +144,18 @@ pub fn read_parquet_rows(
     kinds: &mut Kinds,
     each: impl FnMut(Row<'_>) + Send,
 ) -> Result<IngestReport, TableError> {
-    let path = path.as_ref();
+    read_groups(path.as_ref(), select, options, kinds, crate::arrow::EachRow(each))
+}
+
+/// Reads the row groups that `select` keeps, in file order, each from its first row, into
+/// `target`: what [`read_parquet_path`] and [`read_parquet_rows`] share.
+fn read_groups(
+    path: &Path,
+    select: impl Fn(usize) -> bool,
+    options: &ArrowOptions,
+    kinds: &mut Kinds,
+    target: impl crate::arrow::Target,
+) -> Result<IngestReport, TableError> {
     let file = File::open(path).map_err(|cause| TableError::Io { path: path.to_path_buf(), cause })?;
     let format = |e: &dyn std::fmt::Display| TableError::Format {
         path: path.to_path_buf(),
@@ -199,7 +203,7 @@ pub fn read_parquet_rows(
         (row0, batches)
     });
     let source = Source { path: path.to_path_buf(), group_starts };
-    crate::arrow::ingest_parts(parts, &source, &options, kinds, crate::arrow::EachRow(each))
+    crate::arrow::ingest_parts(parts, &source, &options, kinds, target)
 }
 
 impl Updater<'_> {

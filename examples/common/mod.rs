@@ -50,11 +50,6 @@ pub struct InputArgs {
     pub read: ReadArgs,
 }
 
-/// True for a `.parquet` path: the format follows the extension.
-pub fn is_parquet(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
-}
-
 /// The declared custom kinds for a read: `--kind` names and `extra` (the kinds a policy file
 /// names), when `--strict` or `--kind` asks for a gate; `None` lets every new kind in.
 pub fn declared(read: &ReadArgs, extra: &[String]) -> Option<Vec<String>> {
@@ -87,7 +82,7 @@ pub fn read_input(
         policy_kinds = kinds;
     }
     let declared = declared(read, &policy_kinds);
-    let (report, took) = if is_parquet(path) {
+    let (report, took) = if sellerlink::parquet::is_parquet_path(path) {
         let start = Instant::now();
         let options = arrow_options(read.strict, declared.as_deref());
         let report = sellerlink::parquet::read_parquet_path(path, &options, &mut builder)
@@ -176,7 +171,7 @@ pub fn load_declared(
 /// kinds that look like misspelt built-in kinds, and warnings (a likely column mix-up). For a
 /// Parquet file the places are 0-based input rows (`obs.parquet: input row 17: ...`).
 pub fn print_report(path: &Path, report: &IngestReport) {
-    let parquet = is_parquet(path);
+    let parquet = sellerlink::parquet::is_parquet_path(path);
     let place = |line: u64, field: Option<&str>, msg: &dyn std::fmt::Display| {
         if parquet {
             let field = field.map(|f| format!("field {f}: ")).unwrap_or_default();

@@ -306,7 +306,7 @@ fn read_epoch(files: &[PathBuf], epoch: u64, job: &Job, index: usize, peers: usi
         };
         // Where this share starts in the file: a byte for CSV; a Parquet share's rows are
         // numbered in the whole file already.
-        let (start, report) = if is_parquet(path) {
+        let (start, report) = if sellerlink::parquet::is_parquet_path(path) {
             let options: ArrowOptions = job.options.for_format();
             let report = sellerlink::parquet::read_parquet_rows(
                 path,
@@ -335,11 +335,6 @@ fn read_epoch(files: &[PathBuf], epoch: u64, job: &Job, index: usize, peers: usi
         share.report.merge(&report);
     }
     Ok(share)
-}
-
-/// True for a `.parquet` path: the format follows the extension, as for `cluster`.
-fn is_parquet(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
 }
 
 /// The lines of `path` that start in worker `index`'s byte range (of `peers` equal ranges),
