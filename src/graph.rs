@@ -493,6 +493,16 @@ pub(crate) fn mapped<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync +
     items.iter().map(f).collect()
 }
 
+/// `f` of each of `0..n`, in parallel for a large `n` (see [`filled`]).
+pub(crate) fn tabulated<U: Send>(n: usize, f: impl Fn(u32) -> U + Sync + Send) -> Vec<U> {
+    #[cfg(feature = "rayon")]
+    if parts_for(n) > 1 {
+        use rayon::prelude::*;
+        return (0..n as u32).into_par_iter().map(f).collect();
+    }
+    (0..n as u32).map(f).collect()
+}
+
 /// Sorts a slice, in parallel when the `rayon` feature is on: the one place the crate chooses
 /// between the two (edges here, weak pairs in linking, names and hashes in interning).
 pub(crate) fn sort_unstable<T: Ord + Send>(v: &mut [T]) {

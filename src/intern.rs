@@ -236,7 +236,17 @@ impl Interner {
     /// a tag per string), ids in that order; `None` when an offset is out of order, out of
     /// range or not on a character boundary, or when two strings (with their tags) are equal.
     /// Its table is built in bulk (see `bulk_table`).
+    #[cfg(test)]
     pub(crate) fn from_parts(arena: String, ends: Vec<u64>, tags: Option<Vec<u8>>) -> Option<Interner> {
+        let out = Self::unindexed(arena, ends, tags)?;
+        out.all_distinct().then_some(out)
+    }
+
+    /// [`Interner::from_parts`] without the check that the strings are distinct (which
+    /// [`Interner::all_distinct`] makes, so that a caller can check the strings otherwise
+    /// meanwhile): the offsets and the tag count are checked. The lookup table is built by the
+    /// first lookup or insert.
+    pub(crate) fn unindexed(arena: String, ends: Vec<u64>, tags: Option<Vec<u8>>) -> Option<Interner> {
         let n = ends.len();
         if u32::try_from(n).ok().is_none_or(|n| n >= u32::MAX - 1)
             || tags.as_ref().is_some_and(|t| t.len() != n)
@@ -246,19 +256,26 @@ impl Interner {
         if !ends_fit(&arena, &ends) {
             return None;
         }
-        let tagged = tags.is_some();
-        let mut out = Self::with_tags(tagged);
-        let (arena, ends, tags) = (arena, ends, tags.unwrap_or_default());
-        let view = View { arena: &arena, ends: &ends, tags: &tags, tagged, hasher: &out.hasher };
-        let (table, unique) = bulk_table(&view, n);
-        if !unique {
-            return None;
-        }
-        out.table = OnceLock::from(table);
+        let mut out = Self::with_tags(tags.is_some());
         out.arena = arena;
         out.ends = ends;
-        out.tags = tags;
+        out.tags = tags.unwrap_or_default();
         Some(out)
+    }
+
+    /// True when no two strings (with their tags) are equal; found as [`bulk_table`] finds
+    /// it, by sorting hashes, without building the table.
+    pub(crate) fn all_distinct(&self) -> bool {
+        let view = View {
+            arena: &self.arena,
+            ends: &self.ends,
+            tags: &self.tags,
+            tagged: self.tagged,
+            hasher: &self.hasher,
+        };
+        let mut hashed: Vec<(u64, u32)> = crate::graph::tabulated(self.len(), |id| (view.rehash(id), id));
+        crate::graph::sort_unstable(&mut hashed);
+        distinct_neighbours(&hashed, |&(h, id)| (h, id), &view)
     }
 
     /// The arena, the end offset of each string and the tags (empty when untagged), as stored.
@@ -290,18 +307,37 @@ fn bulk_table(view: &View<'_>, n: usize) -> (HashTable<u32>, bool) {
     let mut table = HashTable::new();
     table.reserve(n, |_| 0);
     let mask = (table.capacity() as u64 * 8 / 7).next_power_of_two().saturating_sub(1);
-    let mut hashed: Vec<(u64, u64, u32)> = (0..n as u32)
-        .map(|id| {
-            let h = view.rehash(id);
-            (h & mask, h, id)
-        })
-        .collect();
+    // Hashing reads the arena in order, in parallel parts for a large interner.
+    let mut hashed: Vec<(u64, u64, u32)> = crate::graph::tabulated(n, |id| {
+        let h = view.rehash(id);
+        (h & mask, h, id)
+    });
     crate::graph::sort_unstable(&mut hashed);
-    let unique = hashed.windows(2).all(|w| w[0].1 != w[1].1 || view.string(w[0].2) != view.string(w[1].2));
+    let unique = distinct_neighbours(&hashed, |&(_, h, id)| (h, id), view);
     for &(_, h, id) in &hashed {
         table.insert_unique(h, id, |&other| view.rehash(other));
     }
     (table, unique)
+}
+
+/// True when no two neighbours of `sorted` (each giving a hash and an id, equal hashes
+/// adjacent) name equal strings of `view`.
+fn distinct_neighbours<T: Sync>(
+    sorted: &[T],
+    key: impl Fn(&T) -> (u64, u32) + Sync,
+    view: &View<'_>,
+) -> bool {
+    let distinct = |w: &[T]| {
+        let ((h0, a), (h1, b)) = (key(&w[0]), key(&w[1]));
+        h0 != h1 || view.string(a) != view.string(b)
+    };
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        sorted.par_windows(2).all(distinct)
+    }
+    #[cfg(not(feature = "rayon"))]
+    sorted.windows(2).all(distinct)
 }
 
 /// True when `ends` cut `arena` into strings: offsets in order, on character boundaries, the

@@ -6,16 +6,20 @@
 //! | bytes | field |
 //! |---|---|
 //! | 0..8 | magic `SLNKSNAP` |
-//! | 8..12 | format version, `u32` little-endian (currently [`FORMAT_VERSION`]; version 1 is still read) |
+//! | 8..12 | format version, `u32` little-endian (currently [`FORMAT_VERSION`]; versions 1 and 2 are still read) |
 //! | 12..16 | reserved, zero |
 //! | 16..24 | payload length, `u64` little-endian |
-//! | 24..32 | FNV-1a 64 checksum of the payload, `u64` little-endian |
+//! | 24..32 | checksum of the payload, `u64` little-endian ([`checksum`]: XXH3-64 from version 3, FNV-1a 64 before) |
 //!
 //! The payload holds the kinds (names and built-in normaliser names), the policy, the operator
 //! settings, the interned strings, the artifact side of the graph (accounts and timed uses
 //! per artifact), the hub set in Roaring's portable format, both clusterings and, after
 //! updates, the accounts' name order (ids are stable across updates, so names need not be in
-//! id order). Version 1 stored the operator settings as numbers and had no name order. Everything
+//! id order). Version 1 stored the operator settings as numbers and had no name order; versions
+//! 1 and 2 stored every number as a varint. Version 3 stores each sequence of numbers as
+//! little-endian fixed-width bytes in chunks of at most [`PACKED_CHUNK`] numbers: a load
+//! borrows the chunks and converts them in parallel, at the speed of copying memory, where a
+//! varint had to be decoded one by one (a 10M-observation index's arrays took a second). Everything
 //! derivable is rebuilt on load rather than trusted: the account side of the graph, the hash
 //! tables of the interners, the per-kind bitmaps. Loading checks the header, then every length,
 //! offset, id, sort order and UTF-8 boundary before use (with the checksum computed alongside;
@@ -65,13 +69,13 @@ pub const MAGIC: &[u8; 8] = b"SLNKSNAP";
 /// assert_eq!(bytes[8..12], sellerlink::snapshot::FORMAT_VERSION.to_le_bytes());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 const HEADER: usize = 32;
 
-/// The payload. Every string and byte run is *borrowed* from the input on load, so a corrupted
+/// The payload of versions 1 and 2. Every string and byte run is *borrowed* from the input on load, so a corrupted
 /// length can only fail a bounds check, never drive an allocation; sequences go through serde's
 /// cautious capacity (at most 1 MiB preallocated, then growth as elements actually decode).
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct Payload<'a, O> {
     #[serde(borrow)]
     kinds: Vec<(&'a str, &'a str)>,
@@ -102,7 +106,7 @@ struct Payload<'a, O> {
 
 /// Version 2 appends the accounts' name order (`None`: ids are in name order) and each kind's
 /// extra placeholders (canonical values; empty when none) to the payload.
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct PayloadV2<'a> {
     #[serde(borrow)]
     body: Payload<'a, Option<OperatorSettings>>,
@@ -111,12 +115,257 @@ struct PayloadV2<'a> {
     placeholders: Vec<Vec<&'a str>>,
 }
 
-/// Strings as an arena and end offsets: borrowed from the index when saving (sequences of
-/// numbers are `Cow`s for the same reason: saving copies nothing), owned when loading.
-#[derive(Serialize, Deserialize)]
+/// Strings as an arena and end offsets (versions 1 and 2).
+#[derive(Deserialize)]
 struct Strings<'a> {
     arena: &'a str,
     ends: Cow<'a, [u64]>,
+}
+
+/// The payload of version 3: the fields of [`Payload`] and [`PayloadV2`] in their order, each
+/// sequence of numbers [`Packed`]. Saving borrows the index's arrays (it copies one chunk at a
+/// time); loading borrows the chunks from the input.
+#[derive(Serialize, Deserialize)]
+struct PayloadV3<'a> {
+    #[serde(borrow)]
+    kinds: Vec<(&'a str, &'a str)>,
+    policy: &'a [u8],
+    operators: Option<OperatorSettings>,
+    #[serde(borrow)]
+    accounts: PackedStrings<'a>,
+    #[serde(borrow)]
+    artifacts: PackedStrings<'a>,
+    #[serde(borrow)]
+    first_written: PackedStrings<'a>,
+    /// One byte per artifact.
+    #[serde(borrow)]
+    art_tags: Packed<'a>,
+    #[serde(borrow)]
+    art_off: Packed<'a>,
+    #[serde(borrow)]
+    art_acc: Packed<'a>,
+    #[serde(borrow)]
+    ev_off: Packed<'a>,
+    #[serde(borrow)]
+    ev_acc: Packed<'a>,
+    #[serde(borrow)]
+    ev_time: Packed<'a>,
+    #[serde(borrow)]
+    caps: Packed<'a>,
+    hubs: &'a [u8],
+    #[serde(borrow)]
+    confirmed: Packed<'a>,
+    #[serde(borrow)]
+    components: Packed<'a>,
+    #[serde(borrow)]
+    operator_labels: Option<Packed<'a>>,
+    #[serde(borrow)]
+    operator_confidence: Packed<'a>,
+    observations: u64,
+    #[serde(borrow)]
+    by_name: Option<Packed<'a>>,
+    #[serde(borrow)]
+    placeholders: Vec<Vec<&'a str>>,
+}
+
+impl<'a> PayloadV3<'a> {
+    /// The payload as versions 1 and 2 decode it, each number converted.
+    #[allow(clippy::type_complexity)]
+    fn unpacked(
+        self,
+    ) -> Result<
+        (Payload<'a, Option<OperatorSettings>>, Option<Cow<'a, [AccountId]>>, Vec<Vec<&'a str>>),
+        SnapshotError,
+    > {
+        let strings = |s: PackedStrings<'a>, what| -> Result<Strings<'a>, SnapshotError> {
+            Ok(Strings { arena: s.arena, ends: Cow::Owned(s.ends.numbers(what)?) })
+        };
+        let tags: Vec<u8> = self.art_tags.numbers("artifact kinds")?;
+        let payload = Payload {
+            kinds: self.kinds,
+            policy: self.policy,
+            operators: self.operators,
+            accounts: strings(self.accounts, "account strings")?,
+            artifacts: strings(self.artifacts, "artifact strings")?,
+            first_written: strings(self.first_written, "first-written offsets")?,
+            art_tags: Cow::Owned(tags.into_iter().map(u32::from).collect()),
+            art_off: Cow::Owned(self.art_off.numbers("artifact offsets")?),
+            art_acc: Cow::Owned(self.art_acc.numbers("artifact accounts")?),
+            ev_off: Cow::Owned(self.ev_off.numbers("use offsets")?),
+            ev_acc: Cow::Owned(self.ev_acc.numbers("artifact uses")?),
+            ev_time: Cow::Owned(self.ev_time.numbers("use times")?),
+            caps: Cow::Owned(self.caps.numbers("hub caps")?),
+            hubs: self.hubs,
+            confirmed: Cow::Owned(self.confirmed.numbers("confirmed groups")?),
+            components: Cow::Owned(self.components.numbers("component labels")?),
+            operator_labels: match self.operator_labels {
+                Some(p) => Some(Cow::Owned(p.numbers("operator labels")?)),
+                None => None,
+            },
+            operator_confidence: Cow::Owned(self.operator_confidence.numbers("operator confidence")?),
+            observations: self.observations,
+        };
+        let by_name = match self.by_name {
+            Some(p) => Some(Cow::Owned(p.numbers("account order")?)),
+            None => None,
+        };
+        Ok((payload, by_name, self.placeholders))
+    }
+}
+
+/// Strings as an arena and end offsets (version 3).
+#[derive(Serialize, Deserialize)]
+struct PackedStrings<'a> {
+    arena: &'a str,
+    #[serde(borrow)]
+    ends: Packed<'a>,
+}
+
+/// The most numbers in one chunk of a [`Packed`] sequence (version 3): 256 KiB of `u64`s, so a
+/// save buffers little and a load has enough chunks to share between threads.
+///
+/// # Examples
+///
+/// ```
+/// assert!(sellerlink::snapshot::PACKED_CHUNK.is_power_of_two());
+/// ```
+pub const PACKED_CHUNK: usize = 1 << 15;
+
+/// A sequence of fixed-width numbers as version 3 stores it: a sequence of byte strings, each
+/// the little-endian bytes of at most [`PACKED_CHUNK`] numbers.
+enum Packed<'a> {
+    /// Saving: the numbers, encoded a chunk at a time as they are written.
+    Out(Numbers<'a>),
+    /// Loading: the chunks, borrowed from the input.
+    In(Vec<&'a [u8]>),
+}
+
+/// The numbers a [`Packed`] sequence saves.
+#[derive(Clone, Copy)]
+enum Numbers<'a> {
+    Bytes(&'a [u8]),
+    U32(&'a [u32]),
+    U64(&'a [u64]),
+    I64(&'a [i64]),
+    F32(&'a [f32]),
+    Accounts(&'a [AccountId]),
+}
+
+impl Serialize for Packed<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        /// One chunk, written as a byte string.
+        struct Chunk<'b>(&'b [u8]);
+        impl Serialize for Chunk<'_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_bytes(self.0)
+            }
+        }
+        fn chunks<T: Fixed, S: SerializeSeq>(seq: &mut S, numbers: &[T]) -> Result<(), S::Error> {
+            let mut buf = Vec::with_capacity(PACKED_CHUNK.min(numbers.len()) * T::WIDTH);
+            for chunk in numbers.chunks(PACKED_CHUNK) {
+                buf.clear();
+                for &x in chunk {
+                    x.put(&mut buf);
+                }
+                seq.serialize_element(&Chunk(&buf))?;
+            }
+            Ok(())
+        }
+        let numbers = match self {
+            Packed::In(chunks) => {
+                let mut seq = serializer.serialize_seq(Some(chunks.len()))?;
+                for c in chunks {
+                    seq.serialize_element(&Chunk(c))?;
+                }
+                return seq.end();
+            }
+            Packed::Out(numbers) => *numbers,
+        };
+        let len = match numbers {
+            Numbers::Bytes(x) => x.len(),
+            Numbers::U32(x) => x.len(),
+            Numbers::U64(x) => x.len(),
+            Numbers::I64(x) => x.len(),
+            Numbers::F32(x) => x.len(),
+            Numbers::Accounts(x) => x.len(),
+        };
+        let mut seq = serializer.serialize_seq(Some(len.div_ceil(PACKED_CHUNK)))?;
+        match numbers {
+            Numbers::Bytes(x) => chunks(&mut seq, x)?,
+            Numbers::U32(x) => chunks(&mut seq, x)?,
+            Numbers::U64(x) => chunks(&mut seq, x)?,
+            Numbers::I64(x) => chunks(&mut seq, x)?,
+            Numbers::F32(x) => chunks(&mut seq, x)?,
+            Numbers::Accounts(x) => chunks(&mut seq, x)?,
+        }
+        seq.end()
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Packed<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(Packed::In(Vec::<&'de [u8]>::deserialize(deserializer)?))
+    }
+}
+
+impl Packed<'_> {
+    /// The numbers, converted chunk by chunk in parallel; an error naming `what` when a chunk
+    /// is not whole numbers or longer than a chunk (no allocation exceeds the bytes given).
+    fn numbers<T: Fixed>(&self, what: &'static str) -> Result<Vec<T>, SnapshotError> {
+        let Packed::In(chunks) = self else { return Err(invalid(what)) };
+        let mut cuts = Vec::with_capacity(chunks.len() + 1);
+        cuts.push(0usize);
+        for (i, c) in chunks.iter().enumerate() {
+            let n = c.len() / T::WIDTH;
+            // Every chunk but the last is full, so where a number sits is known from its index.
+            let full = n == PACKED_CHUNK || (i + 1 == chunks.len() && n <= PACKED_CHUNK && n > 0);
+            if c.len() % T::WIDTH != 0 || !full {
+                return Err(invalid(what));
+            }
+            cuts.push(cuts[cuts.len() - 1] + n);
+        }
+        let mut out = crate::graph::filled(cuts[cuts.len() - 1], T::default());
+        crate::graph::for_each_part(&mut out, &cuts, |k, part| {
+            for (x, b) in part.iter_mut().zip(chunks[k].chunks_exact(T::WIDTH)) {
+                *x = T::get(b);
+            }
+        });
+        Ok(out)
+    }
+}
+
+/// A number stored in [`T::WIDTH`](Fixed::WIDTH) little-endian bytes.
+trait Fixed: Copy + Default + Send + Sync {
+    const WIDTH: usize;
+    fn put(self, out: &mut Vec<u8>);
+    /// From exactly `WIDTH` bytes.
+    fn get(bytes: &[u8]) -> Self;
+}
+
+macro_rules! fixed {
+    ($($t:ty),*) => {$(
+        impl Fixed for $t {
+            const WIDTH: usize = std::mem::size_of::<$t>();
+            fn put(self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_le_bytes());
+            }
+            fn get(bytes: &[u8]) -> Self {
+                <$t>::from_le_bytes(bytes.try_into().unwrap_or_default())
+            }
+        }
+    )*};
+}
+fixed!(u8, u32, u64, i64, f32);
+
+impl Fixed for AccountId {
+    const WIDTH: usize = 4;
+    fn put(self, out: &mut Vec<u8>) {
+        self.as_u32().put(out);
+    }
+    fn get(bytes: &[u8]) -> Self {
+        AccountId::from_u32(u32::get(bytes))
+    }
 }
 
 /// The most bytes an encoded policy may claim (it holds a few dozen short strings).
@@ -228,28 +477,6 @@ fn write_snapshot<W: Write + Seek>(
     let (art_arena, art_ends, art_tags) = index.artifacts.raw_parts();
     // Stored with an offset per artifact, as the format has always had them.
     let (fw_arena, fw_ends) = index.first_written.dense();
-    let body = Payload {
-        kinds: index.kinds.iter().map(|(k, n)| (n, index.kinds.normalizer(k).name())).collect(),
-        policy: &policy,
-        operators: index.operator_settings.clone(),
-        accounts: Strings { arena: acc_arena, ends: Cow::Borrowed(acc_ends) },
-        artifacts: Strings { arena: art_arena, ends: Cow::Borrowed(art_ends) },
-        first_written: Strings { arena: fw_arena, ends: Cow::Owned(fw_ends) },
-        // Stored as `u32`s, as the format has always had them (kind ids are bytes in memory).
-        art_tags: Cow::Owned(art_tags.iter().map(|&t| u32::from(t)).collect()),
-        art_off: Cow::Borrowed(&g.art_off),
-        art_acc: Cow::Borrowed(&g.art_acc),
-        ev_off: Cow::Borrowed(&g.ev_off),
-        ev_acc: Cow::Borrowed(&g.ev_acc),
-        ev_time: Cow::Borrowed(&g.ev_time),
-        caps: Cow::Borrowed(&index.evidence.resolved.cap),
-        hubs: &hubs,
-        confirmed: Cow::Borrowed(&index.evidence.confirmed),
-        components: Cow::Borrowed(index.components.labels()),
-        operator_labels: index.operators.as_ref().map(|o| Cow::Borrowed(o.clustering.labels())),
-        operator_confidence: Cow::Borrowed(index.operators.as_ref().map_or(&[][..], |o| &o.confidence)),
-        observations: index.stats.observations,
-    };
     let placeholders = index
         .kinds
         .iter()
@@ -257,15 +484,40 @@ fn write_snapshot<W: Write + Seek>(
             index.kinds.normalizer(k).extra_placeholders().map_or_else(Vec::new, |p| p.iter().collect())
         })
         .collect();
-    let payload = PayloadV2 { body, by_name: index.order.by_name().map(Cow::Borrowed), placeholders };
+    let strings = |arena, ends| PackedStrings { arena, ends: Packed::Out(Numbers::U64(ends)) };
+    let payload = PayloadV3 {
+        kinds: index.kinds.iter().map(|(k, n)| (n, index.kinds.normalizer(k).name())).collect(),
+        policy: &policy,
+        operators: index.operator_settings.clone(),
+        accounts: strings(acc_arena, acc_ends),
+        artifacts: strings(art_arena, art_ends),
+        first_written: strings(fw_arena, &fw_ends),
+        art_tags: Packed::Out(Numbers::Bytes(art_tags)),
+        art_off: Packed::Out(Numbers::U32(&g.art_off)),
+        art_acc: Packed::Out(Numbers::Accounts(&g.art_acc)),
+        ev_off: Packed::Out(Numbers::U32(&g.ev_off)),
+        ev_acc: Packed::Out(Numbers::Accounts(&g.ev_acc)),
+        ev_time: Packed::Out(Numbers::I64(&g.ev_time)),
+        caps: Packed::Out(Numbers::U32(&index.evidence.resolved.cap)),
+        hubs: &hubs,
+        confirmed: Packed::Out(Numbers::U64(&index.evidence.confirmed)),
+        components: Packed::Out(Numbers::U32(index.components.labels())),
+        operator_labels: index.operators.as_ref().map(|o| Packed::Out(Numbers::U32(o.clustering.labels()))),
+        operator_confidence: Packed::Out(Numbers::F32(
+            index.operators.as_ref().map_or(&[][..], |o| &o.confidence),
+        )),
+        observations: index.stats.observations,
+        by_name: index.order.by_name().map(|b| Packed::Out(Numbers::Accounts(b))),
+        placeholders,
+    };
     let start = w.stream_position().map_err(&io)?;
     w.write_all(MAGIC).map_err(&io)?;
     w.write_all(&FORMAT_VERSION.to_le_bytes()).map_err(&io)?;
     w.write_all(&[0; 20]).map_err(&io)?; // reserved, then length and checksum, written below
-    let mut body = Checksummed { inner: &mut *w, len: 0, hash: FNV_OFFSET };
+    let mut body = Checksummed { inner: &mut *w, len: 0, hash: xxhash_rust::xxh3::Xxh3Default::new() };
     bincode::serde::encode_into_std_write(&payload, &mut body, bincode::config::standard())
         .map_err(encode_err)?;
-    let (len, hash) = (body.len, body.hash);
+    let (len, hash) = (body.len, body.hash.digest());
     let end = w.stream_position().map_err(&io)?;
     w.seek(SeekFrom::Start(start + 16)).map_err(&io)?;
     w.write_all(&len.to_le_bytes()).map_err(&io)?;
@@ -274,17 +526,17 @@ fn write_snapshot<W: Write + Seek>(
     w.flush().map_err(&io)
 }
 
-/// A writer that counts and checksums (FNV-1a 64) what passes through it.
+/// A writer that counts and checksums (XXH3-64) what passes through it.
 struct Checksummed<W> {
     inner: W,
     len: u64,
-    hash: u64,
+    hash: xxhash_rust::xxh3::Xxh3Default,
 }
 
 impl<W: Write> Write for Checksummed<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let n = self.inner.write(buf)?;
-        self.hash = fnv1a_from(self.hash, &buf[..n]);
+        self.hash.update(&buf[..n]);
         self.len += n as u64;
         Ok(n)
     }
@@ -389,7 +641,7 @@ pub fn load(bytes: &[u8]) -> Result<Index, SnapshotError> {
     }
     let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or([0; 8]));
     let version = u32::from_le_bytes(bytes[8..12].try_into().unwrap_or([0; 4]));
-    if version != 1 && version != FORMAT_VERSION {
+    if !(1..=FORMAT_VERSION).contains(&version) {
         return Err(SnapshotError::Version(version));
     }
     if bytes[12..16] != [0; 4] {
@@ -405,6 +657,7 @@ pub fn load(bytes: &[u8]) -> Result<Index, SnapshotError> {
     }
     // The checksum runs beside decoding: the decoder is safe on any bytes (it is fuzzed so),
     // and a mismatch wins over whatever decoding made of them.
+    let clock = std::time::Instant::now();
     let decode = || {
         let config = bincode::config::standard();
         let decode_err = |e: bincode::error::DecodeError| SnapshotError::Decode(e.to_string());
@@ -413,17 +666,23 @@ pub fn load(bytes: &[u8]) -> Result<Index, SnapshotError> {
                 bincode::serde::borrow_decode_from_slice(body, config).map_err(decode_err)?;
             let settings = p.operators.as_ref().map(OperatorsV1::settings).transpose()?;
             (with_operators(p, settings), None, Vec::new(), used)
-        } else {
+        } else if version == 2 {
             let (p, used): (PayloadV2<'_>, usize) =
                 bincode::serde::borrow_decode_from_slice(body, config).map_err(decode_err)?;
             (p.body, p.by_name, p.placeholders, used)
+        } else {
+            let (p, used): (PayloadV3<'_>, usize) =
+                bincode::serde::borrow_decode_from_slice(body, config).map_err(decode_err)?;
+            let (payload, by_name, placeholders) = p.unpacked()?;
+            (payload, by_name, placeholders, used)
         };
         if used != body.len() {
             return Err(SnapshotError::Trailing((body.len() - used) as u64));
         }
-        rebuild(payload, by_name, placeholders, version)
+        let decoded = clock.elapsed();
+        rebuild(payload, by_name, placeholders, version, decoded)
     };
-    let (sum, index) = join(|| fnv1a(body), decode);
+    let (sum, index) = join(|| checksum(version, body), decode);
     if sum != word(24) {
         return Err(SnapshotError::Checksum);
     }
@@ -475,7 +734,15 @@ fn rebuild(
     by_name: Option<Cow<'_, [AccountId]>>,
     placeholders: Vec<Vec<&str>>,
     version: u32,
+    decoded: std::time::Duration,
 ) -> Result<Index, SnapshotError> {
+    // Each step's time goes into the loaded index's stats, as a build's stages do.
+    let mut timings = vec![("snapshot_decode", decoded)];
+    let clock = std::time::Instant::now();
+    let lap = |name: &'static str, timings: &mut Vec<(&'static str, std::time::Duration)>| {
+        let before: std::time::Duration = timings[1..].iter().map(|(_, t)| *t).sum();
+        timings.push((name, clock.elapsed() - before));
+    };
     let decode_err = |e: bincode::error::DecodeError| SnapshotError::Decode(format!("policy: {e}"));
     let (policy, used): (LinkPolicy, usize) = if version == 1 {
         let (v1, used): (PolicyV1, usize) =
@@ -520,8 +787,18 @@ fn rebuild(
     let (accounts, artifacts) =
         join(|| interner(p.accounts, None), || interner(p.artifacts, Some((art_tags, kind_count))));
     let (accounts, artifacts) = (accounts?, artifacts?);
-    stored_as_built(&accounts, &artifacts, &kinds, &p.kinds)?;
+    // The strings must be distinct, and stored as a build stores them. (The lookup tables are
+    // not built: as after a build, the first lookup builds them.)
+    let ((accounts_unique, artifacts_unique), stored) = join(
+        || join(|| accounts.all_distinct(), || artifacts.all_distinct()),
+        || stored_as_built(&accounts, &artifacts, &kinds, &p.kinds),
+    );
+    if !accounts_unique || !artifacts_unique {
+        return Err(invalid("strings"));
+    }
+    stored?;
     let first_written = str_list(p.first_written, n_art)?;
+    lap("snapshot_strings", &mut timings);
 
     // Artifact side of the graph.
     check_offsets(&p.art_off, n_art, p.art_acc.len(), "artifact offsets")?;
@@ -580,6 +857,7 @@ fn rebuild(
 
     // The accounts' name order: stored after updates, else the identity (ids in name order).
     let order = name_order(&accounts, &graph, by_name)?;
+    lap("snapshot_graph", &mut timings);
 
     // The evidence is judged again from the graph and the policy (it is derived data); the
     // caps and hubs the snapshot recorded must agree with the judgement.
@@ -593,6 +871,7 @@ fn rebuild(
     if hubs != evidence.suppressed {
         return Err(invalid("hub set disagrees with the policy"));
     }
+    lap("snapshot_judge", &mut timings);
     if p.confirmed.windows(2).any(|w| w[0] >= w[1])
         || p.confirmed.iter().any(|&k| (k >> 32) as usize >= n_art)
     {
@@ -605,6 +884,7 @@ fn rebuild(
     if components != stored || evidence.confirmed.as_slice() != p.confirmed.as_ref() {
         return Err(invalid("components disagree with the evidence"));
     }
+    lap("snapshot_link", &mut timings);
     let operators = match p.operator_labels {
         None => None,
         Some(labels) => {
@@ -629,6 +909,7 @@ fn rebuild(
     if p.operators.as_ref().is_some_and(|s| !s.is_valid()) {
         return Err(invalid("operator settings out of range"));
     }
+    lap("snapshot_operators", &mut timings);
     Ok(Index::from_parts(Parts {
         kinds,
         policy,
@@ -641,7 +922,7 @@ fn rebuild(
         components,
         operators,
         operator_settings: p.operators,
-        stats: BuildStats { observations: p.observations, timings: Vec::new() },
+        stats: BuildStats { observations: p.observations, timings },
     }))
 }
 
@@ -783,7 +1064,24 @@ fn interner(s: Strings<'_>, tags: Option<(&[u32], usize)>) -> Result<Interner, S
         }
         None => None,
     };
-    Interner::from_parts(s.arena.to_string(), s.ends.into_owned(), tags).ok_or(invalid("strings"))
+    Interner::unindexed(s.arena.to_string(), s.ends.into_owned(), tags).ok_or(invalid("strings"))
+}
+
+/// The checksum a snapshot's header carries for `payload` (the bytes after the header) in
+/// format `version`: XXH3-64 from version 3, FNV-1a 64 before. For tools that patch a
+/// snapshot on purpose (the checksum guards against accidents; loading validates the rest).
+///
+/// # Examples
+///
+/// ```
+/// use sellerlink::{IndexBuilder, snapshot};
+/// let bytes = snapshot::save(&IndexBuilder::new().build()?)?;
+/// let version = u32::from_le_bytes(bytes[8..12].try_into()?);
+/// assert_eq!(bytes[24..32], snapshot::checksum(version, &bytes[32..]).to_le_bytes());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn checksum(version: u32, payload: &[u8]) -> u64 {
+    if version >= 3 { xxhash_rust::xxh3::xxh3_64(payload) } else { fnv1a(payload) }
 }
 
 /// FNV-1a, 64-bit: a stable checksum (unlike process-keyed hashers).

@@ -142,12 +142,9 @@ pub fn mutate_base(data: &[u8]) -> Vec<u8> {
 
 /// Rewrites the header checksum: FNV-1a 64 over `bytes[32..]`, little-endian at `bytes[24..32]`.
 pub fn reseal(bytes: &mut [u8]) {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in &bytes[32..] {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    bytes[24..32].copy_from_slice(&h.to_le_bytes());
+    let version = u32::from_le_bytes(bytes[8..12].try_into().unwrap_or([0; 4]));
+    let sum = snapshot::checksum(version, &bytes[32..]);
+    bytes[24..32].copy_from_slice(&sum.to_le_bytes());
 }
 
 /// Loads; what loads saves, loads again with the same clustering, and re-saves to the same bytes;

@@ -29,12 +29,9 @@ fn golden_index() -> sellerlink::Index {
 
 fn reseal(bytes: &mut [u8]) {
     // Recompute the checksum so that corruption reaches the payload validators.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in &bytes[32..] {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    bytes[24..32].copy_from_slice(&h.to_le_bytes());
+    let version = u32::from_le_bytes(bytes[8..12].try_into().unwrap());
+    let sum = snapshot::checksum(version, &bytes[32..]);
+    bytes[24..32].copy_from_slice(&sum.to_le_bytes());
 }
 
 #[test]
@@ -67,12 +64,34 @@ fn golden_updated() -> sellerlink::Index {
 #[test]
 fn golden_v2_still_loads() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/v2.snap");
+    // Written by the format-2 build (73f62e4): numbers as varints, an FNV-1a checksum.
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(bytes[8..12], 2u32.to_le_bytes());
+    let loaded = snapshot::load(&bytes).expect("the v2 golden snapshot loads");
+    let fresh = golden_updated();
+    assert_eq!(loaded.account_count(), 50);
+    for level in [Level::Components, Level::Operators] {
+        assert_eq!(partition(&loaded, level), partition(&fresh, level));
+    }
+    // Ids as the update left them: the newcomer appended, the removed account refused.
+    let newcomer = loaded.account("aaa-newcomer").unwrap();
+    assert_eq!(newcomer, fresh.account("aaa-newcomer").unwrap());
+    assert_eq!(newcomer.as_usize(), 50);
+    assert!(loaded.account("honest-1").is_none());
+    let names: Vec<&str> = loaded.accounts_by_name().take(2).map(|a| loaded.account_name(a)).collect();
+    assert_eq!(names, ["aaa-newcomer", "cafe-00"]);
+    assert_eq!(loaded.cluster_of(newcomer), loaded.cluster_of(loaded.account("ring-1").unwrap()));
+}
+
+#[test]
+fn golden_v3_still_loads() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/v3.snap");
     if std::env::var_os("SELLERLINK_BLESS").is_some() {
         snapshot::save_path(&golden_updated(), path).unwrap();
     }
     let bytes = std::fs::read(path).unwrap();
-    assert_eq!(bytes[8..12], 2u32.to_le_bytes());
-    let loaded = snapshot::load(&bytes).expect("the v2 golden snapshot loads");
+    assert_eq!(bytes[8..12], 3u32.to_le_bytes());
+    let loaded = snapshot::load(&bytes).expect("the v3 golden snapshot loads");
     let fresh = golden_updated();
     assert_eq!(loaded.account_count(), 50);
     for level in [Level::Components, Level::Operators] {
@@ -135,10 +154,14 @@ proptest! {
     }
 
     #[test]
-    fn arbitrary_bytes_never_panic(mut bytes in prop::collection::vec(any::<u8>(), 0..512), seal in any::<bool>()) {
+    fn arbitrary_bytes_never_panic(
+        mut bytes in prop::collection::vec(any::<u8>(), 0..512),
+        seal in any::<bool>(),
+        version in 1..=3u32,
+    ) {
         if bytes.len() >= 32 && seal {
             bytes[..8].copy_from_slice(b"SLNKSNAP");
-            bytes[8..12].copy_from_slice(&1u32.to_le_bytes());
+            bytes[8..12].copy_from_slice(&version.to_le_bytes());
             bytes[12..16].copy_from_slice(&[0; 4]);
             let len = (bytes.len() - 32) as u64;
             bytes[16..24].copy_from_slice(&len.to_le_bytes());
