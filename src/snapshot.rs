@@ -221,7 +221,7 @@ struct PackedStrings<'a> {
     ends: Packed<'a>,
 }
 
-/// The most numbers in one chunk of a [`Packed`] sequence (version 3): 256 KiB of `u64`s, so a
+/// The most numbers in one chunk of a packed sequence (snapshot version 3): 256 KiB of `u64`s, so a
 /// save buffers little and a load has enough chunks to share between threads.
 ///
 /// # Examples
@@ -598,7 +598,8 @@ pub fn load_path(path: impl AsRef<std::path::Path>) -> Result<Index, SnapshotErr
     // Read the header, then exactly the payload it declares, checked against the file's size
     // first: no read is ever larger than the file.
     let mut bytes = vec![0u8; HEADER.min(meta.len() as usize)];
-    let mut reader = std::io::BufReader::new(file);
+    // Unbuffered: the payload is read after exactly these bytes.
+    let mut reader = file;
     reader.read_exact(&mut bytes).map_err(io)?;
     if bytes.len() == HEADER && bytes[..8] == MAGIC[..] {
         let declared = u64::from_le_bytes(bytes[16..24].try_into().unwrap_or([0; 8]));
@@ -606,13 +607,43 @@ pub fn load_path(path: impl AsRef<std::path::Path>) -> Result<Index, SnapshotErr
         if declared > present {
             return Err(SnapshotError::Truncated { needed: HEADER as u64 + declared, got: meta.len() });
         }
-        bytes.reserve_exact(present as usize);
-        reader.take(present).read_to_end(&mut bytes).map_err(io)?;
+        bytes = read_payload(reader, bytes, present).map_err(io)?;
     }
     load(&bytes).map_err(|e| match e {
         SnapshotError::Io { .. } => e,
         other => SnapshotError::File { path: path.to_path_buf(), cause: Box::new(other) },
     })
+}
+
+/// The header read so far, followed by the `len` bytes of `file` after it: read in parallel
+/// parts on Unix (each thread faults in and fills its own range), else in one read.
+fn read_payload(file: std::fs::File, bytes: Vec<u8>, len: u64) -> std::io::Result<Vec<u8>> {
+    let len = usize::try_from(len).map_err(|_| std::io::Error::other("snapshot larger than memory"))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileExt;
+        let mut all = crate::graph::filled(bytes.len() + len, 0u8);
+        all[..bytes.len()].copy_from_slice(&bytes);
+        let cuts = crate::graph::even_cuts(len, crate::graph::parts_for(len));
+        let failed = std::sync::Mutex::new(None);
+        crate::graph::for_each_part(&mut all[bytes.len()..], &cuts, |k, part| {
+            if let Err(e) = file.read_exact_at(part, (HEADER + cuts[k]) as u64) {
+                *failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+            }
+        });
+        match failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            Some(e) => Err(e),
+            None => Ok(all),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        use std::io::Read;
+        let mut bytes = bytes;
+        bytes.reserve_exact(len);
+        file.take(len as u64).read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
 }
 
 /// Loads an index from snapshot bytes, validating everything; see the [module docs](self).
@@ -782,31 +813,114 @@ fn rebuild(
         }
     }
     // The two interners are independent: build them side by side.
-    let (n_acc, n_art) = (p.accounts.ends.len(), p.artifacts.ends.len());
     let (kind_count, art_tags) = (kinds.len(), &p.art_tags);
     let (accounts, artifacts) =
         join(|| interner(p.accounts, None), || interner(p.artifacts, Some((art_tags, kind_count))));
     let (accounts, artifacts) = (accounts?, artifacts?);
-    // The strings must be distinct, and stored as a build stores them. (The lookup tables are
-    // not built: as after a build, the first lookup builds them.)
+    lap("snapshot_strings", &mut timings);
+    // The strings must be distinct (account names in id order are checked sorted below, so
+    // distinct), and stored as a build stores them. The lookup tables are not built: as after
+    // a build, the first lookup builds them. (Running these checks beside the steps below was
+    // tried: on two cores it made the load slower.)
+    let saved_kinds = &p.kinds;
+    let identity = by_name.is_none();
     let ((accounts_unique, artifacts_unique), stored) = join(
-        || join(|| accounts.all_distinct(), || artifacts.all_distinct()),
-        || stored_as_built(&accounts, &artifacts, &kinds, &p.kinds),
+        || join(|| identity || accounts.all_distinct(), || artifacts.all_distinct()),
+        || stored_as_built(&accounts, &artifacts, &kinds, saved_kinds),
     );
     if !accounts_unique || !artifacts_unique {
         return Err(invalid("strings"));
     }
     stored?;
-    let first_written = str_list(p.first_written, n_art)?;
-    lap("snapshot_strings", &mut timings);
+    lap("snapshot_check_strings", &mut timings);
+    let Derived { first_written, order, graph, evidence, components, operators } = derive(
+        Stored {
+            first_written: p.first_written,
+            art_off: p.art_off,
+            art_acc: p.art_acc,
+            ev_off: p.ev_off,
+            ev_acc: p.ev_acc,
+            ev_time: p.ev_time,
+            caps: p.caps,
+            hubs: p.hubs,
+            confirmed: p.confirmed,
+            components: p.components,
+            operator_labels: p.operator_labels,
+            operator_confidence: p.operator_confidence,
+            by_name,
+        },
+        (&accounts, &artifacts, &kinds, &policy),
+        &mut timings,
+        lap,
+    )?;
+    if p.operators.as_ref().is_some_and(|s| !s.is_valid()) {
+        return Err(invalid("operator settings out of range"));
+    }
+    Ok(Index::from_parts(Parts {
+        kinds,
+        policy,
+        accounts,
+        artifacts,
+        first_written,
+        order,
+        graph,
+        evidence,
+        components,
+        operators,
+        operator_settings: p.operators,
+        stats: BuildStats { observations: p.observations, timings },
+    }))
+}
 
+/// The parts of a payload that [`derive`] checks and rebuilds from.
+struct Stored<'a> {
+    first_written: Strings<'a>,
+    art_off: Cow<'a, [u32]>,
+    art_acc: Cow<'a, [AccountId]>,
+    ev_off: Cow<'a, [u32]>,
+    ev_acc: Cow<'a, [AccountId]>,
+    ev_time: Cow<'a, [i64]>,
+    caps: Cow<'a, [u32]>,
+    hubs: &'a [u8],
+    confirmed: Cow<'a, [u64]>,
+    components: Cow<'a, [u32]>,
+    operator_labels: Option<Cow<'a, [u32]>>,
+    operator_confidence: Cow<'a, [f32]>,
+    by_name: Option<Cow<'a, [AccountId]>>,
+}
+
+/// What a load derives (and checks against what was stored).
+struct Derived {
+    first_written: StrList,
+    order: NameOrder,
+    graph: Graph,
+    evidence: Evidence,
+    components: Clustering,
+    operators: Option<OperatorClustering>,
+}
+
+/// The time of each step, as a build's stages are timed.
+type Timings = Vec<(&'static str, std::time::Duration)>;
+
+/// Checks the graph as stored, rebuilds its account side, and derives the evidence, the
+/// components and the operators' nesting again; each must agree with what was stored.
+fn derive(
+    p: Stored<'_>,
+    (accounts, artifacts, kinds, policy): (&Interner, &Interner, &Kinds, &LinkPolicy),
+    timings: &mut Timings,
+    lap: impl Fn(&'static str, &mut Timings),
+) -> Result<Derived, SnapshotError> {
+    let (n_acc, n_art) = (accounts.len(), artifacts.len());
     // Artifact side of the graph.
     check_offsets(&p.art_off, n_art, p.art_acc.len(), "artifact offsets")?;
-    for w in p.art_off.windows(2) {
-        let row = &p.art_acc[w[0] as usize..w[1] as usize];
-        if row.windows(2).any(|x| x[0] >= x[1]) || row.last().is_some_and(|&a| a.as_usize() >= n_acc) {
-            return Err(invalid("artifact accounts"));
-        }
+    let rows_ok = |fs: std::ops::Range<u32>| {
+        fs.into_iter().all(|f| {
+            let row = &p.art_acc[p.art_off[f as usize] as usize..p.art_off[f as usize + 1] as usize];
+            row.windows(2).all(|x| x[0] < x[1]) && row.last().is_none_or(|&a| a.as_usize() < n_acc)
+        })
+    };
+    if !all_chunks(n_art, &rows_ok) {
+        return Err(invalid("artifact accounts"));
     }
     let timed = !p.ev_off.is_empty();
     if timed {
@@ -814,27 +928,8 @@ fn rebuild(
         if p.ev_time.len() != p.ev_acc.len() {
             return Err(invalid("use times"));
         }
-        let mut seen: Vec<AccountId> = Vec::new();
-        for f in 0..n_art {
-            let r = p.ev_off[f] as usize..p.ev_off[f + 1] as usize;
-            let (acc, time) = (&p.ev_acc[r.clone()], &p.ev_time[r]);
-            let sorted = time.windows(2).zip(acc.windows(2)).all(|(t, a)| (t[0], a[0]) < (t[1], a[1]));
-            let distinct = &p.art_acc[p.art_off[f] as usize..p.art_off[f + 1] as usize];
-            let in_range = time
-                .iter()
-                .all(|&t| t == NO_TIME || (crate::time::MIN_TIME..=crate::time::MAX_TIME).contains(&t));
-            // The uses name exactly the artifact's accounts: each use one of them, each of
-            // them in a use (a build records every account's uses).
-            let covers = acc == distinct || {
-                seen.clear();
-                seen.extend_from_slice(acc);
-                seen.sort_unstable();
-                seen.dedup();
-                seen.as_slice() == distinct
-            };
-            if !sorted || !in_range || !covers {
-                return Err(invalid("artifact uses"));
-            }
+        if !all_chunks(n_art, &|fs| uses_ok(&p, fs)) {
+            return Err(invalid("artifact uses"));
         }
     } else if !p.ev_acc.is_empty() || !p.ev_time.is_empty() {
         return Err(invalid("use arrays without offsets"));
@@ -856,14 +951,14 @@ fn rebuild(
     };
 
     // The accounts' name order: stored after updates, else the identity (ids in name order).
-    let order = name_order(&accounts, &graph, by_name)?;
-    lap("snapshot_graph", &mut timings);
+    let order = name_order(accounts, &graph, p.by_name)?;
+    lap("snapshot_graph", timings);
 
     // The evidence is judged again from the graph and the policy (it is derived data); the
     // caps and hubs the snapshot recorded must agree with the judgement.
     // A snapshot's policy comes pinned (or does not learn), so judging learns nothing new.
     let (mut evidence, _) =
-        Evidence::judge(&graph, &kinds, &policy.clone().learn(false), &accounts, &artifacts, &order, &[]);
+        Evidence::judge(&graph, kinds, &policy.clone().learn(false), accounts, artifacts, &order, &[]);
     if p.caps.as_ref() != evidence.resolved.cap.as_slice() {
         return Err(invalid("hub caps disagree with the policy"));
     }
@@ -871,7 +966,7 @@ fn rebuild(
     if hubs != evidence.suppressed {
         return Err(invalid("hub set disagrees with the policy"));
     }
-    lap("snapshot_judge", &mut timings);
+    lap("snapshot_judge", timings);
     if p.confirmed.windows(2).any(|w| w[0] >= w[1])
         || p.confirmed.iter().any(|&k| (k >> 32) as usize >= n_art)
     {
@@ -884,7 +979,7 @@ fn rebuild(
     if components != stored || evidence.confirmed.as_slice() != p.confirmed.as_ref() {
         return Err(invalid("components disagree with the evidence"));
     }
-    lap("snapshot_link", &mut timings);
+    lap("snapshot_link", timings);
     let operators = match p.operator_labels {
         None => None,
         Some(labels) => {
@@ -906,24 +1001,37 @@ fn rebuild(
             Some(OperatorClustering { clustering: c, confidence: p.operator_confidence.into_owned() })
         }
     };
-    if p.operators.as_ref().is_some_and(|s| !s.is_valid()) {
-        return Err(invalid("operator settings out of range"));
-    }
-    lap("snapshot_operators", &mut timings);
-    Ok(Index::from_parts(Parts {
-        kinds,
-        policy,
-        accounts,
-        artifacts,
-        first_written,
-        order,
-        graph,
-        evidence,
-        components,
-        operators,
-        operator_settings: p.operators,
-        stats: BuildStats { observations: p.observations, timings },
-    }))
+    lap("snapshot_operators", timings);
+    let first_written = str_list(p.first_written, n_art)?;
+    lap("snapshot_first_written", timings);
+    Ok(Derived { first_written, order, graph, evidence, components, operators })
+}
+
+/// True when the timed uses of artifacts `fs` are sorted by (time, account), in range, and
+/// name exactly each artifact's accounts (each use one of them, each of them in a use: a build
+/// records every account's uses). Offsets were checked before.
+fn uses_ok(p: &Stored<'_>, fs: std::ops::Range<u32>) -> bool {
+    let mut seen: Vec<AccountId> = Vec::new();
+    fs.into_iter().all(|f| {
+        let f = f as usize;
+        {
+            let r = p.ev_off[f] as usize..p.ev_off[f + 1] as usize;
+            let (acc, time) = (&p.ev_acc[r.clone()], &p.ev_time[r]);
+            let sorted = time.windows(2).zip(acc.windows(2)).all(|(t, a)| (t[0], a[0]) < (t[1], a[1]));
+            let distinct = &p.art_acc[p.art_off[f] as usize..p.art_off[f + 1] as usize];
+            let in_range = time
+                .iter()
+                .all(|&t| t == NO_TIME || (crate::time::MIN_TIME..=crate::time::MAX_TIME).contains(&t));
+            let covers = acc == distinct || {
+                seen.clear();
+                seen.extend_from_slice(acc);
+                seen.sort_unstable();
+                seen.dedup();
+                seen.as_slice() == distinct
+            };
+            sorted && in_range && covers
+        }
+    })
 }
 
 /// Every account name and artifact value must be one a build stores: names as checked, values
